@@ -1,0 +1,260 @@
+"""Gatys et al. (2016): optimise the pastiche's pixels against VGG-19 perceptual losses.
+
+``L = α·L_content(C, P) + β·L_style(S, P)``, content at relu4_2 and style at
+relu1_1, relu2_1, relu3_1, relu4_1 and relu5_1 (each ``w_l = 1/5``), solved
+coarse-to-fine over several scales, each carried up to start the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from nst.color import luminance, match_color, transfer_luminance
+from nst.images import resize_long_side, to_image, to_tensor
+from nst.losses import PerceptualLoss, gram_matrix
+from nst.vgg import VGGFeatures
+
+CONTENT_LAYER = "relu4_2"
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+INITS = ("content", "noise", "style")
+OPTIMIZERS = ("lbfgs", "adam")
+PRESERVE_COLOR = ("none", "luminance", "histogram")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One optimisation step. ``image`` is set on preview steps and on the final event (``done``)."""
+
+    step: int
+    total: int
+    scale: int
+    scales: int
+    size: tuple[int, int]
+    losses: dict[str, float]
+    elapsed: float
+    image: Image.Image | None = None
+    done: bool = False
+
+
+@dataclass
+class GramCache:
+    """Style targets by (style image, scale, options), least recently used dropped first."""
+
+    maxsize: int = 8
+    hits: int = 0
+    misses: int = 0
+    _entries: OrderedDict = field(default_factory=OrderedDict, repr=False)
+
+    def get(self, key: tuple, compute) -> dict[str, torch.Tensor]:
+        if key in self._entries:
+            self.hits += 1
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        self.misses += 1
+        value = self._entries[key] = compute()
+        if len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+        return value
+
+
+style_cache = GramCache()
+
+
+def _digest(img: Image.Image) -> str:
+    return hashlib.blake2b(img.tobytes(), digest_size=16).hexdigest() + f"{img.size}{img.mode}"
+
+
+def scales_for(long_side: int, min_scale: int = 128, multiscale: bool = True) -> list[int]:
+    """Long sides of the coarse-to-fine scales, ascending by √2 from about ``min_scale``."""
+    sizes = [long_side]
+    while multiscale and round(sizes[-1] / math.sqrt(2)) >= min_scale:
+        sizes.append(round(sizes[-1] / math.sqrt(2)))
+    return sizes[::-1]
+
+
+def _split_steps(steps: int, scales: int) -> list[int]:
+    """Equal steps per scale; the remainder goes to the finest scales."""
+    base, extra = divmod(steps, scales)
+    return [base + (i >= scales - extra) for i in range(scales)]
+
+
+def stylize(
+    content: Image.Image,
+    styles: Sequence[Image.Image],
+    *,
+    style_blend: Sequence[float] | None = None,
+    size: int = 384,
+    steps: int = 100,
+    content_weight: float = 1.0,
+    style_weight: float = 5.0,
+    tv_weight: float = 0.0,
+    init: str = "content",
+    optimizer: str = "lbfgs",
+    lr: float | None = None,
+    multiscale: bool = True,
+    min_scale: int = 128,
+    preserve_color: str = "none",
+    style_scale: float = 1.0,
+    pooling: str = "avg",
+    seed: int = 0,
+    preview_every: int = 10,
+    time_limit: float | None = None,
+    device: torch.device | None = None,
+) -> Iterator[Progress]:
+    """Stream the optimisation of a pastiche of ``content`` in the style of ``styles``.
+
+    Yields a :class:`Progress` per step (with a preview image on the first step and
+    every ``preview_every`` steps) and ends with ``done=True`` and the final image,
+    whose long side is ``size`` with the content's aspect ratio. It stops after
+    ``steps`` steps in all or after ``time_limit`` seconds; a caller that stops
+    iterating cancels it.
+
+    Several ``styles`` are blended by their Gram targets: ``G_l = Σ_k b_k G_l(S_k)``
+    with ``b = style_blend / Σ style_blend`` (equal by default). ``style_scale``
+    sizes the style images relative to the pastiche. ``preserve_color`` is
+    ``"luminance"`` (optimise luminance, keep the content's chroma) or
+    ``"histogram"`` (match the style's colours to the content's first). ``lr`` is
+    Adam's step in pixel units (default 0.02); L-BFGS uses unit steps.
+    """
+    style_blend = [1.0] * len(styles) if style_blend is None else list(style_blend)
+    _check(len(styles) >= 1, "at least one style image is needed")
+    _check(len(style_blend) == len(styles), f"{len(styles)} styles but {len(style_blend)} blend weights")
+    _check(all(math.isfinite(b) and b >= 0 for b in style_blend) and sum(style_blend) > 0,
+           "style blend weights must be finite, non-negative and not all zero")
+    for name, value in (("content_weight", content_weight), ("style_weight", style_weight),
+                        ("tv_weight", tv_weight), ("style_scale", style_scale)):
+        _check(math.isfinite(value) and value >= 0, f"{name} must be a finite number ≥ 0, not {value}")
+    _check(style_scale > 0, "style_scale must be positive")
+    _check(steps >= 1, f"steps must be at least 1, not {steps}")
+    _check(size >= 1, f"size must be at least 1, not {size}")
+    _check(init in INITS, f"init must be one of {INITS}, not {init!r}")
+    _check(optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
+    _check(preserve_color in PRESERVE_COLOR, f"preserve_color must be one of {PRESERVE_COLOR}")
+    _check(lr is None or (math.isfinite(lr) and lr > 0), "lr must be a positive number")
+    _check(time_limit is None or time_limit > 0, "time_limit must be positive")
+    _check(preview_every >= 1, "preview_every must be at least 1")
+    blend = [b / sum(style_blend) for b in style_blend]
+    vgg = VGGFeatures((CONTENT_LAYER, *STYLE_LAYERS), pooling=pooling, device=device)
+    return _optimise(content, list(styles), blend, vgg, size=size, steps=steps,
+                     weights=(content_weight, style_weight, tv_weight), init=init,
+                     optimizer=optimizer, lr=lr or 0.02, multiscale=multiscale,
+                     min_scale=min_scale, preserve_color=preserve_color, style_scale=style_scale,
+                     pooling=pooling, seed=seed, preview_every=preview_every, time_limit=time_limit)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
+
+
+def _style_targets(vgg: VGGFeatures, styles: list[Image.Image], blend: list[float],
+                   long_side: int, content: torch.Tensor, preserve_color: str) -> dict[str, torch.Tensor]:
+    """``Σ_k b_k G_l(S_k)`` for each style layer, the styles sized to ``long_side``."""
+    targets: dict[str, torch.Tensor] = {}
+    for style, b in zip(styles, blend, strict=True):
+        s = to_tensor(resize_long_side(style, long_side), vgg.device)
+        if preserve_color != "none":
+            s = match_color(s, content)
+        with torch.no_grad():
+            features = vgg(s)
+        for layer in STYLE_LAYERS:
+            targets[layer] = targets.get(layer, 0) + b * gram_matrix(features[layer])
+    return targets
+
+
+def _init(init: str, content: torch.Tensor, styles: list[torch.Tensor], blend: list[float],
+          generator: torch.Generator) -> torch.Tensor:
+    if init == "content":
+        return content.clone()
+    noise = torch.rand(content.shape, generator=generator).to(content.device)
+    if init == "noise":
+        return noise
+    mean = sum(b * s.mean(dim=(2, 3), keepdim=True) for s, b in zip(styles, blend, strict=True))
+    std = sum(b * s.std(dim=(2, 3), keepdim=True) for s, b in zip(styles, blend, strict=True))
+    return ((noise - 0.5) * math.sqrt(12) * std + mean).clamp_(0, 1)
+
+
+def _optimise(content_img: Image.Image, style_imgs: list[Image.Image], blend: list[float],
+              vgg: VGGFeatures, *, size: int, steps: int, weights: tuple[float, float, float],
+              init: str, optimizer: str, lr: float, multiscale: bool, min_scale: int,
+              preserve_color: str, style_scale: float, pooling: str, seed: int,
+              preview_every: int, time_limit: float | None) -> Iterator[Progress]:
+    start = time.perf_counter()
+    generator = torch.Generator().manual_seed(seed)
+    final_content = resize_long_side(content_img, size)
+    if preserve_color == "luminance":
+        content_img, style_imgs = luminance(content_img), [luminance(s) for s in style_imgs]
+    layer_weights = {layer: 1 / len(STYLE_LAYERS) for layer in STYLE_LAYERS}
+    scales = scales_for(size, min_scale, multiscale)
+    plan = [(side, n) for side, n in zip(scales, _split_steps(steps, len(scales)), strict=True) if n]
+    step, pastiche, losses = 0, None, {}
+
+    def result(done: bool) -> Image.Image:
+        img = to_image(pastiche)
+        if done and img.size != final_content.size:
+            img = img.resize(final_content.size, Image.Resampling.BICUBIC)
+        return transfer_luminance(img, final_content) if preserve_color == "luminance" else img
+
+    for index, (side, n_steps) in enumerate(plan, start=1):
+        content = to_tensor(resize_long_side(content_img, side), vgg.device)
+        style_side = max(1, round(side * style_scale))
+        key = (tuple(_digest(s) for s in style_imgs), tuple(blend), style_side, preserve_color,
+               _digest(content_img) if preserve_color != "none" else None, pooling, str(vgg.device))
+        targets = style_cache.get(key, lambda: _style_targets(
+            vgg, style_imgs, blend, style_side, content, preserve_color))
+        loss = PerceptualLoss(vgg, CONTENT_LAYER, layer_weights, targets, *weights)
+        content_target = loss.content_target(content)
+        if pastiche is None:
+            styles_t = [to_tensor(resize_long_side(s, side), vgg.device) for s in style_imgs]
+            pastiche = _init(init, content, styles_t, blend, generator)
+        else:
+            pastiche = F.interpolate(pastiche.detach(), size=content.shape[-2:], mode="bicubic",
+                                     align_corners=False).clamp_(0, 1)
+        pastiche.requires_grad_(True)
+        if optimizer == "lbfgs":
+            opt = torch.optim.LBFGS([pastiche], lr=1, max_iter=1, history_size=20,
+                                    tolerance_grad=0, tolerance_change=0)
+        else:
+            opt = torch.optim.Adam([pastiche], lr=lr)
+
+        scale_of_loss = None
+
+        def closure() -> torch.Tensor:
+            # The optimiser sees L / L₀, L₀ the loss at this scale's start: the same
+            # minimiser, but L-BFGS's absolute curvature test (yᵀs > 1e-10) no
+            # longer depends on the loss's units.
+            nonlocal losses, scale_of_loss
+            opt.zero_grad(set_to_none=True)
+            terms = loss(pastiche, content_target)
+            if scale_of_loss is None:
+                scale_of_loss = terms["total"].item() or 1.0
+            objective = terms["total"] / scale_of_loss
+            objective.backward()
+            losses = {k: v.item() for k, v in terms.items()}
+            return objective.detach()
+
+        for _ in range(n_steps):
+            opt.step(closure)
+            with torch.no_grad():
+                pastiche.clamp_(0, 1)
+            step += 1
+            elapsed = time.perf_counter() - start
+            out_of_time = time_limit is not None and elapsed >= time_limit
+            if step == steps or out_of_time:
+                break
+            preview = step == 1 or step % preview_every == 0
+            yield Progress(step, steps, index, len(plan), tuple(reversed(content.shape[-2:])),
+                           losses, elapsed, result(False) if preview else None)
+        if step == steps or out_of_time:
+            break
+    yield Progress(step, steps, index, len(plan), final_content.size, losses,
+                   time.perf_counter() - start, result(True), done=True)

@@ -1,0 +1,132 @@
+"""Decoding and validating images in, encoding results out, and tensor conversion.
+
+Everything that reaches a method is an RGB ``PIL.Image``; every decode error is
+an :class:`ImageError` (a ``ValueError``) with a message a user can act on.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+from torchvision.transforms.functional import pil_to_tensor, to_pil_image
+
+ImageSource = str | os.PathLike | bytes | Image.Image
+
+MAX_PIXELS = int(os.environ.get("NST_MAX_PIXELS", 64_000_000))
+"""Largest image accepted, in pixels (width × height), checked before decoding."""
+
+
+class ImageError(ValueError):
+    """An input that is not an image we can use; the message says why."""
+
+
+def _open(source: ImageSource) -> Image.Image:
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, bytes):
+        if not source:
+            raise ImageError("The image is empty (0 bytes).")
+        stream, name = io.BytesIO(source), "the upload"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"No image file at {path}.")
+        if path.stat().st_size == 0:
+            raise ImageError(f"{path.name} is empty (0 bytes).")
+        stream, name = path, path.name
+    try:
+        return Image.open(stream)
+    except Image.DecompressionBombError as err:
+        raise ImageError(f"{name} is too large to decode safely ({err}).") from err
+    except (UnidentifiedImageError, OSError) as err:
+        raise ImageError(f"{name} is not an image format we can read (PNG, JPEG, WebP, GIF, TIFF, BMP…).") from err
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode → RGB; transparency is composited on white, deep greys scaled to 8 bits."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.asarray(img, dtype=np.float32)
+        top = float(values.max(initial=0.0))
+        if img.mode == "F" and top <= 1.0:
+            values = values * 255.0
+        elif img.mode != "F" and top > 255.0:
+            values = values / 257.0  # 16-bit range onto 8 bits
+        grey = Image.fromarray(np.clip(np.nan_to_num(values), 0, 255).round().astype(np.uint8), "L")
+        return grey.convert("RGB")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def load_image(source: ImageSource, max_side: int | None = None) -> Image.Image:
+    """Decode ``source`` (path, bytes or PIL image) into an upright RGB image.
+
+    Refuses non-images, empty and truncated files and images over ``MAX_PIXELS``
+    before their pixels are allocated. Animations give their first frame; EXIF
+    orientation is applied. With ``max_side``, the image is shrunk (never
+    enlarged) to that long side, cheaply where the format allows (JPEG draft).
+    """
+    img = _open(source)
+    w, h = img.size
+    if w * h > MAX_PIXELS:
+        raise ImageError(
+            f"The image is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels (NST_MAX_PIXELS)."
+        )
+    if w < 1 or h < 1:
+        raise ImageError("The image has no pixels.")
+    if max_side and max(w, h) > max_side and img.format == "JPEG":
+        scale = max_side / max(w, h)
+        img.draft("RGB", (math.ceil(w * scale), math.ceil(h * scale)))
+    try:
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        rgb = _to_rgb(img)
+    except (OSError, ValueError, SyntaxError) as err:
+        raise ImageError(f"The image could not be decoded: {err}. Is the file complete?") from err
+    if max_side and max(rgb.size) > max_side:
+        rgb = resize_long_side(rgb, max_side)
+    return rgb
+
+
+def resize_long_side(img: Image.Image, long_side: int) -> Image.Image:
+    """Resize so that ``max(width, height) == long_side``, keeping the aspect ratio (each side ≥ 1)."""
+    if long_side < 1:
+        raise ValueError(f"long_side must be at least 1, not {long_side}")
+    w, h = img.size
+    scale = long_side / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size == img.size:
+        return img
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def save_image(img: Image.Image, path: str | os.PathLike) -> None:
+    """Write ``img``; the format follows the extension, PNG (lossless) when there is none."""
+    path = Path(path)
+    fmt = None if path.suffix else "PNG"
+    try:
+        img.save(path, format=fmt)
+    except (KeyError, ValueError) as err:  # Pillow's answer to an unknown extension
+        raise ImageError(f"Cannot write {path.name}: unknown image format {path.suffix!r}.") from err
+
+
+def to_tensor(img: Image.Image, device: torch.device | str = "cpu") -> torch.Tensor:
+    """RGB image → [1, 3, H, W] float32 in [0, 1] on ``device``."""
+    return pil_to_tensor(img).to(device=device, dtype=torch.float32).div_(255).unsqueeze(0).contiguous()
+
+
+def to_image(tensor: torch.Tensor) -> Image.Image:
+    """[1, 3, H, W] or [3, H, W] in [0, 1] → RGB image (rounded, clamped)."""
+    t = tensor.detach().squeeze(0).mul(255).round_().clamp_(0, 255).to("cpu", torch.uint8)
+    return to_pil_image(t, mode="RGB")

@@ -1,0 +1,143 @@
+"""The VGG-19 loss network, with its layers named as in the papers.
+
+Callers pass RGB in [0, 1]; the ImageNet normalisation happens inside. The
+pretrained convolutions load once per process and device, and every
+:class:`VGGFeatures` shares them, truncated after the deepest layer it needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import urllib.error
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.models import VGG19_Weights
+from torchvision.models.vgg import cfgs, make_layers
+
+from nst.device import default_device
+
+_CONFIG = cfgs["E"]  # VGG-19: 16 convolutions in 5 blocks
+
+
+def _layer_names() -> tuple[str, ...]:
+    names: list[str] = []
+    block, index = 1, 1
+    for v in _CONFIG:
+        if v == "M":
+            names.append(f"pool{block}")
+            block, index = block + 1, 1
+        else:
+            names += [f"conv{block}_{index}", f"relu{block}_{index}"]
+            index += 1
+    return tuple(names)
+
+
+LAYER_NAMES: tuple[str, ...] = _layer_names()
+"""``conv1_1, relu1_1, conv1_2, …, pool5``: the index of a name is its index in ``vgg19().features``."""
+
+
+class WeightsNotFoundError(RuntimeError):
+    """The pretrained weights a model needs are neither cached nor downloadable."""
+
+
+def _read_state_dict() -> dict[str, torch.Tensor]:
+    """Read VGG-19 weights: ``$NST_VGG_WEIGHTS`` first, else torchvision's cache or download.
+
+    Both torchvision's full state dict (``features.N.*`` and ``classifier.*``) and a
+    features-only one (``N.*``) are accepted.
+    """
+    explicit = os.environ.get("NST_VGG_WEIGHTS", "").strip()
+    if explicit:
+        if not Path(explicit).is_file():
+            raise WeightsNotFoundError(
+                f"NST_VGG_WEIGHTS points to {explicit!r}, which is not a file. Point it at "
+                "torchvision's vgg19-dcbb9e9d.pth (or a features-only state dict), or unset it."
+            )
+        state = torch.load(explicit, map_location="cpu", weights_only=True)
+    else:
+        weights = VGG19_Weights.IMAGENET1K_V1
+        cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+        try:
+            state = weights.get_state_dict(progress=False, map_location="cpu", weights_only=True)
+        except (urllib.error.URLError, OSError) as err:
+            raise WeightsNotFoundError(
+                f"VGG-19 ImageNet weights are not available: {cached} does not exist and "
+                f"downloading {weights.url} failed ({err}). Download that file once while online "
+                "(it lands in $TORCH_HOME/hub/checkpoints), or set NST_VGG_WEIGHTS to a local copy."
+            ) from err
+    features = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
+    return features or state
+
+
+@functools.cache
+def _pretrained_features(device: torch.device) -> nn.Sequential:
+    """All of VGG-19's convolutional part, frozen, in eval mode, on ``device`` (cached)."""
+    features, state = make_layers(_CONFIG), _read_state_dict()
+    try:
+        features.load_state_dict(state)
+    except RuntimeError as err:
+        raise WeightsNotFoundError(f"The VGG-19 weight file does not fit VGG-19: {err}") from err
+    return features.eval().requires_grad_(False).to(device)
+
+
+class VGGFeatures(nn.Module):
+    """Activations of VGG-19 at named layers, e.g. ``{"relu4_2": tensor, ...}``.
+
+    The network is cut after the deepest requested layer. ``pooling="avg"`` swaps
+    max-pooling for average pooling, which Gatys et al. (2016) found gives
+    smoother gradients and more appealing images.
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[str],
+        pooling: str = "max",
+        device: torch.device | None = None,
+    ) -> None:
+        super().__init__()
+        self.wanted = frozenset(layers)
+        unknown = self.wanted - set(LAYER_NAMES)
+        if unknown:
+            raise ValueError(f"Unknown VGG-19 layers {sorted(unknown)}; known: {LAYER_NAMES}")
+        if pooling not in ("max", "avg"):
+            raise ValueError(f"pooling must be 'max' or 'avg', not {pooling!r}")
+        device = device or default_device()
+        depth = max(LAYER_NAMES.index(name) for name in self.wanted) + 1
+        modules = [
+            nn.AvgPool2d(2, 2) if pooling == "avg" and isinstance(m, nn.MaxPool2d) else m
+            for m in _pretrained_features(device)[:depth]
+        ]
+        self.layers = nn.Sequential(*modules)
+        self.names = LAYER_NAMES[:depth]
+        self.min_side = 2 ** sum(name.startswith("pool") for name in self.names[:-1])
+        mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
+        std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
+        self.register_buffer("mean", mean, persistent=False)
+        self.register_buffer("std", std, persistent=False)
+
+    @property
+    def device(self) -> torch.device:
+        return self.mean.device
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``image``: [B, 3, H, W] RGB in [0, 1] → ``{layer: [B, C, H_l, W_l]}``.
+
+        An image smaller than the truncated network can take (2^pools pixels a side)
+        is edge-padded up to that, so slivers and single pixels still have features.
+        """
+        x = (image - self.mean) / self.std
+        pad_h, pad_w = (max(0, self.min_side - n) for n in x.shape[-2:])
+        if pad_h or pad_w:
+            x = F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2), mode="replicate")
+        out = {}
+        for name, layer in zip(self.names, self.layers, strict=True):
+            x = layer(x)
+            if name in self.wanted:
+                # The ReLUs work in place, so a conv output that is asked for is copied.
+                out[name] = x.clone() if name.startswith("conv") else x
+        return out

@@ -1,0 +1,101 @@
+import pytest
+import torch
+from PIL import Image
+
+from conftest import synthetic
+from nst import gatys
+from nst.color import match_color
+
+
+def _run(**kwargs) -> list[gatys.Progress]:
+    options = {"size": 48, "steps": 6, "multiscale": False} | kwargs
+    content = options.pop("content", synthetic(60, 40))
+    styles = options.pop("styles", [synthetic(40, 40, seed=1)])
+    return list(gatys.stylize(content, styles, **options))
+
+
+@pytest.mark.parametrize("optimizer", gatys.OPTIMIZERS)
+@pytest.mark.parametrize("init", ["content", "noise"])
+def test_loss_falls(optimizer, init):
+    # Adam's first fixed-size steps overshoot from an already-matched content image.
+    steps = 40 if (optimizer, init) == ("adam", "content") else 15
+    events = _run(steps=steps, optimizer=optimizer, init=init)
+    first, last = events[0].losses["total"], events[-1].losses["total"]
+    assert last < 0.8 * first
+
+
+def test_events_stream_previews_and_end_with_the_pastiche():
+    events = _run(steps=7, preview_every=3)
+    assert [e.step for e in events] == [1, 2, 3, 4, 5, 6, 7]
+    assert [e.image is not None for e in events] == [True, False, True, False, False, True, True]
+    assert events[-1].done and not any(e.done for e in events[:-1])
+    assert events[-1].image.size == (48, 32)
+    assert set(events[-1].losses) == {"content", "style", "tv", "total"}
+
+
+def test_multiscale_goes_coarse_to_fine_and_ends_at_the_requested_size():
+    assert gatys.scales_for(512, 128) == [128, 181, 256, 362, 512]
+    assert gatys.scales_for(96, 128) == [96]
+    events = _run(content=synthetic(150, 100), size=96, steps=6, multiscale=True, min_scale=48)
+    sizes = [e.size for e in events]
+    assert sizes[0] == (48, 32) and (68, 45) in sizes and events[-1].size == (96, 64)
+    assert events[-1].image.size == (96, 64)
+    assert max(e.scale for e in events) == events[0].scales == 3
+
+
+def test_same_seed_same_pastiche_other_seed_differs():
+    a = _run(init="noise", seed=3)[-1].image.tobytes()
+    b = _run(init="noise", seed=3)[-1].image.tobytes()
+    c = _run(init="noise", seed=4)[-1].image.tobytes()
+    assert a == b and a != c
+
+
+def test_luminance_preservation_keeps_the_content_chroma():
+    content = synthetic(48, 32)
+    out = _run(content=content, steps=4, preserve_color="luminance")[-1].image
+    chroma = lambda img: torch.tensor(list(img.convert("YCbCr").tobytes())).view(-1, 3)[:, 1:]  # noqa: E731
+    assert (chroma(out) - chroma(content)).abs().max() <= 2
+
+
+def test_histogram_matching_gives_the_style_the_content_statistics():
+    torch.manual_seed(0)
+    content = torch.rand(1, 3, 20, 20) * torch.tensor([0.5, 0.2, 0.9]).view(1, 3, 1, 1)
+    style = torch.rand(1, 3, 30, 30) * 0.3 + 0.4
+    matched = match_color(style, content)
+    torch.testing.assert_close(matched.mean(dim=(2, 3)), content.mean(dim=(2, 3)), atol=1e-3, rtol=0)
+    _run(steps=2, preserve_color="histogram")  # and the engine accepts the mode
+
+
+def test_blended_styles_and_the_gram_cache():
+    styles = [synthetic(40, 40, seed=1), synthetic(30, 50, seed=2)]
+    hits = gatys.style_cache.hits
+    _run(styles=styles, style_blend=[0.7, 0.3])
+    _run(styles=styles, style_blend=[0.7, 0.3])
+    assert gatys.style_cache.hits == hits + 1
+
+
+def test_time_limit_ends_early_with_a_final_image():
+    events = _run(steps=1000, time_limit=0.5)
+    assert events[-1].done and events[-1].step < 1000 and events[-1].image.size == (48, 32)
+
+
+def test_caller_can_stop_iterating():
+    stream = gatys.stylize(synthetic(60, 40), [synthetic(40, 40)], size=48, steps=100)
+    first = next(stream)
+    stream.close()
+    assert first.step == 1
+
+
+def test_sliver_and_single_pixel_contents_work():
+    assert _run(content=Image.new("RGB", (1, 1), (9, 9, 9)), size=1, steps=2)[-1].image.size == (1, 1)
+    assert _run(content=synthetic(600, 4), size=120, steps=2)[-1].image.size == (120, 1)
+
+
+@pytest.mark.parametrize("bad", [
+    {"steps": 0}, {"size": 0}, {"style_blend": [1.0, 2.0]}, {"style_weight": float("nan")},
+    {"content_weight": -1.0}, {"init": "zeros"}, {"optimizer": "sgd"}, {"preserve_color": "yes"},
+    {"styles": []}, {"style_blend": [0.0]},
+])
+def test_bad_options_are_refused_before_any_work(bad):
+    with pytest.raises(ValueError):
+        _run(**bad)

@@ -1,0 +1,44 @@
+"""The VGG weight resolution order and its errors, each in a fresh process (the load is cached)."""
+
+import os
+import subprocess
+import sys
+
+import torch
+
+from conftest import random_vgg19_features
+
+LOAD = "from nst.vgg import VGGFeatures; VGGFeatures(['relu1_1'])"
+
+
+def _run(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", LOAD], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_missing_weights_offline_give_a_clear_error(tmp_path):
+    result = _run({"TORCH_HOME": str(tmp_path)})
+    assert result.returncode != 0
+    assert "WeightsNotFoundError" in result.stderr
+    assert str(tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth") in result.stderr
+    assert "NST_VGG_WEIGHTS" in result.stderr
+
+
+def test_explicit_features_only_file_is_accepted(tmp_path):
+    path = tmp_path / "vgg_features.pth"
+    torch.save({k.removeprefix("features."): v for k, v in random_vgg19_features(3).items()}, path)
+    assert _run({"TORCH_HOME": str(tmp_path / "empty"), "NST_VGG_WEIGHTS": str(path)}).returncode == 0
+
+
+def test_explicit_path_that_does_not_exist_is_named(tmp_path):
+    result = _run({"NST_VGG_WEIGHTS": str(tmp_path / "nope.pth")})
+    assert result.returncode != 0 and "nope.pth" in result.stderr
+
+
+def test_wrong_shapes_are_refused(tmp_path):
+    path = tmp_path / "bad.pth"
+    state = random_vgg19_features()
+    state["features.0.weight"] = torch.zeros(1, 3, 3, 3)
+    torch.save(state, path)
+    result = _run({"NST_VGG_WEIGHTS": str(path)})
+    assert result.returncode != 0 and "does not fit VGG-19" in result.stderr

@@ -7,11 +7,12 @@ coarse-to-fine over several scales, each carried up to start the next.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -128,10 +129,16 @@ def stylize(
     style_blend = [1.0] * len(styles) if style_blend is None else list(style_blend)
     _check(len(styles) >= 1, "at least one style image is needed")
     _check(len(style_blend) == len(styles), f"{len(styles)} styles but {len(style_blend)} blend weights")
-    _check(all(math.isfinite(b) and b >= 0 for b in style_blend) and sum(style_blend) > 0,
-           "style blend weights must be finite, non-negative and not all zero")
-    for name, value in (("content_weight", content_weight), ("style_weight", style_weight),
-                        ("tv_weight", tv_weight), ("style_scale", style_scale)):
+    _check(
+        all(math.isfinite(b) and b >= 0 for b in style_blend) and sum(style_blend) > 0,
+        "style blend weights must be finite, non-negative and not all zero",
+    )
+    for name, value in (
+        ("content_weight", content_weight),
+        ("style_weight", style_weight),
+        ("tv_weight", tv_weight),
+        ("style_scale", style_scale),
+    ):
         _check(math.isfinite(value) and value >= 0, f"{name} must be a finite number ≥ 0, not {value}")
     _check(style_scale > 0, "style_scale must be positive")
     _check(steps >= 1, f"steps must be at least 1, not {steps}")
@@ -144,11 +151,26 @@ def stylize(
     _check(preview_every >= 1, "preview_every must be at least 1")
     blend = [b / sum(style_blend) for b in style_blend]
     vgg = VGGFeatures((CONTENT_LAYER, *STYLE_LAYERS), pooling=pooling, device=device)
-    return _optimise(content, list(styles), blend, vgg, size=size, steps=steps,
-                     weights=(content_weight, style_weight, tv_weight), init=init,
-                     optimizer=optimizer, lr=lr or 0.02, multiscale=multiscale,
-                     min_scale=min_scale, preserve_color=preserve_color, style_scale=style_scale,
-                     pooling=pooling, seed=seed, preview_every=preview_every, time_limit=time_limit)
+    return _optimise(
+        content,
+        list(styles),
+        blend,
+        vgg,
+        size=size,
+        steps=steps,
+        weights=(content_weight, style_weight, tv_weight),
+        init=init,
+        optimizer=optimizer,
+        lr=lr or 0.02,
+        multiscale=multiscale,
+        min_scale=min_scale,
+        preserve_color=preserve_color,
+        style_scale=style_scale,
+        pooling=pooling,
+        seed=seed,
+        preview_every=preview_every,
+        time_limit=time_limit,
+    )
 
 
 def _check(ok: bool, message: str) -> None:
@@ -156,8 +178,14 @@ def _check(ok: bool, message: str) -> None:
         raise ValueError(message)
 
 
-def _style_targets(vgg: VGGFeatures, styles: list[Image.Image], blend: list[float],
-                   long_side: int, content: torch.Tensor, preserve_color: str) -> dict[str, torch.Tensor]:
+def _style_targets(
+    vgg: VGGFeatures,
+    styles: list[Image.Image],
+    blend: list[float],
+    long_side: int,
+    content: torch.Tensor,
+    preserve_color: str,
+) -> dict[str, torch.Tensor]:
     """``Σ_k b_k G_l(S_k)`` for each style layer, the styles sized to ``long_side``."""
     targets: dict[str, torch.Tensor] = {}
     for style, b in zip(styles, blend, strict=True):
@@ -171,8 +199,13 @@ def _style_targets(vgg: VGGFeatures, styles: list[Image.Image], blend: list[floa
     return targets
 
 
-def _init(init: str, content: torch.Tensor, styles: list[torch.Tensor], blend: list[float],
-          generator: torch.Generator) -> torch.Tensor:
+def _init(
+    init: str,
+    content: torch.Tensor,
+    styles: list[torch.Tensor],
+    blend: list[float],
+    generator: torch.Generator,
+) -> torch.Tensor:
     if init == "content":
         return content.clone()
     noise = torch.rand(content.shape, generator=generator).to(content.device)
@@ -183,11 +216,62 @@ def _init(init: str, content: torch.Tensor, styles: list[torch.Tensor], blend: l
     return ((noise - 0.5) * math.sqrt(12) * std + mean).clamp_(0, 1)
 
 
-def _optimise(content_img: Image.Image, style_imgs: list[Image.Image], blend: list[float],
-              vgg: VGGFeatures, *, size: int, steps: int, weights: tuple[float, float, float],
-              init: str, optimizer: str, lr: float, multiscale: bool, min_scale: int,
-              preserve_color: str, style_scale: float, pooling: str, seed: int,
-              preview_every: int, time_limit: float | None) -> Iterator[Progress]:
+def _stepper(
+    loss: PerceptualLoss, pastiche: torch.Tensor, content_target: torch.Tensor, optimizer: str, lr: float
+) -> Callable[[], dict[str, float]]:
+    """One optimiser step on ``pastiche`` (kept in [0, 1]); returns the loss terms before it.
+
+    The optimiser sees ``L / L₀``, L₀ the loss at this scale's start: the same
+    minimiser, but L-BFGS's absolute curvature test (``yᵀs > 1e-10``) no longer
+    depends on the loss's units.
+    """
+    if optimizer == "lbfgs":
+        opt = torch.optim.LBFGS(
+            [pastiche], lr=1, max_iter=1, history_size=20, tolerance_grad=0, tolerance_change=0
+        )
+    else:
+        opt = torch.optim.Adam([pastiche], lr=lr)
+    state: dict = {}
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad(set_to_none=True)
+        terms = loss(pastiche, content_target)
+        state.setdefault("l0", terms["total"].item() or 1.0)
+        objective = terms["total"] / state["l0"]
+        objective.backward()
+        state["losses"] = {k: v.item() for k, v in terms.items()}
+        return objective.detach()
+
+    def step() -> dict[str, float]:
+        opt.step(closure)
+        with torch.no_grad():
+            pastiche.clamp_(0, 1)
+        return state["losses"]
+
+    return step
+
+
+def _optimise(
+    content_img: Image.Image,
+    style_imgs: list[Image.Image],
+    blend: list[float],
+    vgg: VGGFeatures,
+    *,
+    size: int,
+    steps: int,
+    weights: tuple[float, float, float],
+    init: str,
+    optimizer: str,
+    lr: float,
+    multiscale: bool,
+    min_scale: int,
+    preserve_color: str,
+    style_scale: float,
+    pooling: str,
+    seed: int,
+    preview_every: int,
+    time_limit: float | None,
+) -> Iterator[Progress]:
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(seed)
     final_content = resize_long_side(content_img, size)
@@ -207,54 +291,58 @@ def _optimise(content_img: Image.Image, style_imgs: list[Image.Image], blend: li
     for index, (side, n_steps) in enumerate(plan, start=1):
         content = to_tensor(resize_long_side(content_img, side), vgg.device)
         style_side = max(1, round(side * style_scale))
-        key = (tuple(_digest(s) for s in style_imgs), tuple(blend), style_side, preserve_color,
-               _digest(content_img) if preserve_color != "none" else None, pooling, str(vgg.device))
-        targets = style_cache.get(key, lambda: _style_targets(
-            vgg, style_imgs, blend, style_side, content, preserve_color))
+        key = (
+            tuple(_digest(s) for s in style_imgs),
+            tuple(blend),
+            style_side,
+            preserve_color,
+            _digest(content_img) if preserve_color != "none" else None,
+            pooling,
+            str(vgg.device),
+        )
+        targets = style_cache.get(
+            key,
+            functools.partial(_style_targets, vgg, style_imgs, blend, style_side, content, preserve_color),
+        )
         loss = PerceptualLoss(vgg, CONTENT_LAYER, layer_weights, targets, *weights)
         content_target = loss.content_target(content)
         if pastiche is None:
             styles_t = [to_tensor(resize_long_side(s, side), vgg.device) for s in style_imgs]
             pastiche = _init(init, content, styles_t, blend, generator)
         else:
-            pastiche = F.interpolate(pastiche.detach(), size=content.shape[-2:], mode="bicubic",
-                                     align_corners=False).clamp_(0, 1)
+            pastiche = F.interpolate(
+                pastiche.detach(), size=content.shape[-2:], mode="bicubic", align_corners=False
+            ).clamp_(0, 1)
         pastiche.requires_grad_(True)
-        if optimizer == "lbfgs":
-            opt = torch.optim.LBFGS([pastiche], lr=1, max_iter=1, history_size=20,
-                                    tolerance_grad=0, tolerance_change=0)
-        else:
-            opt = torch.optim.Adam([pastiche], lr=lr)
-
-        scale_of_loss = None
-
-        def closure() -> torch.Tensor:
-            # The optimiser sees L / L₀, L₀ the loss at this scale's start: the same
-            # minimiser, but L-BFGS's absolute curvature test (yᵀs > 1e-10) no
-            # longer depends on the loss's units.
-            nonlocal losses, scale_of_loss
-            opt.zero_grad(set_to_none=True)
-            terms = loss(pastiche, content_target)
-            if scale_of_loss is None:
-                scale_of_loss = terms["total"].item() or 1.0
-            objective = terms["total"] / scale_of_loss
-            objective.backward()
-            losses = {k: v.item() for k, v in terms.items()}
-            return objective.detach()
-
+        step_fn = _stepper(loss, pastiche, content_target, optimizer, lr)
         for _ in range(n_steps):
-            opt.step(closure)
-            with torch.no_grad():
-                pastiche.clamp_(0, 1)
+            losses = step_fn()
             step += 1
             elapsed = time.perf_counter() - start
             out_of_time = time_limit is not None and elapsed >= time_limit
             if step == steps or out_of_time:
                 break
             preview = step == 1 or step % preview_every == 0
-            yield Progress(step, steps, index, len(plan), tuple(reversed(content.shape[-2:])),
-                           losses, elapsed, result(False) if preview else None)
+            yield Progress(
+                step,
+                steps,
+                index,
+                len(plan),
+                tuple(reversed(content.shape[-2:])),
+                losses,
+                elapsed,
+                result(False) if preview else None,
+            )
         if step == steps or out_of_time:
             break
-    yield Progress(step, steps, index, len(plan), final_content.size, losses,
-                   time.perf_counter() - start, result(True), done=True)
+    yield Progress(
+        step,
+        steps,
+        index,
+        len(plan),
+        final_content.size,
+        losses,
+        time.perf_counter() - start,
+        result(True),
+        done=True,
+    )

@@ -45,7 +45,9 @@ def _open(source: ImageSource) -> Image.Image:
     except Image.DecompressionBombError as err:
         raise ImageError(f"{name} is too large to decode safely ({err}).") from err
     except (UnidentifiedImageError, OSError) as err:
-        raise ImageError(f"{name} is not an image format we can read (PNG, JPEG, WebP, GIF, TIFF, BMP…).") from err
+        raise ImageError(
+            f"{name} is not an image format we can read (PNG, JPEG, WebP, GIF, TIFF, BMP…)."
+        ) from err
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -91,11 +91,21 @@ def test_sliver_and_single_pixel_contents_work():
     assert _run(content=synthetic(600, 4), size=120, steps=2)[-1].image.size == (120, 1)
 
 
-@pytest.mark.parametrize("bad", [
-    {"steps": 0}, {"size": 0}, {"style_blend": [1.0, 2.0]}, {"style_weight": float("nan")},
-    {"content_weight": -1.0}, {"init": "zeros"}, {"optimizer": "sgd"}, {"preserve_color": "yes"},
-    {"styles": []}, {"style_blend": [0.0]},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"steps": 0},
+        {"size": 0},
+        {"style_blend": [1.0, 2.0]},
+        {"style_weight": float("nan")},
+        {"content_weight": -1.0},
+        {"init": "zeros"},
+        {"optimizer": "sgd"},
+        {"preserve_color": "yes"},
+        {"styles": []},
+        {"style_blend": [0.0]},
+    ],
+)
 def test_bad_options_are_refused_before_any_work(bad):
     with pytest.raises(ValueError):
         _run(**bad)

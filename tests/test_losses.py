@@ -59,8 +59,9 @@ def test_vgg_names_truncation_and_gradients_to_pixels():
     out = vgg(x)
     assert out["relu2_1"].shape == (2, 128, 10, 12)
     assert (out["conv1_1"] < 0).any(), "conv outputs must not be clipped by the in-place ReLU"
-    loss = PerceptualLoss(vgg, "relu2_1", {"relu2_1": 1.0}, {"relu2_1": torch.zeros(1, 128, 128)},
-                          1.0, 1.0, 1.0)
+    loss = PerceptualLoss(
+        vgg, "relu2_1", {"relu2_1": 1.0}, {"relu2_1": torch.zeros(1, 128, 128)}, 1.0, 1.0, 1.0
+    )
     target = loss.content_target(torch.rand(2, 3, 20, 24))
     loss(x, target)["total"].backward()
     assert x.grad is not None and x.grad.abs().sum() > 0

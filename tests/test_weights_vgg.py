@@ -12,8 +12,9 @@ LOAD = "from nst.vgg import VGGFeatures; VGGFeatures(['relu1_1'])"
 
 
 def _run(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", LOAD], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", LOAD], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_missing_weights_offline_give_a_clear_error(tmp_path):

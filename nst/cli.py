@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from nst import gatys
+from nst import fast, gatys, train
+from nst.catalogue import load_catalogue
 from nst.images import ImageError, load_image, save_image
 from nst.vgg import WeightsNotFoundError
 
@@ -88,10 +89,126 @@ def _run_gatys(args: argparse.Namespace) -> None:
     save_image(event.image, args.output)
 
 
+def style_weights_path(style: str) -> Path:
+    """The weights file of a catalogue style, fetched from the Hub if needed."""
+    catalogue = load_catalogue()
+    if style not in catalogue:
+        raise ValueError(f"Unknown style {style!r}; the catalogue has: {', '.join(catalogue) or 'nothing'}.")
+    return catalogue[style].fetch()
+
+
+def _add_fast(sub: argparse._SubParsersAction) -> None:
+    d = _defaults(fast.stylize)
+    p = sub.add_parser(
+        "fast",
+        help="stylise with a pretrained network (Johnson et al. 2016)",
+        description=fast.stylize.__doc__.split("\n\n")[0],
+    )
+    p.add_argument("contents", type=Path, nargs="+", metavar="CONTENT")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="output image, or a folder when there are several contents",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--style", help="a catalogue name (see `python -m nst styles`)")
+    which.add_argument("--weights", type=Path, help="a .safetensors or .pth file, either public layout")
+    p.add_argument("--strength", type=float, default=d["strength"], help="0 content … 1 style (%(default)s)")
+    p.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
+    p.add_argument("--max-side", type=int, help="shrink contents to this long side first (default: never)")
+    p.add_argument(
+        "--tile-pixels",
+        dest="max_pixels",
+        type=int,
+        default=d["max_pixels"],
+        help="run larger images in tiles of about this many pixels (%(default)s)",
+    )
+    p.set_defaults(run=_run_fast)
+
+
+def _run_fast(args: argparse.Namespace) -> None:
+    model = fast.load_model(args.weights or style_weights_path(args.style))
+    several = len(args.contents) > 1
+    if several:
+        args.output.mkdir(parents=True, exist_ok=True)
+    for path in tqdm(args.contents, unit="image", disable=None if several else True):
+        content = load_image(path, max_side=args.max_side)
+        out = fast.stylize(
+            content,
+            model,
+            strength=args.strength,
+            preserve_color=args.preserve_color,
+            max_pixels=args.max_pixels,
+        )
+        save_image(out, args.output / f"{path.stem}.png" if several else args.output)
+
+
+def _add_styles(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("styles", help="list the style catalogue")
+    p.set_defaults(
+        run=lambda _: print(
+            "\n".join(f"{s.name:16} {s.repo_id or 'local'}/{s.filename}" for s in load_catalogue().values())
+        )
+    )
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    d = _defaults(train.train)
+    p = sub.add_parser(
+        "train", help="train a fast network for a style", description=train.train.__doc__.split("\n\n")[0]
+    )
+    p.add_argument("--style", type=Path, required=True, help="the style image")
+    p.add_argument("--data", type=Path, required=True, help="a folder of training photos (searched deeply)")
+    p.add_argument("--output", type=Path, required=True, help="folder for the model, card and checkpoints")
+    p.add_argument("--name", help="model name (default: the style file's name)")
+    for flag, kind in (
+        ("steps", int),
+        ("image_size", int),
+        ("batch_size", int),
+        ("lr", float),
+        ("content_weight", float),
+        ("style_weight", float),
+        ("tv_weight", float),
+        ("style_size", int),
+        ("checkpoint_every", int),
+        ("seed", int),
+    ):
+        p.add_argument(
+            f"--{flag.replace('_', '-')}", dest=flag, type=kind, default=d[flag], help="(%(default)s)"
+        )
+    p.add_argument("--no-resume", dest="resume", action="store_false", help="ignore an existing checkpoint")
+    p.set_defaults(run=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    options = {k: v for k, v in vars(args).items() if k not in ("style", "data", "output", "run", "command")}
+    options["name"] = args.name or args.style.stem
+    progress = train.train(load_image(args.style), args.data, args.output, **options)
+    with tqdm(total=args.steps, unit="step", disable=None) as bar:
+        for event in progress:
+            bar.update(event.step - bar.n)
+            bar.set_postfix(loss=f"{event.losses['total']:.3g}")
+    print(args.output / f"{options['name']}.safetensors")
+
+
+def _add_push(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("push", help="upload a trained model folder to the Hugging Face Hub")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--repo-id", required=True, help="USER/NAME")
+    p.add_argument("--private", action="store_true")
+    p.set_defaults(run=lambda args: print(train.push(args.folder, args.repo_id, private=args.private)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nst", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_gatys(sub)
+    _add_fast(sub)
+    _add_styles(sub)
+    _add_train(sub)
+    _add_push(sub)
     args = parser.parse_args(argv)
     try:
         args.run(args)

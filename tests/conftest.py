@@ -1,19 +1,36 @@
 """Offline stand-ins for the pretrained weights, laid into the real caches.
 
 A seeded random VGG-19 (features only, torchvision's key names) goes to
-``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth``, so the product's real loading
-path (torchvision's cache) reads it.
+``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth``, and seeded transformer
+checkpoints in the Hub layout go to a Hub cache (``models--maze--FastStyleTransfer``
+with ``refs/main`` and ``snapshots/<sha>/``) read with ``HF_HUB_OFFLINE=1``, so the
+product's real loading paths (torchvision's cache, ``hf_hub_download``) read them.
+The Hub variables are set here, before anything imports huggingface_hub.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
-import pytest
-import torch
-from PIL import Image
-from torch import nn
-from torchvision.models.vgg import cfgs, make_layers
+HUB_CACHE = Path(tempfile.mkdtemp(prefix="nst-hub-cache-"))
+os.environ["HF_HUB_CACHE"] = str(HUB_CACHE)
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.pop("NST_CATALOGUE", None)
+os.environ.pop("NST_WEIGHTS_DIR", None)
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch import nn  # noqa: E402
+from torchvision.models.vgg import cfgs, make_layers  # noqa: E402
+
+from nst.transformer import TransformerNet  # noqa: E402
+
+HUB_FILES = ("Mosaic_512.pth", "Rain_Princess_512.pth", "Scream_512.pth", "Starry_Night_512.pth")
+SNAPSHOT = "0123456789abcdef0123456789abcdef01234567"
 
 
 def random_vgg19_features(seed: int = 0) -> dict[str, torch.Tensor]:
@@ -51,3 +68,55 @@ def synthetic(width: int, height: int, seed: int = 0) -> Image.Image:
     rgb = rgb + 55 * torch.rand(3, height, width, generator=g)
     array = rgb.clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
     return Image.fromarray(array, "RGB")
+
+
+def random_transformer(upsample: str, seed: int = 0) -> TransformerNet:
+    """A seeded network whose output spans [0, 255] rather than sitting at 0."""
+    torch.manual_seed(seed)
+    net = TransformerNet(upsample)
+    for name, p in net.named_parameters():
+        if "norm_layer" in name:
+            p.data.normal_(1.0 if name.endswith("weight") else 0.0, 0.3)
+    last = net.DeconvBlock[4].conv_layer
+    last.weight.data.mul_(40)
+    last.bias.data.fill_(128)
+    return net.eval()
+
+
+def examples_state(net: TransformerNet) -> dict[str, torch.Tensor]:
+    """``net`` (nearest upsampling) written in pytorch/examples' key names, stale running stats included."""
+    names = {
+        "ConvBlock.0": ("conv1", "in1"),
+        "ConvBlock.2": ("conv2", "in2"),
+        "ConvBlock.4": ("conv3", "in3"),
+        "DeconvBlock.0": ("deconv1", "in4"),
+        "DeconvBlock.2": ("deconv2", "in5"),
+        "DeconvBlock.4": ("deconv3", None),
+    }
+    for i in range(5):
+        for j in (1, 2):
+            names[f"ResidualBlock.{i}.conv{j}"] = (f"res{i + 1}.conv{j}", f"res{i + 1}.in{j}")
+    out = {}
+    for key, value in net.state_dict().items():
+        prefix, kind, leaf = key.rsplit(".", 2)
+        conv, norm = names[prefix]
+        if kind == "conv_layer":
+            out[f"{conv}.conv2d.{leaf}"] = value
+        else:
+            out[f"{norm}.{leaf}"] = value
+            out[f"{norm}.running_mean"] = torch.zeros_like(value)
+            out[f"{norm}.running_var"] = torch.ones_like(value)
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hub_cache():
+    repo = HUB_CACHE / "models--maze--FastStyleTransfer"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(SNAPSHOT)
+    snapshot = repo / "snapshots" / SNAPSHOT
+    snapshot.mkdir(parents=True)
+    for seed, name in enumerate(HUB_FILES):
+        torch.save(random_transformer("deconv", seed).state_dict(), snapshot / name)
+    yield snapshot
+    shutil.rmtree(HUB_CACHE, ignore_errors=True)

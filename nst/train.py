@@ -1,0 +1,236 @@
+"""Train a :class:`~nst.transformer.TransformerNet` for one style (Johnson et al. 2016).
+
+The loss is the same :class:`~nst.losses.PerceptualLoss` the Gatys optimiser
+uses: content at relu2_2 and Gram style losses at relu1_2, relu2_2, relu3_3,
+relu4_3 (Johnson et al.'s layers), with Adam on the network's weights.
+Writes ``<name>.safetensors``, ``config.json`` and a model card, with
+``checkpoint.pt`` along the way so that a run can resume.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from huggingface_hub import HfApi
+from PIL import Image
+from safetensors.torch import save_file
+from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import v2
+
+from nst.device import default_device
+from nst.images import load_image
+from nst.losses import PerceptualLoss, gram_matrix
+from nst.transformer import TransformerNet
+from nst.vgg import VGGFeatures
+
+CONTENT_LAYER = "relu2_2"
+STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+CHECKPOINT = "checkpoint.pt"
+
+
+class ImageFiles(Dataset):
+    """Every image under a folder, resized and centre-cropped to ``size``², as [3, S, S] in [0, 255]."""
+
+    def __init__(self, root: str | os.PathLike, size: int) -> None:
+        self.paths = sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.paths:
+            raise ValueError(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {root}.")
+        self.transform = v2.Compose(
+            [v2.Resize(size), v2.CenterCrop(size), v2.PILToTensor(), v2.ToDtype(torch.float32)]
+        )
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return self.transform(load_image(self.paths[index]))
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    step: int
+    total: int
+    losses: dict[str, float]
+    elapsed: float
+
+
+def train(
+    style: Image.Image,
+    data: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    name: str = "style",
+    steps: int = 40_000,
+    image_size: int = 256,
+    batch_size: int = 4,
+    lr: float = 1e-3,
+    content_weight: float = 1.0,
+    style_weight: float = 10.0,
+    tv_weight: float = 0.0,
+    style_size: int | None = None,
+    checkpoint_every: int = 1000,
+    resume: bool = True,
+    seed: int = 0,
+    device: torch.device | None = None,
+) -> Iterator[TrainProgress]:
+    """Train on the images under ``data``; yields progress per step, then writes the model to ``output``.
+
+    ``L = α·L_content + β·L_style + γ·L_tv`` between each batch and the network's
+    output, as in :class:`~nst.losses.PerceptualLoss`; the style's Gram targets are
+    measured at ``style_size`` (default ``image_size``) on its long side. A
+    ``checkpoint.pt`` in ``output`` is resumed from unless ``resume`` is false.
+    """
+    for label, value in (
+        ("steps", steps),
+        ("image_size", image_size),
+        ("batch_size", batch_size),
+        ("checkpoint_every", checkpoint_every),
+    ):
+        if value < 1:
+            raise ValueError(f"{label} must be at least 1, not {value}")
+    for label, value in (
+        ("lr", lr),
+        ("content_weight", content_weight),
+        ("style_weight", style_weight),
+        ("tv_weight", tv_weight),
+    ):
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{label} must be a finite number ≥ 0, not {value}")
+    device = device or default_device()
+    dataset = ImageFiles(data, image_size)
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    model = TransformerNet("nearest").to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    step = 0
+    if resume and (output / CHECKPOINT).is_file():
+        saved = torch.load(output / CHECKPOINT, map_location=device, weights_only=True)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        step = saved["step"]
+    vgg = VGGFeatures({CONTENT_LAYER, *STYLE_LAYERS}, pooling="max", device=device)
+    style_t = v2.functional.to_image(style).float().div(255).unsqueeze(0).to(device)
+    style_t = v2.functional.resize(style_t, style_size or image_size, antialias=True)
+    with torch.no_grad():
+        targets = {layer: gram_matrix(f) for layer, f in vgg(style_t).items() if layer in STYLE_LAYERS}
+    loss = PerceptualLoss(
+        vgg,
+        CONTENT_LAYER,
+        dict.fromkeys(STYLE_LAYERS, 1 / len(STYLE_LAYERS)),
+        targets,
+        content_weight,
+        style_weight,
+        tv_weight,
+    )
+    generator = torch.Generator().manual_seed(seed + step)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+    start, first = time.perf_counter(), step
+    while step < steps:
+        for batch in loader:
+            x = batch.to(device)
+            optimizer.zero_grad(set_to_none=True)
+            terms = loss(model(x) / 255, loss.content_target(x / 255))
+            terms["total"].backward()
+            optimizer.step()
+            step += 1
+            if step % checkpoint_every == 0 or step == steps:
+                _save_checkpoint(output, model, optimizer, step)
+            yield TrainProgress(
+                step, steps, {k: v.item() for k, v in terms.items()}, time.perf_counter() - start
+            )
+            if step == steps:
+                break
+    config = {
+        "architecture": "TransformerNet",
+        "upsample": "nearest",
+        "name": name,
+        "steps": steps,
+        "steps_this_run": steps - first,
+        "image_size": image_size,
+        "batch_size": batch_size,
+        "lr": lr,
+        "content_weight": content_weight,
+        "style_weight": style_weight,
+        "tv_weight": tv_weight,
+        "style_size": style_size or image_size,
+        "content_layer": CONTENT_LAYER,
+        "style_layers": list(STYLE_LAYERS),
+        "training_images": len(dataset),
+        "style_image_size": list(style.size),
+    }
+    export(model, output, name, config)
+
+
+def _save_checkpoint(
+    output: Path, model: TransformerNet, optimizer: torch.optim.Optimizer, step: int
+) -> None:
+    tmp = output / (CHECKPOINT + ".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, tmp)
+    os.replace(tmp, output / CHECKPOINT)
+
+
+def export(model: TransformerNet, output: Path, name: str, config: dict) -> Path:
+    """Write ``<name>.safetensors``, ``config.json`` and ``README.md`` (a model card); return the weights."""
+    weights = output / f"{name}.safetensors"
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, weights, metadata={"upsample": model.upsample, "format": "nst-transformer"})
+    (output / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (output / "README.md").write_text(_model_card(name, config))
+    return weights
+
+
+def _model_card(name: str, config: dict) -> str:
+    c = config
+    style_w, style_h = c["style_image_size"]
+    layers = ", ".join(f"`{x}`" for x in c["style_layers"])
+    return f"""---
+library_name: pytorch
+tags: [style-transfer, neural-style-transfer, johnson-et-al]
+pipeline_tag: image-to-image
+---
+
+# {name}: a fast neural style transfer network
+
+A feed-forward image transformation network (Johnson et al., 2016) trained for one
+style with this project's `python -m nst train`. Use it with
+`python -m nst fast photo.jpg -o out.png --weights {name}.safetensors`, or drop the
+file into the app's `weights/` folder.
+
+| | |
+|---|---|
+| style image | {style_w}×{style_h} px, Gram targets at {c["style_size"]} px |
+| training images | {c["training_images"]}, {c["image_size"]}² crops, batch {c["batch_size"]} |
+| steps | {c["steps"]} (Adam, lr {c["lr"]}) |
+| content loss | VGG-19 `{c["content_layer"]}`, weight {c["content_weight"]} |
+| style loss | Gram matrices at {layers}, weight {c["style_weight"]} |
+| total variation | weight {c["tv_weight"]} |
+| upsampling | {c["upsample"]} ×2, then 3×3 convolution |
+
+Input and output are RGB in [0, 255]. Weights: `{name}.safetensors`; settings: `config.json`.
+"""
+
+
+def push(folder: str | os.PathLike, repo_id: str, *, private: bool = False, token: str | None = None) -> str:
+    """Upload a trained model's folder (minus the resume checkpoint) to a Hub model repo; returns its URL."""
+    folder = Path(folder)
+    if not any(folder.glob("*.safetensors")):
+        raise ValueError(f"{folder} holds no .safetensors model; train one first with `python -m nst train`.")
+    api = HfApi(token=token)
+    api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+    commit = api.upload_folder(
+        repo_id=repo_id,
+        folder_path=folder,
+        repo_type="model",
+        ignore_patterns=[CHECKPOINT, CHECKPOINT + ".tmp"],
+        commit_message="Upload fast style transfer model",
+    )
+    return commit.commit_url

@@ -1,0 +1,334 @@
+"""The Gradio Space: one interface over both methods, and its two API endpoints.
+
+A thin adapter: uploads go to ``nst.images.load_image``, then to ``nst.fast`` or
+``nst.gatys``; library errors become ``gr.Error`` so browser and API users read them.
+Run ``python app.py [--share]``; limits come from the ``NST_*`` variables in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import functools
+import inspect
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+from gradio.data_classes import FileData
+from PIL import Image, ImageDraw
+
+from nst import fast, gatys
+from nst.catalogue import load_catalogue
+from nst.images import ImageError, load_image
+from nst.vgg import VGGFeatures, WeightsNotFoundError
+
+try:  # ZeroGPU on Hugging Face Spaces; elsewhere the functions run as they are.
+    import spaces
+
+    gpu = spaces.GPU
+except ImportError:
+
+    def gpu(fn: Callable) -> Callable:
+        return fn
+
+
+def _env(name: str, default: float) -> float:
+    return type(default)(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one user may ask of a shared CPU; each from an environment variable (README)."""
+
+    upload_mb: int = _env("NST_MAX_UPLOAD_MB", 20)
+    fast_side: int = _env("NST_FAST_MAX_SIDE", 1536)
+    gatys_side: int = _env("NST_GATYS_MAX_SIDE", 512)
+    gatys_steps: int = _env("NST_GATYS_MAX_STEPS", 300)
+    gatys_seconds: float = _env("NST_GATYS_TIME_LIMIT", 180.0)
+    queue_size: int = _env("NST_QUEUE_SIZE", 16)
+    fast_concurrency: int = _env("NST_FAST_CONCURRENCY", 1)
+    gatys_concurrency: int = _env("NST_GATYS_CONCURRENCY", 1)
+
+
+LIMITS = Limits()
+
+
+def _undecoded(payload: FileData | None) -> str | bytes | None:
+    if payload is None:
+        return None
+    if payload.url and payload.url.startswith("data:"):
+        return base64.b64decode(payload.url.split(",", 1)[1])
+    return payload.path
+
+
+def image_upload(label: str, **kwargs) -> gr.Image:
+    """An image input whose upload reaches the app undecoded (a path, or bytes).
+
+    Gradio's own ``preprocess`` opens the file with PIL first, so a text file or a
+    decompression bomb would fail there with a generic error; this way all
+    decoding, validation and messages happen in ``nst.images.load_image``.
+    """
+    component = gr.Image(label=label, type="filepath", image_mode=None, **kwargs)
+    component.preprocess = _undecoded
+    return component
+
+
+def _user_errors(fn: Callable) -> Callable:
+    """Library errors (bad image, bad option, missing weights) reach the user as ``gr.Error``."""
+    errors = (ImageError, ValueError, WeightsNotFoundError)
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def stream(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except errors as err:
+                raise gr.Error(str(err)) from err
+
+        return stream
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except errors as err:
+            raise gr.Error(str(err)) from err
+
+    return call
+
+
+def _load(upload: str | bytes | None, what: str, max_side: int) -> Image.Image:
+    if upload is None:
+        raise gr.Error(f"Please add a {what} image.")
+    return load_image(upload, max_side=max_side)
+
+
+def check_weights() -> dict[str, str]:
+    """For each method whose weights cannot be had now, what was looked for and how to fix it."""
+    missing = {}
+    try:
+        VGGFeatures(gatys.STYLE_LAYERS)
+    except WeightsNotFoundError as err:
+        missing["gatys"] = str(err)
+    styles = load_catalogue()
+    unavailable = []
+    for style in styles.values():
+        try:
+            style.fetch()
+        except WeightsNotFoundError as err:
+            unavailable.append(str(err))
+    if unavailable and len(unavailable) == len(styles):
+        missing["fast"] = "\n".join(unavailable)
+    return missing
+
+
+@gpu
+@_user_errors
+def stylize_fast(
+    content: str | bytes | None, style: str, strength: float = 1.0, preserve_color: bool = False
+) -> Image.Image:
+    """Stylise ``content`` with a pretrained network from the catalogue, in about a second.
+
+    The result has the content's size, shrunk to NST_FAST_MAX_SIDE on its long side if larger.
+    """
+    catalogue = load_catalogue()
+    if style not in catalogue:
+        raise ValueError(f"Unknown style {style!r}; choose one of: {', '.join(catalogue)}.")
+    image = _load(content, "content", LIMITS.fast_side)
+    model = fast.load_model(catalogue[style].fetch())
+    return fast.stylize(image, model, strength=strength, preserve_color=preserve_color)
+
+
+@gpu
+@_user_errors
+def stylize_gatys(
+    content: str | bytes | None,
+    style: str | bytes | None,
+    steps: int = 60,
+    size: int = 256,
+    style_weight: float = gatys.stylize.__kwdefaults__["style_weight"],
+    preserve_color: bool = False,
+    optimizer: str = "lbfgs",
+    seed: int = 0,
+    second_style: str | bytes | None = None,
+    second_style_weight: float = 0.5,
+    progress: gr.Progress = gr.Progress(),  # noqa: B008
+) -> Iterator[Image.Image]:
+    """Optimise a pastiche (Gatys et al.), streaming a preview every few steps, then the result.
+
+    ``size`` is the output's long side; ``steps`` and ``size`` are capped by
+    NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after NST_GATYS_TIME_LIMIT s.
+    """
+    if not 1 <= steps <= LIMITS.gatys_steps:
+        raise ValueError(f"steps must be between 1 and {LIMITS.gatys_steps}, not {steps}.")
+    if not 16 <= size <= LIMITS.gatys_side:
+        raise ValueError(f"size must be between 16 and {LIMITS.gatys_side} pixels, not {size}.")
+    content_img = _load(content, "content", LIMITS.gatys_side)
+    styles = [_load(style, "style", 2 * LIMITS.gatys_side)]
+    blend = [1.0]
+    if second_style is not None:
+        styles.append(_load(second_style, "second style", 2 * LIMITS.gatys_side))
+        blend = [1.0 - second_style_weight, second_style_weight]
+    events = gatys.stylize(
+        content_img,
+        styles,
+        style_blend=blend,
+        size=int(size),
+        steps=int(steps),
+        style_weight=style_weight,
+        preserve_color="luminance" if preserve_color else "none",
+        optimizer=optimizer,
+        seed=int(seed),
+        preview_every=5,
+        time_limit=LIMITS.gatys_seconds,
+    )
+    for event in events:
+        left = event.elapsed / event.step * (event.total - event.step)
+        progress(
+            (event.step, event.total), desc=f"scale {event.scale}/{event.scales} · about {left:.0f} s left"
+        )
+        if event.image is not None:
+            yield event.image
+
+
+def _example_images(folder: Path) -> list[list[str]]:
+    """Our own drawn examples (no third-party images): a landscape and two patterns."""
+    scene = Image.new("RGB", (384, 256), (120, 170, 230))
+    draw = ImageDraw.Draw(scene)
+    draw.rectangle((0, 170, 384, 256), fill=(70, 140, 60))
+    draw.ellipse((270, 30, 340, 100), fill=(250, 220, 90))
+    draw.polygon([(40, 170), (130, 60), (220, 170)], fill=(110, 100, 95))
+    draw.rectangle((240, 130, 300, 190), fill=(190, 60, 50))
+    waves = Image.new("RGB", (256, 256), (20, 30, 90))
+    draw = ImageDraw.Draw(waves)
+    for i in range(0, 256, 16):
+        draw.arc((-64 + i, i - 64, 192 + i, 192 + i), 0, 300, fill=(240, 200 - i // 2, 60 + i // 2), width=6)
+    tiles = Image.new("RGB", (256, 256))
+    draw = ImageDraw.Draw(tiles)
+    for y in range(0, 256, 32):
+        for x in range(0, 256, 32):
+            draw.rectangle((x, y, x + 30, y + 30), fill=((x * 7) % 256, (y * 5) % 256, (x + y) % 256))
+    paths = []
+    for name, img in (("scene", scene), ("waves", waves), ("tiles", tiles)):
+        img.save(folder / f"{name}.png")
+        paths.append(str(folder / f"{name}.png"))
+    return [[paths[0], paths[1]], [paths[0], paths[2]]]
+
+
+def build(missing: dict[str, str] | None = None) -> gr.Blocks:
+    """The interface; ``missing`` maps a method to why its weights are unavailable."""
+    missing = check_weights() if missing is None else missing
+    styles = list(load_catalogue())
+    examples = _example_images(Path(tempfile.mkdtemp(prefix="nst-examples-")))
+    with gr.Blocks(title="Neural style transfer", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(
+            "# Neural style transfer\nPaint a photo in the style of another image: **Fast** uses a "
+            "pretrained network (Johnson et al. 2016) and takes about a second; **Gatys** optimises "
+            "the picture itself (Gatys et al. 2016) and streams its progress."
+        )
+        for method, why in missing.items():
+            gr.Markdown(f"**{method.title()} is unavailable.** {why}", elem_classes="nst-warning")
+        with gr.Row():
+            with gr.Column():
+                content = image_upload("Content photo", sources=["upload", "webcam", "clipboard"], height=320)
+                with gr.Tab("Fast"):
+                    style_name = gr.Dropdown(styles, value=styles[0] if styles else None, label="Style")
+                    strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
+                    fast_colour = gr.Checkbox(label="Keep the photo's colours")
+                    fast_button = gr.Button("Stylise", variant="primary", interactive="fast" not in missing)
+                with gr.Tab("Gatys"):
+                    style_image = image_upload("Style image", height=200)
+                    with gr.Row():
+                        steps = gr.Slider(1, LIMITS.gatys_steps, value=60, step=1, label="Steps")
+                        size = gr.Slider(
+                            64, LIMITS.gatys_side, value=256, step=32, label="Output size (long side)"
+                        )
+                    gatys_colour = gr.Checkbox(label="Keep the photo's colours")
+                    with gr.Accordion("Advanced", open=False):
+                        style_weight = gr.Slider(
+                            0.1, 50, value=5.0, step=0.1, label="Style weight (content is 1)"
+                        )
+                        optimizer = gr.Radio(list(gatys.OPTIMIZERS), value="lbfgs", label="Optimiser")
+                        seed = gr.Number(0, precision=0, label="Seed")
+                        second_style = image_upload("Second style to blend in (optional)", height=160)
+                        second_weight = gr.Slider(
+                            0, 1, value=0.5, step=0.05, label="Share of the second style"
+                        )
+                    with gr.Row():
+                        gatys_button = gr.Button("Run", variant="primary", interactive="gatys" not in missing)
+                        stop_button = gr.Button("Stop", variant="stop")
+            with gr.Column():
+                result = gr.Image(
+                    label="Result",
+                    type="filepath",
+                    format="png",
+                    buttons=["download", "fullscreen"],
+                    height=420,
+                )
+                compare = gr.ImageSlider(label="Before / after", format="png", max_height=420)
+        gr.Examples(examples, [content, style_image], label="Examples (content, style)")
+
+        def before_after(before: str | bytes | None, after: str | None) -> tuple | None:
+            if before is None or after is None:
+                return None
+            photo = load_image(before)
+            return photo.resize(Image.open(after).size), after
+
+        fast_event = fast_button.click(
+            stylize_fast,
+            [content, style_name, strength, fast_colour],
+            result,
+            api_name="stylize_fast",
+            concurrency_limit=LIMITS.fast_concurrency,
+            concurrency_id="fast",
+        )
+        gatys_event = gatys_button.click(
+            stylize_gatys,
+            [
+                content,
+                style_image,
+                steps,
+                size,
+                style_weight,
+                gatys_colour,
+                optimizer,
+                seed,
+                second_style,
+                second_weight,
+            ],
+            result,
+            api_name="stylize_gatys",
+            concurrency_limit=LIMITS.gatys_concurrency,
+            concurrency_id="gatys",
+        )
+        for event in (fast_event, gatys_event):
+            event.then(
+                before_after, [content, result], compare, api_visibility="private", show_progress="hidden"
+            )
+        stop_button.click(None, cancels=[gatys_event], api_visibility="private")
+    demo.queue(max_size=LIMITS.queue_size)
+    return demo
+
+
+demo = build()
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Serve the style transfer Space.")
+    parser.add_argument(
+        "--share",
+        action="store_true",
+        default=os.environ.get("NST_SHARE") == "1",
+        help="also serve a public gradio.live link (or NST_SHARE=1)",
+    )
+    args = parser.parse_args()
+    demo.launch(
+        share=args.share,
+        max_file_size=f"{LIMITS.upload_mb}mb",
+        theme=gr.themes.Soft(),
+        css=".nst-warning { border-left: 4px solid #d97706; padding-left: .75rem; }",
+    )

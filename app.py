@@ -267,6 +267,7 @@ def build(missing: dict[str, str] | None = None) -> gr.Blocks:
                     label="Result",
                     type="filepath",
                     format="png",
+                    interactive=False,
                     buttons=["download", "fullscreen"],
                     height=420,
                 )

@@ -71,7 +71,9 @@ def load_model(path: str | os.PathLike, device: torch.device | None = None) -> T
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
         raise WeightsNotFoundError(f"{Path(path).name} does not fit the transformer network: {err}") from err
-    return model.eval().requires_grad_(False).to(device or default_device())
+    # Channels-last runs this network's convolutions ~1.5× faster on CPU (bench/).
+    model = model.eval().requires_grad_(False).to(device or default_device())
+    return model.to(memory_format=torch.channels_last)
 
 
 def _norms(model: TransformerNet) -> list[InstanceNorm]:
@@ -142,7 +144,7 @@ def stylize(
     if not (math.isfinite(strength) and 0 <= strength <= 1):
         raise ValueError(f"strength must be between 0 and 1, not {strength}")
     device = next(model.parameters()).device
-    x = to_tensor(content, device).mul_(255)
+    x = to_tensor(content, device).mul_(255).contiguous(memory_format=torch.channels_last)
     h, w = x.shape[-2:]
     y = model(x) if h * w <= max_pixels else _tiled(model, x, max_pixels)
     if strength < 1:

@@ -288,7 +288,12 @@ def _optimise(
             img = img.resize(final_content.size, Image.Resampling.BICUBIC)
         return transfer_luminance(img, final_content) if preserve_color == "luminance" else img
 
+    planned = 0
     for index, (side, n_steps) in enumerate(plan, start=1):
+        # Each scale may use its share of the time budget too, so that a run
+        # stopped by time still ends at the finest scale.
+        planned += n_steps
+        deadline = math.inf if time_limit is None else time_limit * planned / steps
         content = to_tensor(resize_long_side(content_img, side), vgg.device)
         style_side = max(1, round(side * style_scale))
         key = (
@@ -319,8 +324,7 @@ def _optimise(
             losses = step_fn()
             step += 1
             elapsed = time.perf_counter() - start
-            out_of_time = time_limit is not None and elapsed >= time_limit
-            if step == steps or out_of_time:
+            if step == steps or elapsed >= deadline:
                 break
             preview = step == 1 or step % preview_every == 0
             yield Progress(
@@ -333,8 +337,6 @@ def _optimise(
                 elapsed,
                 result(False) if preview else None,
             )
-        if step == steps or out_of_time:
-            break
     yield Progress(
         step,
         steps,

@@ -24,7 +24,9 @@ class InstanceNorm(nn.InstanceNorm2d):
     """Affine instance norm ``(x − μ_c) / √(σ²_c + ε) · γ_c + β_c`` over each image's H×W.
 
     When ``frozen`` holds per-channel ``(μ, σ²)``, those replace the image's own
-    statistics, so tiles of one large image are normalised alike.
+    statistics, so tiles of one large image are normalised alike. For a single
+    image, instance norm is batch norm's training-mode normalisation, which
+    (unlike ``instance_norm``) runs on channels-last tensors without copying them.
     """
 
     def __init__(self, channels: int) -> None:
@@ -32,10 +34,12 @@ class InstanceNorm(nn.InstanceNorm2d):
         self.frozen: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.frozen is None:
-            return super().forward(x)
-        mean, var = self.frozen
-        return F.batch_norm(x, mean, var, self.weight, self.bias, False, 0.0, self.eps)
+        if self.frozen is not None:
+            mean, var = self.frozen
+            return F.batch_norm(x, mean, var, self.weight, self.bias, False, 0.0, self.eps)
+        if x.shape[0] == 1:
+            return F.batch_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
+        return super().forward(x)
 
 
 class ConvLayer(nn.Module):

@@ -82,7 +82,7 @@ def _pretrained_features(device: torch.device) -> nn.Sequential:
         features.load_state_dict(state)
     except RuntimeError as err:
         raise WeightsNotFoundError(f"The VGG-19 weight file does not fit VGG-19: {err}") from err
-    return features.eval().requires_grad_(False).to(device)
+    return features.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
 
 
 class VGGFeatures(nn.Module):
@@ -130,7 +130,8 @@ class VGGFeatures(nn.Module):
         An image smaller than the truncated network can take (2^pools pixels a side)
         is edge-padded up to that, so slivers and single pixels still have features.
         """
-        x = (image - self.mean) / self.std
+        # Channels-last makes VGG's convolutions and their backward ~15% faster on CPU (bench/).
+        x = ((image - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
         pad_h, pad_w = (max(0, self.min_side - n) for n in x.shape[-2:])
         if pad_h or pad_w:
             x = F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2), mode="replicate")

@@ -24,23 +24,12 @@ os.environ.pop("NST_WEIGHTS_DIR", None)
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
-from torch import nn  # noqa: E402
-from torchvision.models.vgg import cfgs, make_layers  # noqa: E402
 
+from bench.standins import random_transformer, random_vgg19_features  # noqa: E402
 from nst.transformer import TransformerNet  # noqa: E402
 
 HUB_FILES = ("Mosaic_512.pth", "Rain_Princess_512.pth", "Scream_512.pth", "Starry_Night_512.pth")
 SNAPSHOT = "0123456789abcdef0123456789abcdef01234567"
-
-
-def random_vgg19_features(seed: int = 0) -> dict[str, torch.Tensor]:
-    torch.manual_seed(seed)
-    features = make_layers(cfgs["E"])
-    for m in features.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            nn.init.normal_(m.bias, std=0.01)
-    return {f"features.{k}": v for k, v in features.state_dict().items()}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -68,19 +57,6 @@ def synthetic(width: int, height: int, seed: int = 0) -> Image.Image:
     rgb = rgb + 55 * torch.rand(3, height, width, generator=g)
     array = rgb.clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
     return Image.fromarray(array, "RGB")
-
-
-def random_transformer(upsample: str, seed: int = 0) -> TransformerNet:
-    """A seeded network whose output spans [0, 255] rather than sitting at 0."""
-    torch.manual_seed(seed)
-    net = TransformerNet(upsample)
-    for name, p in net.named_parameters():
-        if "norm_layer" in name:
-            p.data.normal_(1.0 if name.endswith("weight") else 0.0, 0.3)
-    last = net.DeconvBlock[4].conv_layer
-    last.weight.data.mul_(40)
-    last.bias.data.fill_(128)
-    return net.eval()
 
 
 def examples_state(net: TransformerNet) -> dict[str, torch.Tensor]:

@@ -109,3 +109,11 @@ def test_sliver_and_single_pixel_contents_work():
 def test_bad_options_are_refused_before_any_work(bad):
     with pytest.raises(ValueError):
         _run(**bad)
+
+
+def test_a_time_limited_run_still_reaches_the_finest_scale():
+    events = _run(
+        content=synthetic(150, 100), size=96, steps=10**6, multiscale=True, min_scale=48, time_limit=3.0
+    )
+    assert events[-1].done and events[-1].scales == 3
+    assert {e.scale for e in events} == {1, 2, 3}

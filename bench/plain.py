@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torchvision.models.vgg import cfgs, make_layers
 
-from nst.losses import content_loss, gram_matrix, style_loss
+from nst.losses import content_loss
 from nst.vgg import LAYER_NAMES, _read_state_dict
 
 
@@ -71,6 +71,17 @@ def plain_vgg() -> nn.Sequential:
     features = make_layers(cfgs["E"])
     features.load_state_dict(_read_state_dict())
     return features[: LAYER_NAMES.index("relu5_1") + 1].eval().requires_grad_(False)
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """The textbook ``F Fᵀ / (C·H·W)``, left to autograd."""
+    b, c, h, w = features.shape
+    f = features.view(b, c, h * w)
+    return f @ f.transpose(1, 2) / (c * h * w)
+
+
+def style_loss(pastiche: dict, targets: dict, weights: dict) -> torch.Tensor:
+    return sum(w * (gram_matrix(pastiche[k]) - targets[k]).square().sum() for k, w in weights.items())
 
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)

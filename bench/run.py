@@ -152,7 +152,14 @@ def gatys_step_seconds(width: int, height: int, steps: int) -> tuple[float, floa
         for _ in plain_gatys(vgg, c, s, steps, 1.0, 5.0):
             pass
 
-    return timed(ours, repeats=1) / steps, timed(plain, repeats=1) / steps
+    ours(), plain()  # warm-up
+    times: dict = {ours: [], plain: []}
+    for _ in range(3):  # interleaved, as this machine's speed drifts
+        for fn in (ours, plain):
+            start = time.perf_counter()
+            fn()
+            times[fn].append((time.perf_counter() - start) / steps)
+    return statistics.median(times[ours]), statistics.median(times[plain])
 
 
 def first_preview_seconds() -> float:
@@ -171,10 +178,10 @@ def first_preview_seconds() -> float:
 
 def loss_after_budget(side: int, seconds: float) -> tuple[float, float, int, int]:
     """Full-resolution loss (plain loop's definition: max pooling) after ``seconds``: ours, plain, steps."""
-    from bench.plain import STYLE, plain_features, plain_gatys, plain_vgg
+    from bench.plain import STYLE, gram_matrix, plain_features, plain_gatys, plain_vgg, style_loss
     from nst import gatys
     from nst.images import to_tensor
-    from nst.losses import content_loss, gram_matrix, style_loss
+    from nst.losses import content_loss
 
     content = Image.effect_noise((side, side * 3 // 4), 64).convert("RGB")
     style = Image.effect_noise((side, side), 90).convert("RGB")

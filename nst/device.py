@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 
@@ -25,6 +26,27 @@ def default_device() -> torch.device:
         device = torch.device("mps")
     else:
         device = torch.device("cpu")
-    if device.type == "cpu" and hasattr(os, "sched_getaffinity"):
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    if device.type == "cpu":
+        if hasattr(os, "sched_getaffinity"):
+            torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+        _reuse_freed_memory()
     return device
+
+
+def _reuse_freed_memory() -> None:
+    """Have glibc keep freed memory for reuse instead of returning it to the system.
+
+    By default every tensor over 32 MB is a fresh ``mmap`` whose pages fault in
+    on first touch and go back to the system when freed, on every forward pass:
+    that made the fast network 1.8× slower at 2048² (bench/). One arena, so that
+    worker threads (Gradio's) reuse the same memory. Other C libraries: no-op.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8
+    mallopt(m_arena_max, 1)
+    mallopt(m_mmap_threshold, 2**31 - 1)
+    mallopt(m_trim_threshold, 2**31 - 1)

@@ -81,3 +81,15 @@ def test_vgg_pads_images_too_small_for_its_pools():
 def test_vgg_unknown_layer_is_refused():
     with pytest.raises(ValueError, match="relu9_9"):
         VGGFeatures(["relu9_9"])
+
+
+def test_gram_gradient_matches_autograd_of_the_plain_product():
+    f = torch.randn(2, 5, 3, 4, dtype=torch.float64, requires_grad=True)
+    torch.autograd.gradcheck(gram_matrix, (f,))
+    weights = torch.randn(2, 5, 5, dtype=torch.float64)
+    (gram_matrix(f) * weights).sum().backward()
+    ours = f.grad.clone()
+    f.grad = None
+    flat = f.reshape(2, 5, 12)
+    ((flat @ flat.transpose(1, 2) / 60) * weights).sum().backward()
+    torch.testing.assert_close(ours, f.grad)

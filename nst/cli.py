@@ -13,6 +13,7 @@ from tqdm import tqdm
 from nst import fast, gatys, train
 from nst.catalogue import load_catalogue
 from nst.images import ImageError, load_image, save_image
+from nst.transformer import TransformerNet
 from nst.vgg import WeightsNotFoundError
 
 USER_ERRORS = (ImageError, ValueError, WeightsNotFoundError, OSError)
@@ -118,31 +119,39 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strength", type=float, default=d["strength"], help="0 content … 1 style (%(default)s)")
     p.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
     p.add_argument("--max-side", type=int, help="shrink contents to this long side first (default: never)")
-    p.add_argument(
-        "--tile-pixels",
-        dest="max_pixels",
-        type=int,
-        default=d["max_pixels"],
-        help="run larger images in tiles of about this many pixels (%(default)s)",
-    )
+    p.add_argument("--max-pixels", type=int, default=d["max_pixels"], help="tile larger images (%(default)s)")
+    p.add_argument("--tile-pixels", type=int, default=d["tile_pixels"], help="pixels a tile (%(default)s)")
     p.set_defaults(run=_run_fast)
 
 
 def _run_fast(args: argparse.Namespace) -> None:
     model = fast.load_model(args.weights or style_weights_path(args.style))
-    several = len(args.contents) > 1
-    if several:
-        args.output.mkdir(parents=True, exist_ok=True)
-    for path in tqdm(args.contents, unit="image", disable=None if several else True):
-        content = load_image(path, max_side=args.max_side)
-        out = fast.stylize(
-            content,
-            model,
-            strength=args.strength,
-            preserve_color=args.preserve_color,
-            max_pixels=args.max_pixels,
-        )
-        save_image(out, args.output / f"{path.stem}.png" if several else args.output)
+    if len(args.contents) == 1:
+        _fast_one(args, model, args.contents[0], args.output)
+        return
+    args.output.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for path in tqdm(args.contents, unit="image", disable=None):
+        try:
+            _fast_one(args, model, path, args.output / f"{path.stem}.png")
+        except (ImageError, ValueError) as err:  # a bad file in a batch: report it, go on
+            failed += 1
+            tqdm.write(f"error: {path}: {err}", file=sys.stderr)
+    if failed:
+        raise ValueError(f"{failed} of {len(args.contents)} images failed")
+
+
+def _fast_one(args: argparse.Namespace, model: TransformerNet, path: Path, output: Path) -> None:
+    content = load_image(path, max_side=args.max_side)
+    out = fast.stylize(
+        content,
+        model,
+        strength=args.strength,
+        preserve_color=args.preserve_color,
+        max_pixels=args.max_pixels,
+        tile_pixels=args.tile_pixels,
+    )
+    save_image(out, output)
 
 
 def _add_styles(sub: argparse._SubParsersAction) -> None:

@@ -27,8 +27,10 @@ from nst.images import to_image, to_tensor
 from nst.transformer import InstanceNorm, TransformerNet, from_examples_layout
 from nst.vgg import WeightsNotFoundError
 
-MAX_PIXELS = int(os.environ.get("NST_FAST_TILE_PIXELS", 1536 * 1536))
-"""Images with more pixels than this run in tiles of about this many pixels."""
+MAX_PIXELS = int(os.environ.get("NST_FAST_MAX_PIXELS", 2048 * 1536))
+"""Images up to this many pixels run in one pass; larger ones in tiles."""
+TILE_PIXELS = int(os.environ.get("NST_FAST_TILE_PIXELS", 1024 * 1024))
+"""Each tile's size with its overlap, in pixels: peak memory is about 600 bytes a tile pixel."""
 STATS_PIXELS = 1024 * 1024
 """Tiled images measure their instance-norm statistics on a copy shrunk to at most this size."""
 HALO = 64
@@ -102,8 +104,8 @@ def _frozen_statistics(model: TransformerNet, image: torch.Tensor) -> Iterator[N
             norm.frozen = None
 
 
-def _tiled(model: TransformerNet, x: torch.Tensor, max_pixels: int) -> torch.Tensor:
-    """``model(x)`` computed in tiles of at most about ``max_pixels`` each.
+def _tiled(model: TransformerNet, x: torch.Tensor, tile_pixels: int) -> torch.Tensor:
+    """``model(x)`` computed in tiles of at most about ``tile_pixels`` each, overlap included.
 
     Instance-norm statistics come from one pass over ``x`` shrunk to ``STATS_PIXELS``
     (exact when it already fits), and each tile's core is cut from a pass with
@@ -113,7 +115,7 @@ def _tiled(model: TransformerNet, x: torch.Tensor, max_pixels: int) -> torch.Ten
     h, w = x.shape[-2:]
     scale = math.sqrt(STATS_PIXELS / (h * w))
     small = F.interpolate(x, scale_factor=scale, mode="area") if scale < 1 else x
-    core = max(4, (int(math.sqrt(max_pixels)) - 2 * HALO) // 4 * 4)
+    core = max(4, (int(math.sqrt(tile_pixels)) - 2 * HALO) // 4 * 4)
     out = torch.empty_like(x)
     with _frozen_statistics(model, small):
         for top in range(0, h, core):
@@ -134,8 +136,9 @@ def stylize(
     strength: float = 1.0,
     preserve_color: bool = False,
     max_pixels: int = MAX_PIXELS,
+    tile_pixels: int = TILE_PIXELS,
 ) -> Image.Image:
-    """Stylise ``content`` in one forward pass (tiled beyond ``max_pixels``), at its own size.
+    """Stylise ``content`` in one forward pass, at its own size; beyond ``max_pixels``, in tiles.
 
     ``strength`` blends ``(1 − s)·content + s·network(content)``: 0 gives the
     content back, 1 the full style. ``preserve_color`` keeps the content's chroma
@@ -144,10 +147,11 @@ def stylize(
     if not (math.isfinite(strength) and 0 <= strength <= 1):
         raise ValueError(f"strength must be between 0 and 1, not {strength}")
     device = next(model.parameters()).device
-    x = to_tensor(content, device).mul_(255).contiguous(memory_format=torch.channels_last)
+    x = to_tensor(content, device, memory_format=torch.channels_last, scale=1.0)
     h, w = x.shape[-2:]
-    y = model(x) if h * w <= max_pixels else _tiled(model, x, max_pixels)
+    y = model(x) if h * w <= max_pixels else _tiled(model, x, tile_pixels)
     if strength < 1:
         y = torch.lerp(x, y, strength)
-    pastiche = to_image(y.div_(255))
+    del x
+    pastiche = to_image(y, scale=1.0)
     return transfer_luminance(pastiche, content) if preserve_color else pastiche

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
-from torchvision.transforms.functional import pil_to_tensor, to_pil_image
 
 ImageSource = str | os.PathLike | bytes | Image.Image
 
@@ -123,12 +122,26 @@ def save_image(img: Image.Image, path: str | os.PathLike) -> None:
         raise ImageError(f"Cannot write {path.name}: unknown image format {path.suffix!r}.") from err
 
 
-def to_tensor(img: Image.Image, device: torch.device | str = "cpu") -> torch.Tensor:
-    """RGB image → [1, 3, H, W] float32 in [0, 1] on ``device``."""
-    return pil_to_tensor(img).to(device=device, dtype=torch.float32).div_(255).unsqueeze(0).contiguous()
+def to_tensor(
+    img: Image.Image,
+    device: torch.device | str = "cpu",
+    memory_format: torch.memory_format = torch.contiguous_format,
+    scale: float = 1 / 255,
+) -> torch.Tensor:
+    """RGB image → [1, 3, H, W] float32 of ``value · scale`` (default: [0, 1]) on ``device``.
+
+    Pillow's pixels are already channels-last in memory, so asking for that layout
+    costs no copy.
+    """
+    hwc = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy())
+    nchw = hwc.permute(2, 0, 1).unsqueeze(0)
+    return nchw.to(device=device, dtype=torch.float32, memory_format=memory_format).mul_(scale)
 
 
-def to_image(tensor: torch.Tensor) -> Image.Image:
-    """[1, 3, H, W] or [3, H, W] in [0, 1] → RGB image (rounded, clamped)."""
-    t = tensor.detach().squeeze(0).mul(255).round_().clamp_(0, 255).to("cpu", torch.uint8)
-    return to_pil_image(t, mode="RGB")
+def to_image(tensor: torch.Tensor, scale: float = 255) -> Image.Image:
+    """[1, 3, H, W] or [3, H, W] of ``value · scale`` in [0, 255] (default: [0, 1] in) → RGB image.
+
+    Values are rounded and clamped.
+    """
+    t = tensor.detach().squeeze(0).mul(scale).round_().clamp_(0, 255).to("cpu", torch.uint8)
+    return Image.fromarray(t.permute(1, 2, 0).numpy(), "RGB")

@@ -22,10 +22,9 @@ from huggingface_hub import HfApi
 from PIL import Image
 from safetensors.torch import save_file
 from torch.utils.data import DataLoader, Dataset
-from torchvision.transforms import v2
 
 from nst.device import default_device
-from nst.images import load_image
+from nst.images import load_image, resize_long_side, to_tensor
 from nst.losses import PerceptualLoss, gram_matrix
 from nst.transformer import TransformerNet
 from nst.vgg import VGGFeatures
@@ -43,6 +42,8 @@ class ImageFiles(Dataset):
         self.paths = sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.paths:
             raise ValueError(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {root}.")
+        from torchvision.transforms import v2
+
         self.transform = v2.Compose(
             [v2.Resize(size), v2.CenterCrop(size), v2.PILToTensor(), v2.ToDtype(torch.float32)]
         )
@@ -118,8 +119,7 @@ def train(
         optimizer.load_state_dict(saved["optimizer"])
         step = saved["step"]
     vgg = VGGFeatures({CONTENT_LAYER, *STYLE_LAYERS}, pooling="max", device=device)
-    style_t = v2.functional.to_image(style).float().div(255).unsqueeze(0).to(device)
-    style_t = v2.functional.resize(style_t, style_size or image_size, antialias=True)
+    style_t = to_tensor(resize_long_side(style, style_size or image_size), device)
     with torch.no_grad():
         targets = {layer: gram_matrix(f) for layer, f in vgg(style_t).items() if layer in STYLE_LAYERS}
     loss = PerceptualLoss(

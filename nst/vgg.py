@@ -16,12 +16,34 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models import VGG19_Weights
-from torchvision.models.vgg import cfgs, make_layers
 
 from nst.device import default_device
 
-_CONFIG = cfgs["E"]  # VGG-19: 16 convolutions in 5 blocks
+# VGG-19 (configuration "E" of Simonyan & Zisserman): channels of its 16 3×3 convolutions, "M" a pooling.
+# torchvision (2 s to import) is imported only where the weights are loaded.
+_CONFIG = [
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+]
 
 
 def _layer_names() -> tuple[str, ...]:
@@ -60,6 +82,8 @@ def _read_state_dict() -> dict[str, torch.Tensor]:
             )
         state = torch.load(explicit, map_location="cpu", weights_only=True)
     else:
+        from torchvision.models import VGG19_Weights
+
         weights = VGG19_Weights.IMAGENET1K_V1
         cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
         try:
@@ -77,6 +101,8 @@ def _read_state_dict() -> dict[str, torch.Tensor]:
 @functools.cache
 def _pretrained_features(device: torch.device) -> nn.Sequential:
     """All of VGG-19's convolutional part, frozen, in eval mode, on ``device`` (cached)."""
+    from torchvision.models.vgg import make_layers
+
     features, state = make_layers(_CONFIG), _read_state_dict()
     try:
         features.load_state_dict(state)

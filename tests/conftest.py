@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 HUB_CACHE = Path(tempfile.mkdtemp(prefix="nst-hub-cache-"))
@@ -21,6 +25,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.pop("NST_CATALOGUE", None)
 os.environ.pop("NST_WEIGHTS_DIR", None)
 
+import httpx  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -96,3 +101,64 @@ def hub_cache():
         torch.save(random_transformer("deconv", seed).state_dict(), snapshot / name)
     yield snapshot
     shutil.rmtree(HUB_CACHE, ignore_errors=True)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """``python app.py`` on a free loopback port with ``env`` added; returns (process, URL) once it serves."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        **env,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited: {proc.stdout.read()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise TimeoutError("app.py did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_process(torch_home, hub_cache):
+    proc, url = launch({"NST_GATYS_MAX_STEPS": "400"})
+    yield proc, url
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def server(app_process) -> str:
+    return app_process[1]

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,61 +10,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import synthetic
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        **env,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited: {proc.stdout.read()}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise TimeoutError("app.py did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-@pytest.fixture(scope="module")
-def server(torch_home, hub_cache):
-    proc, url = launch({"NST_GATYS_MAX_STEPS": "400"})
-    yield url
-    stop(proc)
+from conftest import launch, stop, synthetic
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +63,7 @@ def test_stop_ends_the_run_and_frees_the_worker(client, images):
         content=handle_file(images["content"]),
         style=handle_file(images["style"]),
         steps=400,
-        size=128,
+        size=256,  # 400 steps here take minutes
         api_name="/stylize_gatys",
     )
     deadline = time.monotonic() + 120
@@ -138,7 +80,7 @@ def test_stop_ends_the_run_and_frees_the_worker(client, images):
         api_name="/stylize_gatys",
     )
     assert Image.open(quick).size == (64, 43)
-    assert time.monotonic() - start < 60, "the cancelled run kept the Gatys worker busy"
+    assert time.monotonic() - start < 30, "the cancelled run kept the Gatys worker busy"
 
 
 @pytest.mark.parametrize(
@@ -202,7 +144,4 @@ def test_browser_upload_click_and_see_the_result(server, images, tmp_path):
         result = page.locator("img[src*='image.png']").first
         expect(result).to_be_visible(timeout=60_000)
         page.screenshot(path=tmp_path / "fast.png", full_page=True)
-        os.environ.get("NST_SCREENSHOTS") and page.screenshot(
-            path=os.environ["NST_SCREENSHOTS"] + "/fast.png"
-        )
         browser.close()

@@ -66,7 +66,10 @@ def test_tiled_matches_untiled():
     model = random_transformer("deconv", seed=1)
     img = synthetic(301, 263)
     whole = torch.tensor(list(fast.stylize(img, model).tobytes()), dtype=torch.int16)
-    tiled = torch.tensor(list(fast.stylize(img, model, max_pixels=160 * 160).tobytes()), dtype=torch.int16)
+    tiled = torch.tensor(
+        list(fast.stylize(img, model, max_pixels=160 * 160, tile_pixels=160 * 160).tobytes()),
+        dtype=torch.int16,
+    )
     assert (whole - tiled).abs().max() <= 1
 
 

@@ -1,0 +1,233 @@
+"""Hostile and odd inputs through the library, the CLI and a launched app; limits and concurrency."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from conftest import HUB_FILES, ROOT, synthetic
+from corpus import REFUSED, VALID, make_corpus
+from nst import fast
+from nst.images import ImageError, load_image
+
+NaN = math.nan
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return make_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server, verbose=False)
+
+
+def _scaled(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    w, h = size
+    if max(w, h) <= long_side:
+        return size
+    s = long_side / max(w, h)
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
+def test_library_accepts_the_odd_and_refuses_the_invalid(corpus, hub_cache):
+    model = fast.load_model(hub_cache / HUB_FILES[0])
+    for name, (path, outcome, size) in corpus.items():
+        if outcome == VALID:
+            image = load_image(path, max_side=512)
+            assert image.mode == "RGB" and image.size == _scaled(size, 512), name
+            assert fast.stylize(image, model).size == image.size, name
+        else:
+            with pytest.raises(ImageError):
+                load_image(path, max_side=512)
+
+
+def test_exif_rotation_and_transparency_come_out_right(corpus):
+    upright = load_image(corpus["exif_rotate90.jpg"][0])
+    assert upright.size == (64, 96)
+    r, g, b = load_image(corpus["half_alpha.png"][0]).getpixel((0, 0))
+    original = synthetic(96, 64).getpixel((0, 0))
+    assert all(abs(c - (o + 255) / 2) <= 2 for c, o in zip((r, g, b), original, strict=True)), (
+        "50% over white"
+    )
+
+
+@pytest.mark.parametrize("name", ["large_48mp.jpg", "bomb_40000x40000.png"])
+def test_large_photo_and_bomb_stay_small_in_memory(corpus, name):
+    script = textwrap.dedent(f"""
+        import resource
+        from nst.images import ImageError, load_image
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            print(load_image({str(corpus[name][0])!r}, max_side=1536).size)
+        except ImageError as err:
+            print("refused:", err)
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    result, grew_mb = out.stdout.strip().splitlines()
+    assert int(grew_mb) < 64, f"{name}: {result}, peak RSS grew {grew_mb} MB"  # decoding it whole is 144 MB
+    assert result == "(1536, 1152)" if name.startswith("large") else result.startswith("refused")
+
+
+def test_cli_batch_reports_each_bad_file_and_goes_on(corpus, hub_cache, tmp_path):
+    paths = [str(path) for path, _, _ in corpus.values()]
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nst",
+            "fast",
+            *paths,
+            "-o",
+            str(tmp_path),
+            "--weights",
+            str(hub_cache / HUB_FILES[0]),
+            "--max-side",
+            "512",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 1
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
+    refused = [name for name, (_, outcome, _) in corpus.items() if outcome == REFUSED]
+    assert len(errors) == len(refused) + 1  # one line per bad file, then the summary
+    for name in refused:
+        assert any(name in line for line in errors), name
+    for name, (path, outcome, size) in corpus.items():
+        if outcome == VALID:
+            assert Image.open(tmp_path / f"{path.stem}.png").size == _scaled(size, 512), name
+
+
+def test_app_survives_the_corpus_with_readable_answers(corpus, client, app_process):
+    proc, _ = app_process
+    for name, (path, outcome, size) in corpus.items():
+        if outcome == VALID:
+            result = client.predict(content=handle_file(str(path)), style="mosaic", api_name="/stylize_fast")
+            assert Image.open(result).size == _scaled(size, 1536), name
+        else:
+            with pytest.raises(Exception) as caught:
+                client.predict(content=handle_file(str(path)), style="mosaic", api_name="/stylize_fast")
+            message = str(caught.value)
+            assert (name in message or "image" in message) and "upstream" not in message, (name, message)
+        assert proc.poll() is None, f"the server died on {name}"
+    sliver = client.predict(
+        content=handle_file(str(corpus["sliver_12000x8.png"][0])),
+        style=handle_file(str(corpus["cmyk.jpg"][0])),
+        steps=2,
+        size=128,
+        api_name="/stylize_gatys",
+    )
+    assert Image.open(sliver).size == (128, 1)
+    peak_mb = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmHWM:")[1].split()[0]) // 1024
+    assert peak_mb < 3000, f"server peak RSS {peak_mb} MB"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"api_name": "/stylize_gatys", "steps": -5}, "minimum"),
+        ({"api_name": "/stylize_gatys", "size": 100000}, "maximum"),
+        ({"api_name": "/stylize_gatys", "size": 0}, "minimum"),
+        ({"api_name": "/stylize_fast", "style": "../../etc/passwd"}, "not in the list"),
+    ],
+)
+def test_out_of_range_parameters_are_refused_readably(client, corpus, kwargs, message):
+    content = handle_file(str(corpus["cmyk.jpg"][0]))
+    args = (
+        {"content": content, "style": "mosaic"}
+        if kwargs["api_name"] == "/stylize_fast"
+        else {"content": content, "style": handle_file(str(corpus["grey.png"][0])), "steps": 2, "size": 64}
+    )
+    with pytest.raises(Exception, match=message):
+        client.predict(**(args | kwargs))
+
+
+@pytest.mark.parametrize(
+    "api, arguments, message",
+    [
+        ("stylize_fast", ["mosaic", NaN, False], "strength must be between 0 and 1, not nan"),
+        (
+            "stylize_gatys",
+            ["STYLE", 2, 64, NaN, False, "lbfgs", 0, None, 0.5],
+            "style_weight must be a finite",
+        ),
+    ],
+)
+def test_nan_weights_sent_as_raw_json_are_refused_readably(server, corpus, api, arguments, message):
+    # gradio_client will not encode NaN, but a hand-written request can.
+    base = f"{server}gradio_api"
+    with open(corpus["cmyk.jpg"][0], "rb") as f:
+        uploaded = httpx.post(f"{base}/upload", files={"files": ("c.jpg", f, "image/jpeg")}).json()[0]
+    image = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
+    data = [image, *(image if a == "STYLE" else a for a in arguments)]
+    posted = httpx.post(
+        f"{base}/call/{api}", content=json.dumps({"data": data}), headers={"Content-Type": "application/json"}
+    )
+    events = httpx.get(f"{base}/call/{api}/{posted.json()['event_id']}", timeout=60).text
+    assert "event: error" in events and message in events
+
+
+def test_no_endpoint_reads_server_paths(client):
+    with pytest.raises(Exception) as caught:
+        client.predict(
+            content={"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}},
+            style="mosaic",
+            api_name="/stylize_fast",
+        )
+    assert Path("/etc/hostname").read_text().strip() not in str(caught.value)
+
+
+def test_a_burst_of_twelve_fast_requests_all_complete(server, corpus):
+    path = str(corpus["cmyk.jpg"][0])
+
+    def call(_: int) -> tuple[int, int]:
+        result = Client(server, verbose=False).predict(
+            content=handle_file(path), style="scream", api_name="/stylize_fast"
+        )
+        return Image.open(result).size
+
+    with ThreadPoolExecutor(12) as pool:
+        assert list(pool.map(call, range(12))) == [(96, 64)] * 12
+
+
+def test_an_abandoned_gatys_run_stops_using_the_worker(server, corpus, client):
+    abandon = textwrap.dedent(f"""
+        import os, time
+        from gradio_client import Client, handle_file
+        job = Client({server!r}, verbose=False).submit(
+            content=handle_file({str(corpus["cmyk.jpg"][0])!r}),
+            style=handle_file({str(corpus["grey.png"][0])!r}),
+            steps=400, size=256, api_name="/stylize_gatys")
+        while not job.outputs():
+            time.sleep(0.1)
+        os._exit(0)  # gone without a word
+    """)
+    subprocess.run([sys.executable, "-c", abandon], cwd=ROOT, timeout=120, check=True)
+    start = time.monotonic()
+    quick = client.predict(
+        content=handle_file(str(corpus["cmyk.jpg"][0])),
+        style=handle_file(str(corpus["grey.png"][0])),
+        steps=2,
+        size=64,
+        api_name="/stylize_gatys",
+    )
+    assert Image.open(quick).size == (64, 43)
+    assert time.monotonic() - start < 30, "the abandoned run kept the Gatys worker busy"

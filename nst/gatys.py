@@ -288,12 +288,13 @@ def _optimise(
             img = img.resize(final_content.size, Image.Resampling.BICUBIC)
         return transfer_luminance(img, final_content) if preserve_color == "luminance" else img
 
+    # A time-limited run gives each scale its share of the budget by cost (steps × pixels),
+    # so that it still ends at the finest scale, having spent there what the plan would.
+    cost = [n * side**2 for side, n in plan]
     planned = 0
     for index, (side, n_steps) in enumerate(plan, start=1):
-        # Each scale may use its share of the time budget too, so that a run
-        # stopped by time still ends at the finest scale.
-        planned += n_steps
-        deadline = math.inf if time_limit is None else time_limit * planned / steps
+        planned += cost[index - 1]
+        deadline = math.inf if time_limit is None else time_limit * planned / sum(cost)
         content = to_tensor(resize_long_side(content_img, side), vgg.device)
         style_side = max(1, round(side * style_scale))
         key = (

@@ -306,6 +306,7 @@ def build(missing: dict[str, str] | None = None) -> gr.Blocks:
             api_name="stylize_gatys",
             concurrency_limit=LIMITS.gatys_concurrency,
             concurrency_id="gatys",
+            show_progress_on=compare,  # keeps the streamed pastiche in view
         )
         for event in (fast_event, gatys_event):
             event.then(

@@ -282,9 +282,9 @@ def _optimise(
     plan = [(side, n) for side, n in zip(scales, _split_steps(steps, len(scales)), strict=True) if n]
     step, pastiche, losses = 0, None, {}
 
-    def result(done: bool) -> Image.Image:
+    def result() -> Image.Image:
         img = to_image(pastiche)
-        if done and img.size != final_content.size:
+        if img.size != final_content.size:  # previews too, so that they show at the size to come
             img = img.resize(final_content.size, Image.Resampling.BICUBIC)
         return transfer_luminance(img, final_content) if preserve_color == "luminance" else img
 
@@ -336,7 +336,7 @@ def _optimise(
                 tuple(reversed(content.shape[-2:])),
                 losses,
                 elapsed,
-                result(False) if preview else None,
+                result() if preview else None,
             )
     yield Progress(
         step,
@@ -346,6 +346,6 @@ def _optimise(
         final_content.size,
         losses,
         time.perf_counter() - start,
-        result(True),
+        result(),
         done=True,
     )

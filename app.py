@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import base64
-import functools
-import inspect
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from gradio.data_classes import FileData
 from PIL import Image, ImageDraw
 
 from nst import fast, gatys
-from nst.catalogue import load_catalogue
+from nst.catalogue import load_catalogue, style_path
 from nst.images import ImageError, load_image
 from nst.vgg import VGGFeatures, WeightsNotFoundError
 
@@ -77,29 +76,13 @@ def image_upload(label: str, **kwargs) -> gr.Image:
     return component
 
 
-def _user_errors(fn: Callable) -> Callable:
+@contextmanager
+def user_errors() -> Iterator[None]:
     """Library errors (bad image, bad option, missing weights) reach the user as ``gr.Error``."""
-    errors = (ImageError, ValueError, WeightsNotFoundError)
-
-    if inspect.isgeneratorfunction(fn):
-
-        @functools.wraps(fn)
-        def stream(*args, **kwargs):
-            try:
-                yield from fn(*args, **kwargs)
-            except errors as err:
-                raise gr.Error(str(err)) from err
-
-        return stream
-
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except errors as err:
-            raise gr.Error(str(err)) from err
-
-    return call
+    try:
+        yield
+    except (ImageError, ValueError, WeightsNotFoundError) as err:
+        raise gr.Error(str(err)) from err
 
 
 def _load(upload: str | bytes | None, what: str, max_side: int) -> Image.Image:
@@ -128,7 +111,6 @@ def check_weights() -> dict[str, str]:
 
 
 @gpu
-@_user_errors
 def stylize_fast(
     content: str | bytes | None, style: str, strength: float = 1.0, preserve_color: bool = False
 ) -> Image.Image:
@@ -136,16 +118,13 @@ def stylize_fast(
 
     The result has the content's size, shrunk to NST_FAST_MAX_SIDE on its long side if larger.
     """
-    catalogue = load_catalogue()
-    if style not in catalogue:
-        raise ValueError(f"Unknown style {style!r}; choose one of: {', '.join(catalogue)}.")
-    image = _load(content, "content", LIMITS.fast_side)
-    model = fast.load_model(catalogue[style].fetch())
-    return fast.stylize(image, model, strength=strength, preserve_color=preserve_color)
+    with user_errors():
+        image = _load(content, "content", LIMITS.fast_side)
+        model = fast.load_model(style_path(style))
+        return fast.stylize(image, model, strength=strength, preserve_color=preserve_color)
 
 
 @gpu
-@_user_errors
 def stylize_gatys(
     content: str | bytes | None,
     style: str | bytes | None,
@@ -161,39 +140,37 @@ def stylize_gatys(
 ) -> Iterator[Image.Image]:
     """Optimise a pastiche (Gatys et al.), streaming a preview every few steps, then the result.
 
-    ``size`` is the output's long side; ``steps`` and ``size`` are capped by
+    ``size`` is the output's long side; the sliders cap ``steps`` and ``size`` at
     NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after NST_GATYS_TIME_LIMIT s.
     """
-    if not 1 <= steps <= LIMITS.gatys_steps:
-        raise ValueError(f"steps must be between 1 and {LIMITS.gatys_steps}, not {steps}.")
-    if not 16 <= size <= LIMITS.gatys_side:
-        raise ValueError(f"size must be between 16 and {LIMITS.gatys_side} pixels, not {size}.")
-    content_img = _load(content, "content", LIMITS.gatys_side)
-    styles = [_load(style, "style", 2 * LIMITS.gatys_side)]
-    blend = [1.0]
-    if second_style is not None:
-        styles.append(_load(second_style, "second style", 2 * LIMITS.gatys_side))
-        blend = [1.0 - second_style_weight, second_style_weight]
-    events = gatys.stylize(
-        content_img,
-        styles,
-        style_blend=blend,
-        size=int(size),
-        steps=int(steps),
-        style_weight=style_weight,
-        preserve_color="luminance" if preserve_color else "none",
-        optimizer=optimizer,
-        seed=int(seed),
-        preview_every=5,
-        time_limit=LIMITS.gatys_seconds,
-    )
-    for event in events:
-        left = event.elapsed / event.step * (event.total - event.step)
-        progress(
-            (event.step, event.total), desc=f"scale {event.scale}/{event.scales} · about {left:.0f} s left"
+    with user_errors():
+        content_img = _load(content, "content", LIMITS.gatys_side)
+        styles = [_load(style, "style", LIMITS.gatys_side)]
+        blend = [1.0]
+        if second_style is not None:
+            styles.append(_load(second_style, "second style", LIMITS.gatys_side))
+            blend = [1.0 - second_style_weight, second_style_weight]
+        events = gatys.stylize(
+            content_img,
+            styles,
+            style_blend=blend,
+            size=int(size),
+            steps=int(steps),
+            style_weight=style_weight,
+            preserve_color="luminance" if preserve_color else "none",
+            optimizer=optimizer,
+            seed=int(seed),
+            preview_every=5,
+            time_limit=LIMITS.gatys_seconds,
         )
-        if event.image is not None:
-            yield event.image
+        for event in events:
+            left = event.elapsed / event.step * (event.total - event.step)
+            progress(
+                (event.step, event.total),
+                desc=f"scale {event.scale}/{event.scales} · about {left:.0f} s left",
+            )
+            if event.image is not None:
+                yield event.image
 
 
 def _example_images(folder: Path) -> list[list[str]]:
@@ -277,7 +254,10 @@ def build(missing: dict[str, str] | None = None) -> gr.Blocks:
         def before_after(before: str | bytes | None, after: str | None) -> tuple | None:
             if before is None or after is None:
                 return None
-            photo = load_image(before)
+            try:
+                photo = load_image(before)
+            except ImageError:  # the event before it already said why
+                return None
             return photo.resize(Image.open(after).size), after
 
         fast_event = fast_button.click(

@@ -89,3 +89,11 @@ def load_catalogue() -> dict[str, Style]:
     for path in sorted(weights_dir().glob("*.safetensors")):
         styles.setdefault(path.stem, Style(path.stem, path.stem.replace("_", " ").title(), path.name, "nst"))
     return styles
+
+
+def style_path(name: str) -> Path:
+    """The weights file of the catalogue style ``name``, fetched from the Hub if needed."""
+    catalogue = load_catalogue()
+    if name not in catalogue:
+        raise ValueError(f"Unknown style {name!r}; the catalogue has: {', '.join(catalogue) or 'nothing'}.")
+    return catalogue[name].fetch()

@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from nst import fast, gatys, train
-from nst.catalogue import load_catalogue
+from nst.catalogue import load_catalogue, style_path
 from nst.images import ImageError, load_image, save_image
 from nst.transformer import TransformerNet
 from nst.vgg import WeightsNotFoundError
@@ -51,7 +51,7 @@ def _add_gatys(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tv-weight", type=float, default=d["tv_weight"], help="total variation (%(default)s)")
     p.add_argument("--init", choices=gatys.INITS, default=d["init"])
     p.add_argument("--optimizer", choices=gatys.OPTIMIZERS, default=d["optimizer"])
-    p.add_argument("--lr", type=float, default=d["lr"], help="Adam step size (0.02)")
+    p.add_argument("--lr", type=float, default=d["lr"], help="Adam step size (%(default)s)")
     p.add_argument(
         "--single-scale",
         dest="multiscale",
@@ -90,14 +90,6 @@ def _run_gatys(args: argparse.Namespace) -> None:
     save_image(event.image, args.output)
 
 
-def style_weights_path(style: str) -> Path:
-    """The weights file of a catalogue style, fetched from the Hub if needed."""
-    catalogue = load_catalogue()
-    if style not in catalogue:
-        raise ValueError(f"Unknown style {style!r}; the catalogue has: {', '.join(catalogue) or 'nothing'}.")
-    return catalogue[style].fetch()
-
-
 def _add_fast(sub: argparse._SubParsersAction) -> None:
     d = _defaults(fast.stylize)
     p = sub.add_parser(
@@ -125,7 +117,7 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_fast(args: argparse.Namespace) -> None:
-    model = fast.load_model(args.weights or style_weights_path(args.style))
+    model = fast.load_model(args.weights or style_path(args.style))
     if len(args.contents) == 1:
         _fast_one(args, model, args.contents[0], args.output)
         return

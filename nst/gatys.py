@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from nst.color import luminance, match_color, transfer_luminance
-from nst.images import resize_long_side, to_image, to_tensor
+from nst.images import MAX_PIXELS, fit_long_side, resize_long_side, to_image, to_tensor
 from nst.losses import PerceptualLoss, gram_matrix
 from nst.vgg import VGGFeatures
 
@@ -77,7 +77,7 @@ def _digest(img: Image.Image) -> str:
 def scales_for(long_side: int, min_scale: int = 128, multiscale: bool = True) -> list[int]:
     """Long sides of the coarse-to-fine scales, ascending by √2 from about ``min_scale``."""
     sizes = [long_side]
-    while multiscale and round(sizes[-1] / math.sqrt(2)) >= min_scale:
+    while multiscale and min_scale <= round(sizes[-1] / math.sqrt(2)) < sizes[-1]:
         sizes.append(round(sizes[-1] / math.sqrt(2)))
     return sizes[::-1]
 
@@ -100,7 +100,7 @@ def stylize(
     tv_weight: float = 0.0,
     init: str = "content",
     optimizer: str = "lbfgs",
-    lr: float | None = None,
+    lr: float = 0.02,
     multiscale: bool = True,
     min_scale: int = 128,
     preserve_color: str = "none",
@@ -124,7 +124,7 @@ def stylize(
     sizes the style images relative to the pastiche. ``preserve_color`` is
     ``"luminance"`` (optimise luminance, keep the content's chroma) or
     ``"histogram"`` (match the style's colours to the content's first). ``lr`` is
-    Adam's step in pixel units (default 0.02); L-BFGS uses unit steps.
+    Adam's step in pixel units; L-BFGS takes unit steps.
     """
     style_blend = [1.0] * len(styles) if style_blend is None else list(style_blend)
     _check(len(styles) >= 1, "at least one style image is needed")
@@ -143,10 +143,15 @@ def stylize(
     _check(style_scale > 0, "style_scale must be positive")
     _check(steps >= 1, f"steps must be at least 1, not {steps}")
     _check(size >= 1, f"size must be at least 1, not {size}")
+    out_w, out_h = fit_long_side(content.size, size)
+    _check(
+        out_w * out_h <= MAX_PIXELS, f"size {size} makes a {out_w}×{out_h} image, over {MAX_PIXELS} pixels"
+    )
     _check(init in INITS, f"init must be one of {INITS}, not {init!r}")
     _check(optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
     _check(preserve_color in PRESERVE_COLOR, f"preserve_color must be one of {PRESERVE_COLOR}")
-    _check(lr is None or (math.isfinite(lr) and lr > 0), "lr must be a positive number")
+    _check(math.isfinite(lr) and lr > 0, "lr must be a positive number")
+    _check(min_scale >= 1, f"min_scale must be at least 1, not {min_scale}")
     _check(time_limit is None or time_limit > 0, "time_limit must be positive")
     _check(preview_every >= 1, "preview_every must be at least 1")
     blend = [b / sum(style_blend) for b in style_blend]
@@ -161,7 +166,7 @@ def stylize(
         weights=(content_weight, style_weight, tv_weight),
         init=init,
         optimizer=optimizer,
-        lr=lr or 0.02,
+        lr=lr,
         multiscale=multiscale,
         min_scale=min_scale,
         preserve_color=preserve_color,

@@ -100,13 +100,18 @@ def load_image(source: ImageSource, max_side: int | None = None) -> Image.Image:
     return rgb
 
 
-def resize_long_side(img: Image.Image, long_side: int) -> Image.Image:
-    """Resize so that ``max(width, height) == long_side``, keeping the aspect ratio (each side ≥ 1)."""
+def fit_long_side(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """``(width, height)`` scaled so that its longer side is ``long_side``; each side ≥ 1."""
     if long_side < 1:
         raise ValueError(f"long_side must be at least 1, not {long_side}")
-    w, h = img.size
+    w, h = size
     scale = long_side / max(w, h)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def resize_long_side(img: Image.Image, long_side: int) -> Image.Image:
+    """Resize so that ``max(width, height) == long_side``, keeping the aspect ratio (each side ≥ 1)."""
+    size = fit_long_side(img.size, long_side)
     if size == img.size:
         return img
     return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)

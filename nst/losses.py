@@ -15,23 +15,24 @@ from torch import nn
 
 
 class _Gram(torch.autograd.Function):
-    """``F Fᵀ / n`` whose backward is the one product ``(dG + dGᵀ) F / n``.
+    """``Fᵀ F / n`` for ``F`` the [B, H·W, C] pixels-by-channels matrix, with a one-product backward.
 
-    Autograd would differentiate both factors of ``bmm(F, Fᵀ)`` and add them:
-    twice the work and an extra pass over F, which at relu1_1 is the largest
-    tensor of the whole step.
+    Taking F pixel-major is a view (no copy) of a channels-last tensor, which is
+    how VGG runs here. Autograd would differentiate both factors of the product
+    and add them; ``dF = F (dG + dGᵀ) / n`` is one product and no extra pass over
+    F, which at relu1_1 is the largest tensor of the whole step.
     """
 
     @staticmethod
     def forward(ctx: torch.autograd.function.FunctionCtx, f: torch.Tensor, n: int) -> torch.Tensor:
         ctx.save_for_backward(f)
         ctx.n = n
-        return torch.bmm(f, f.transpose(1, 2)).div_(n)
+        return torch.bmm(f.transpose(1, 2), f).div_(n)
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         (f,) = ctx.saved_tensors
-        return torch.bmm(grad + grad.transpose(1, 2), f).div_(ctx.n), None
+        return torch.bmm(f, grad + grad.transpose(1, 2)).div_(ctx.n), None
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
@@ -43,7 +44,7 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     4·E_l of Gatys et al., whose ``E_l = Σ_ij (G_ij − A_ij)² / (4 N_l² M_l²)``.
     """
     b, c, h, w = features.shape
-    return _Gram.apply(features.reshape(b, c, h * w), c * h * w)
+    return _Gram.apply(features.permute(0, 2, 3, 1).reshape(b, h * w, c), c * h * w)
 
 
 def content_loss(pastiche: torch.Tensor, content: torch.Tensor) -> torch.Tensor:

@@ -36,6 +36,7 @@ def test_events_stream_previews_and_end_with_the_pastiche():
 def test_multiscale_goes_coarse_to_fine_and_ends_at_the_requested_size():
     assert gatys.scales_for(512, 128) == [128, 181, 256, 362, 512]
     assert gatys.scales_for(96, 128) == [96]
+    assert gatys.scales_for(3, 1) == [1, 2, 3], "ends where √2 steps stop shrinking"
     events = _run(content=synthetic(150, 100), size=96, steps=6, multiscale=True, min_scale=48)
     sizes = [e.size for e in events]
     assert sizes[0] == (48, 32) and (68, 45) in sizes and events[-1].size == (96, 64)
@@ -104,6 +105,8 @@ def test_sliver_and_single_pixel_contents_work():
         {"preserve_color": "yes"},
         {"styles": []},
         {"style_blend": [0.0]},
+        {"size": 100_000},
+        {"min_scale": 0},
     ],
 )
 def test_bad_options_are_refused_before_any_work(bad):

@@ -11,6 +11,8 @@ import argparse
 import base64
 import os
 import tempfile
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -82,7 +84,26 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (ImageError, ValueError, WeightsNotFoundError) as err:
-        raise gr.Error(str(err)) from err
+        raise gr.Error(str(err), print_exception=False) from err  # the user's to fix, not a server fault
+
+
+RESULTS = Path(tempfile.mkdtemp(prefix="nst-results-"))
+
+
+def _png_file(img: Image.Image) -> str:
+    """``img`` as a PNG file of its own, which Gradio copies into its cache.
+
+    Handing Gradio the PIL image instead makes it write a file named by the image's
+    hash, rewriting it in place when two requests produce the same picture, while
+    the first may still be downloading it (an empty or cut-off file). Files here
+    are removed a minute on, long after Gradio has copied them.
+    """
+    for old in RESULTS.glob("*.png"):
+        if time.time() - old.stat().st_mtime > 60:
+            old.unlink(missing_ok=True)
+    path = RESULTS / f"{uuid.uuid4().hex}.png"
+    img.save(path)
+    return str(path)
 
 
 def _load(upload: str | bytes | None, what: str, max_side: int) -> Image.Image:
@@ -113,15 +134,16 @@ def check_weights() -> dict[str, str]:
 @gpu
 def stylize_fast(
     content: str | bytes | None, style: str, strength: float = 1.0, preserve_color: bool = False
-) -> Image.Image:
+) -> str:
     """Stylise ``content`` with a pretrained network from the catalogue, in about a second.
 
-    The result has the content's size, shrunk to NST_FAST_MAX_SIDE on its long side if larger.
+    Returns the path of a PNG at the content's size, shrunk to NST_FAST_MAX_SIDE on its
+    long side if larger.
     """
     with user_errors():
         image = _load(content, "content", LIMITS.fast_side)
         model = fast.load_model(style_path(style))
-        return fast.stylize(image, model, strength=strength, preserve_color=preserve_color)
+        return _png_file(fast.stylize(image, model, strength=strength, preserve_color=preserve_color))
 
 
 @gpu
@@ -137,8 +159,8 @@ def stylize_gatys(
     second_style: str | bytes | None = None,
     second_style_weight: float = 0.5,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
-) -> Iterator[Image.Image]:
-    """Optimise a pastiche (Gatys et al.), streaming a preview every few steps, then the result.
+) -> Iterator[str]:
+    """Optimise a pastiche (Gatys et al.), streaming PNG paths: a preview every few steps, then the result.
 
     ``size`` is the output's long side; the sliders cap ``steps`` and ``size`` at
     NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after NST_GATYS_TIME_LIMIT s.
@@ -170,7 +192,7 @@ def stylize_gatys(
                 desc=f"scale {event.scale}/{event.scales} · about {left:.0f} s left",
             )
             if event.image is not None:
-                yield event.image
+                yield _png_file(event.image)
 
 
 def _example_images(folder: Path) -> list[list[str]]:

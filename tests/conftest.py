@@ -122,19 +122,17 @@ def launch(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # The server's output goes to a file: an unread pipe fills up and then blocks the server.
+    log = Path(tempfile.mkstemp(prefix="nst-app-", suffix=".log")[1])
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited: {proc.stdout.read()}")
+            raise RuntimeError(f"app.py exited: {log.read_text()}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return proc, url

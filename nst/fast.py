@@ -12,6 +12,7 @@ import functools
 import math
 import os
 import pickle
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,8 @@ TILE_PIXELS = int(os.environ.get("NST_FAST_TILE_PIXELS", 1024 * 1024))
 """Each tile's size with its overlap, in pixels: peak memory is about 600 bytes a tile pixel."""
 STATS_PIXELS = 1024 * 1024
 """Tiled images measure their instance-norm statistics on a copy shrunk to at most this size."""
+_FORWARD = threading.Lock()
+"""One forward pass at a time: each uses every core, and tiling sets statistics on the shared model."""
 HALO = 64
 """Overlap on each side of a tile, in pixels: beyond the network's reach from a tile's core."""
 
@@ -149,7 +152,8 @@ def stylize(
     device = next(model.parameters()).device
     x = to_tensor(content, device, memory_format=torch.channels_last, scale=1.0)
     h, w = x.shape[-2:]
-    y = model(x) if h * w <= max_pixels else _tiled(model, x, tile_pixels)
+    with _FORWARD:
+        y = model(x) if h * w <= max_pixels else _tiled(model, x, tile_pixels)
     if strength < 1:
         y = torch.lerp(x, y, strength)
     del x

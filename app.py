@@ -222,7 +222,7 @@ def _example_images(folder: Path) -> list[list[str]]:
 def build(missing: dict[str, str] | None = None) -> gr.Blocks:
     """The interface; ``missing`` maps a method to why its weights are unavailable."""
     missing = check_weights() if missing is None else missing
-    styles = list(load_catalogue())
+    styles = [(style.title, name) for name, style in load_catalogue().items()]  # shown, sent
     examples = _example_images(Path(tempfile.mkdtemp(prefix="nst-examples-")))
     with gr.Blocks(title="Neural style transfer", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
@@ -236,7 +236,7 @@ def build(missing: dict[str, str] | None = None) -> gr.Blocks:
             with gr.Column():
                 content = image_upload("Content photo", sources=["upload", "webcam", "clipboard"], height=320)
                 with gr.Tab("Fast"):
-                    style_name = gr.Dropdown(styles, value=styles[0] if styles else None, label="Style")
+                    style_name = gr.Dropdown(styles, value=styles[0][1] if styles else None, label="Style")
                     strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
                     fast_colour = gr.Checkbox(label="Keep the photo's colours")
                     fast_button = gr.Button("Stylise", variant="primary", interactive="fast" not in missing)

@@ -14,6 +14,7 @@ Hub cache, so ``HF_HUB_CACHE`` and ``HF_HUB_OFFLINE`` apply.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -61,13 +62,20 @@ class Style:
                 raise WeightsNotFoundError(f"style {self.name!r}: no file {self.filename} in {root}")
             return path
         try:
-            return Path(hf_hub_download(self.repo_id, self.filename, revision=self.revision))
+            return _hub_file(self.repo_id, self.filename, self.revision)
         except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
             raise WeightsNotFoundError(
                 f"style {self.name!r}: could not get {self.filename} from the Hub repo {self.repo_id} "
                 f"(revision {self.revision}) and it is not in the Hub cache ({err.__class__.__name__}). "
                 "Run once online to cache it, or set HF_HUB_CACHE to a cache that has it."
             ) from err
+
+
+@functools.cache
+def _hub_file(repo_id: str, filename: str, revision: str) -> Path:
+    """``hf_hub_download`` once per process: online, each call asks the Hub whether
+    ``revision`` moved, a round trip per request otherwise. Failures are not cached."""
+    return Path(hf_hub_download(repo_id, filename, revision=revision))
 
 
 def _read(path: Path) -> list[Style]:

@@ -81,29 +81,26 @@ def load_model(path: str | os.PathLike, device: torch.device | None = None) -> T
     return model.to(memory_format=torch.channels_last)
 
 
-def _norms(model: TransformerNet) -> list[InstanceNorm]:
-    return [m for m in model.modules() if isinstance(m, InstanceNorm)]
-
-
 @contextmanager
 def _frozen_statistics(model: TransformerNet, image: torch.Tensor) -> Iterator[None]:
     """Within the block, every instance norm uses the statistics it saw on ``image``."""
+    norms = [m for m in model.modules() if isinstance(m, InstanceNorm)]
     stats = []
     hooks = [
         norm.register_forward_pre_hook(lambda _, args: stats.append(torch.var_mean(args[0], (0, 2, 3))))
-        for norm in _norms(model)
+        for norm in norms
     ]
     try:
         model(image)
     finally:
         for hook in hooks:
             hook.remove()
-    for norm, (var, mean) in zip(_norms(model), stats, strict=True):
+    for norm, (var, mean) in zip(norms, stats, strict=True):
         norm.frozen = (mean, var)
     try:
         yield
     finally:
-        for norm in _norms(model):
+        for norm in norms:
             norm.frozen = None
 
 

@@ -302,20 +302,16 @@ def _optimise(
     # so that it still ends at the finest scale, having spent there what the plan would.
     cost = [n * side**2 for side, n in plan]
     planned = 0
+    images_key = (
+        tuple(_digest(s) for s in style_imgs),
+        _digest(content_img) if preserve_color != "none" else None,
+    )
     for index, (side, n_steps) in enumerate(plan, start=1):
         planned += cost[index - 1]
         deadline = math.inf if time_limit is None else time_limit * planned / sum(cost)
         content = to_tensor(resize_long_side(content_img, side), vgg.device)
         style_side = max(1, round(side * style_scale))
-        key = (
-            tuple(_digest(s) for s in style_imgs),
-            tuple(blend),
-            style_side,
-            preserve_color,
-            _digest(content_img) if preserve_color != "none" else None,
-            pooling,
-            str(vgg.device),
-        )
+        key = (images_key, tuple(blend), style_side, preserve_color, pooling, str(vgg.device))
         targets = style_cache.get(
             key,
             functools.partial(_style_targets, vgg, style_imgs, blend, style_side, content, preserve_color),

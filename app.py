@@ -1,7 +1,8 @@
-"""The Gradio Space: one interface over both methods, and its two API endpoints.
+"""The Gradio Space: one interface over the three methods, and their API endpoints.
 
-A thin adapter: uploads go to ``nst.images.load_image``, then to ``nst.fast`` or
-``nst.gatys``; library errors become ``gr.Error`` so browser and API users read them.
+A thin adapter: uploads go to ``nst.images.load_image``, then to ``nst.fast``,
+``nst.arbitrary`` or ``nst.gatys``; library errors become ``gr.Error`` so browser and
+API users read them.
 Run ``python app.py [--share]``; limits come from the ``NST_*`` variables in the README.
 """
 
@@ -22,10 +23,11 @@ import gradio as gr
 from gradio.data_classes import FileData
 from PIL import Image, ImageDraw
 
-from nst import fast, gatys
-from nst.catalogue import load_catalogue, style_path
-from nst.images import ImageError, load_image
-from nst.vgg import VGGFeatures, WeightsNotFoundError
+from nst import arbitrary, fast, gatys
+from nst.catalogue import load_catalogue
+from nst.images import ImageError, drawn_scene, load_image
+from nst.vgg import VGGFeatures
+from nst.weights import WeightsError
 
 try:  # ZeroGPU on Hugging Face Spaces; elsewhere the functions run as they are.
     import spaces
@@ -47,11 +49,13 @@ class Limits:
 
     upload_mb: int = _env("NST_MAX_UPLOAD_MB", 20)
     fast_side: int = _env("NST_FAST_MAX_SIDE", 1536)
+    arbitrary_side: int = _env("NST_ARBITRARY_MAX_SIDE", 1024)
     gatys_side: int = _env("NST_GATYS_MAX_SIDE", 512)
     gatys_steps: int = _env("NST_GATYS_MAX_STEPS", 300)
     gatys_seconds: float = _env("NST_GATYS_TIME_LIMIT", 180.0)
     queue_size: int = _env("NST_QUEUE_SIZE", 16)
     fast_concurrency: int = _env("NST_FAST_CONCURRENCY", 1)
+    arbitrary_concurrency: int = _env("NST_ARBITRARY_CONCURRENCY", 1)
     gatys_concurrency: int = _env("NST_GATYS_CONCURRENCY", 1)
 
 
@@ -83,7 +87,7 @@ def user_errors() -> Iterator[None]:
     """Library errors (bad image, bad option, missing weights) reach the user as ``gr.Error``."""
     try:
         yield
-    except (ImageError, ValueError, WeightsNotFoundError) as err:
+    except (ImageError, ValueError, WeightsError) as err:
         raise gr.Error(str(err), print_exception=False) from err  # the user's to fix, not a server fault
 
 
@@ -112,38 +116,69 @@ def _load(upload: str | bytes | None, what: str, max_side: int) -> Image.Image:
     return load_image(upload, max_side=max_side)
 
 
-def check_weights() -> dict[str, str]:
-    """For each method whose weights cannot be had now, what was looked for and how to fix it."""
-    missing = {}
+def unavailable() -> dict[str, list[str]]:
+    """For each method, one line per source of weights that cannot be had now (and why)."""
+    missing: dict[str, list[str]] = {}
     try:
         VGGFeatures(gatys.STYLE_LAYERS)
-    except WeightsNotFoundError as err:
-        missing["gatys"] = str(err)
-    styles = load_catalogue()
-    unavailable = []
-    for style in styles.values():
-        try:
-            style.fetch()
-        except WeightsNotFoundError as err:
-            unavailable.append(str(err))
-    if unavailable and len(unavailable) == len(styles):
-        missing["fast"] = "\n".join(unavailable)
+    except WeightsError as err:
+        missing["Gatys"] = [str(err)]
+    _, problems = fast.available()
+    if problems:
+        missing["Fast"] = problems
+    if arbitrary.unavailable():
+        missing["Any style"] = arbitrary.unavailable()
     return missing
 
 
 @gpu
 def stylize_fast(
-    content: str | bytes | None, style: str, strength: float = 1.0, preserve_color: bool = False
+    content: str | bytes | None,
+    style: str,
+    strength: float = 1.0,
+    preserve_color: bool = False,
+    blend_with: str = "",
+    blend_share: float = 0.5,
 ) -> str:
-    """Stylise ``content`` with a pretrained network from the catalogue, in about a second.
+    """Stylise ``content`` with a catalogue style's network, in about a second.
 
-    Returns the path of a PNG at the content's size, shrunk to NST_FAST_MAX_SIDE on its
-    long side if larger.
+    ``blend_with`` names a second built-in style, mixed inside the network with
+    ``blend_share``. Returns the path of a PNG at the content's size, shrunk to
+    NST_FAST_MAX_SIDE on its long side if larger.
     """
     with user_errors():
         image = _load(content, "content", LIMITS.fast_side)
-        model = fast.load_model(style_path(style))
+        names, blend = [style], None
+        if blend_with:
+            names, blend = [style, blend_with], [1 - blend_share, blend_share]
+        model = fast.load_style(names, blend)
         return _png_file(fast.stylize(image, model, strength=strength, preserve_color=preserve_color))
+
+
+@gpu
+def stylize_arbitrary(
+    content: str | bytes | None,
+    style: str | bytes | None,
+    strength: float = 1.0,
+    preserve_color: bool = False,
+    second_style: str | bytes | None = None,
+    second_style_weight: float = 0.5,
+) -> str:
+    """Paint ``content`` in the style of any image, in one pass (Ghiasi et al. 2017).
+
+    Runs at the content's size, shrunk to NST_ARBITRARY_MAX_SIDE on its long side if larger;
+    a second style blends in by embedding with ``second_style_weight``.
+    """
+    with user_errors():
+        image = _load(content, "content", LIMITS.arbitrary_side)
+        styles, blend = [_load(style, "style", LIMITS.arbitrary_side)], None
+        if second_style is not None:
+            styles.append(_load(second_style, "second style", LIMITS.arbitrary_side))
+            blend = [1 - second_style_weight, second_style_weight]
+        out = arbitrary.stylize(
+            image, styles, style_blend=blend, strength=strength, preserve_color=preserve_color
+        )
+        return _png_file(out)
 
 
 @gpu
@@ -197,12 +232,6 @@ def stylize_gatys(
 
 def _example_images(folder: Path) -> list[list[str]]:
     """Our own drawn examples (no third-party images): a landscape and two patterns."""
-    scene = Image.new("RGB", (384, 256), (120, 170, 230))
-    draw = ImageDraw.Draw(scene)
-    draw.rectangle((0, 170, 384, 256), fill=(70, 140, 60))
-    draw.ellipse((270, 30, 340, 100), fill=(250, 220, 90))
-    draw.polygon([(40, 170), (130, 60), (220, 170)], fill=(110, 100, 95))
-    draw.rectangle((240, 130, 300, 190), fill=(190, 60, 50))
     waves = Image.new("RGB", (256, 256), (20, 30, 90))
     draw = ImageDraw.Draw(waves)
     for i in range(0, 256, 16):
@@ -213,33 +242,70 @@ def _example_images(folder: Path) -> list[list[str]]:
         for x in range(0, 256, 32):
             draw.rectangle((x, y, x + 30, y + 30), fill=((x * 7) % 256, (y * 5) % 256, (x + y) % 256))
     paths = []
-    for name, img in (("scene", scene), ("waves", waves), ("tiles", tiles)):
+    for name, img in (("scene", drawn_scene()), ("waves", waves), ("tiles", tiles)):
         img.save(folder / f"{name}.png")
         paths.append(str(folder / f"{name}.png"))
     return [[paths[0], paths[1]], [paths[0], paths[2]]]
 
 
-def build(missing: dict[str, str] | None = None) -> gr.Blocks:
-    """The interface; ``missing`` maps a method to why its weights are unavailable."""
-    missing = check_weights() if missing is None else missing
-    styles = [(style.title, name) for name, style in load_catalogue().items()]  # shown, sent
+def _notice(missing: dict[str, list[str]], disabled: set[str]) -> str:
+    lines = []
+    for method, problems in missing.items():
+        state = "unavailable" if method in disabled else "partly available"
+        lines += [f"- **{method} is {state}.** {problem}" for problem in problems]
+    return "\n".join(lines)
+
+
+def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
+    """The interface; ``missing`` maps a method to one line per source of weights it lacks."""
+    missing = unavailable() if missing is None else missing
+    catalogue = load_catalogue()
+    ready, _ = fast.available()
+    styles = [(style.title, name) for name, style in catalogue.items()]  # shown, sent
+    builtins = [(style.title, name) for name, style in ready.items() if style.kind == "builtin"]
+    gallery = [(str(fast.thumbnail(name)), style.title) for name, style in ready.items()]
+    disabled = {method for method in ("Gatys", "Any style") if method in missing}
+    if not ready:
+        disabled.add("Fast")
     examples = _example_images(Path(tempfile.mkdtemp(prefix="nst-examples-")))
     with gr.Blocks(title="Neural style transfer", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
-            "# Neural style transfer\nPaint a photo in the style of another image: **Fast** uses a "
-            "pretrained network (Johnson et al. 2016) and takes about a second; **Gatys** optimises "
-            "the picture itself (Gatys et al. 2016) and streams its progress."
+            "# Neural style transfer\nPaint a photo in the style of another image. **Fast**: a "
+            "pretrained network per style (Johnson et al. 2016; Dumoulin et al. 2017), under a second. "
+            "**Any style**: any picture as the style, in one pass (Ghiasi et al. 2017). **Gatys**: "
+            "optimises the picture itself (Gatys et al. 2016) and streams its progress."
         )
-        for method, why in missing.items():
-            gr.Markdown(f"**{method.title()} is unavailable.** {why}", elem_classes="nst-warning")
+        if missing:
+            gr.Markdown(_notice(missing, disabled), elem_classes="nst-warning")
         with gr.Row():
             with gr.Column():
                 content = image_upload("Content photo", sources=["upload", "webcam", "clipboard"], height=320)
                 with gr.Tab("Fast"):
-                    style_name = gr.Dropdown(styles, value=styles[0][1] if styles else None, label="Style")
+                    picker = gr.Gallery(
+                        gallery,
+                        label="Pick a style",
+                        columns=6,
+                        height=260,
+                        allow_preview=False,
+                        object_fit="cover",
+                    )
+                    style_name = gr.Dropdown(styles, value=next(iter(ready), None), label="Style")
                     strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
                     fast_colour = gr.Checkbox(label="Keep the photo's colours")
-                    fast_button = gr.Button("Stylise", variant="primary", interactive="fast" not in missing)
+                    with gr.Accordion("Blend two built-in styles", open=False):
+                        blend_with = gr.Dropdown([("None", ""), *builtins], value="", label="Blend with")
+                        blend_share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+                    fast_button = gr.Button("Stylise", variant="primary", interactive="Fast" not in disabled)
+                with gr.Tab("Any style"):
+                    any_style = image_upload("Style image", height=200)
+                    any_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
+                    any_colour = gr.Checkbox(label="Keep the photo's colours")
+                    with gr.Accordion("Blend a second style", open=False):
+                        any_second = image_upload("Second style (optional)", height=160)
+                        any_share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+                    any_button = gr.Button(
+                        "Stylise", variant="primary", interactive="Any style" not in disabled
+                    )
                 with gr.Tab("Gatys"):
                     style_image = image_upload("Style image", height=200)
                     with gr.Row():
@@ -250,7 +316,11 @@ def build(missing: dict[str, str] | None = None) -> gr.Blocks:
                     gatys_colour = gr.Checkbox(label="Keep the photo's colours")
                     with gr.Accordion("Advanced", open=False):
                         style_weight = gr.Slider(
-                            0.1, 50, value=5.0, step=0.1, label="Style weight (content is 1)"
+                            0.1,
+                            50,
+                            value=gatys.stylize.__kwdefaults__["style_weight"],
+                            step=0.1,
+                            label="Style weight (content is 1)",
                         )
                         optimizer = gr.Radio(list(gatys.OPTIMIZERS), value="lbfgs", label="Optimiser")
                         seed = gr.Number(0, precision=0, label="Seed")
@@ -259,7 +329,9 @@ def build(missing: dict[str, str] | None = None) -> gr.Blocks:
                             0, 1, value=0.5, step=0.05, label="Share of the second style"
                         )
                     with gr.Row():
-                        gatys_button = gr.Button("Run", variant="primary", interactive="gatys" not in missing)
+                        gatys_button = gr.Button(
+                            "Run", variant="primary", interactive="Gatys" not in disabled
+                        )
                         stop_button = gr.Button("Stop", variant="stop")
             with gr.Column():
                 result = gr.Image(
@@ -269,6 +341,7 @@ def build(missing: dict[str, str] | None = None) -> gr.Blocks:
                     interactive=False,
                     buttons=["download", "fullscreen"],
                     height=420,
+                    elem_id="nst-result",
                 )
                 compare = gr.ImageSlider(label="Before / after", format="png", max_height=420)
         gr.Examples(examples, [content, style_image], label="Examples (content, style)")
@@ -282,13 +355,25 @@ def build(missing: dict[str, str] | None = None) -> gr.Blocks:
                 return None
             return photo.resize(Image.open(after).size), after
 
+        def pick(event: gr.SelectData) -> str:
+            return list(ready)[event.index]
+
+        picker.select(pick, None, style_name, api_visibility="private", show_progress="hidden")
         fast_event = fast_button.click(
             stylize_fast,
-            [content, style_name, strength, fast_colour],
+            [content, style_name, strength, fast_colour, blend_with, blend_share],
             result,
             api_name="stylize_fast",
             concurrency_limit=LIMITS.fast_concurrency,
             concurrency_id="fast",
+        )
+        any_event = any_button.click(
+            stylize_arbitrary,
+            [content, any_style, any_strength, any_colour, any_second, any_share],
+            result,
+            api_name="stylize_arbitrary",
+            concurrency_limit=LIMITS.arbitrary_concurrency,
+            concurrency_id="arbitrary",
         )
         gatys_event = gatys_button.click(
             stylize_gatys,
@@ -310,7 +395,7 @@ def build(missing: dict[str, str] | None = None) -> gr.Blocks:
             concurrency_id="gatys",
             show_progress_on=compare,  # keeps the streamed pastiche in view
         )
-        for event in (fast_event, gatys_event):
+        for event in (fast_event, any_event, gatys_event):
             event.then(
                 before_after, [content, result], compare, api_visibility="private", show_progress="hidden"
             )

@@ -34,3 +34,35 @@ def random_transformer(upsample: str, seed: int = 0) -> TransformerNet:
     last.weight.data.mul_(40)
     last.bias.data.fill_(128)
     return net.eval()
+
+
+def painted_transformer(
+    mean_rgb: tuple[float, float, float], seed: int = 0, channels: str = "rgb", head: str = "clamp"
+) -> TransformerNet:
+    """A seeded network whose output, read as trained (``channels``, ``head``), has mean colour ``mean_rgb``.
+
+    Stands in for a network trained on a painting of that mean colour: its last
+    convolution's bias is the colour in the network's own channel order and before its
+    head (``atanh(c / 150)`` for ``tanh150``), with a little texture on top.
+    """
+    net = random_transformer("deconv", seed)
+    target = torch.tensor(mean_rgb, dtype=torch.float32)
+    if channels == "bgr":
+        target = target.flip(0)
+    if head == "tanh150":
+        target = torch.atanh((target / 150).clamp(max=0.99))
+    last = net.DeconvBlock[4].conv_layer
+    last.weight.data.mul_(0.02 if head == "tanh150" else 0.2)
+    last.bias.data.copy_(target)
+    return net
+
+
+def card_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` under the ``maze/FastStyleTransfer`` model card's names (``ConvBlock.0.conv.weight``)."""
+    renames = {".conv_layer.": ".conv.", ".norm_layer.": ".norm."}
+    out = {}
+    for key, value in state.items():
+        for old, new in renames.items():
+            key = key.replace(old, new)
+        out[key] = value
+    return out

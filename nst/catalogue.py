@@ -1,107 +1,119 @@
-"""The style catalogue: named fast-style networks on the Hugging Face Hub or in ``weights/``.
+"""The style catalogue: every named one-pass style, where its weights live and how to read them.
 
 Sources, later ones overriding earlier names:
 
-1. ``weights/catalogue.json`` shipped with the project;
-2. the JSON files listed in ``$NST_CATALOGUE`` (``os.pathsep``-separated), same format,
+1. the 26 built-in styles of Dumoulin et al.'s network (``builtin_00`` … ``builtin_25``),
+   shipped in a package (:mod:`nst.weights`), so they work offline;
+2. ``weights/catalogue.json`` shipped with the project: Johnson et al. networks on the Hub;
+3. the JSON files listed in ``$NST_CATALOGUE`` (``os.pathsep``-separated), same format,
    e.g. entries pointing at your own Hub repo;
-3. every ``*.safetensors`` in the weights directory (``$NST_WEIGHTS_DIR``, default
-   ``weights/``), e.g. a model from ``python -m nst train``.
+4. every ``*.safetensors`` in the weights folder (``$NST_WEIGHTS_DIR``, default ``weights/``),
+   e.g. a model from ``python -m nst train``.
 
-Hub files are fetched by ``huggingface_hub.hf_hub_download`` into the standard
-Hub cache, so ``HF_HUB_CACHE`` and ``HF_HUB_OFFLINE`` apply.
+A Johnson entry also says how its network was trained: ``channels`` (``rgb`` or ``bgr``)
+and ``head`` (``clamp`` or ``tanh150``); ``mean_rgb``, the style painting's mean colour,
+lets :mod:`nst.fast` check both when it loads the network.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from huggingface_hub import hf_hub_download
-from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+from nst.dumoulin import STYLES
+from nst.transformer import CHANNELS, HEADS
+from nst.weights import ROOT, hub_file, local_file, weights_dir
 
-from nst.vgg import WeightsNotFoundError
-
-LAYOUTS = ("hub", "examples", "nst")
-DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "weights" / "catalogue.json"
-
-
-def weights_dir() -> Path:
-    return Path(os.environ.get("NST_WEIGHTS_DIR") or Path(__file__).resolve().parent.parent / "weights")
+KINDS = ("builtin", "hub", "local")
+DEFAULT_CATALOGUE = ROOT / "weights" / "catalogue.json"
+BUILTIN_URL = "https://github.com/magenta/magenta/tree/main/magenta/models/image_stylization"
 
 
 @dataclass(frozen=True)
 class Style:
-    """One catalogue entry. ``repo_id`` is None for a file in the weights directory."""
+    """One catalogue entry: a built-in style (``index``), a Hub file or a local file."""
 
     name: str
     title: str
-    filename: str
-    layout: str
+    kind: str
+    filename: str = ""
     repo_id: str | None = None
     revision: str = "main"
-    source: str = ""
+    index: int | None = None
+    channels: str = "rgb"
+    head: str = "clamp"
+    mean_rgb: tuple[float, float, float] | None = None
+    url: str = ""
     license: str = ""
 
     def __post_init__(self) -> None:
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"style {self.name!r}: layout must be one of {LAYOUTS}, not {self.layout!r}")
-        path = PurePosixPath(self.filename)
-        if path.is_absolute() or ".." in path.parts or "\\" in self.filename or not self.filename:
-            raise ValueError(f"style {self.name!r}: filename {self.filename!r} must be a relative path")
+        def check(ok: bool, what: str) -> None:
+            if not ok:
+                raise ValueError(f"style {self.name!r}: {what}")
 
-    def fetch(self) -> Path:
-        """The local path of this style's weights, downloading (or reading the Hub cache) as needed."""
-        if self.repo_id is None:
-            root = weights_dir().resolve()
-            path = (root / self.filename).resolve()
-            if not path.is_relative_to(root) or not path.is_file():
-                raise WeightsNotFoundError(f"style {self.name!r}: no file {self.filename} in {root}")
-            return path
-        try:
-            return _hub_file(self.repo_id, self.filename, self.revision)
-        except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
-            raise WeightsNotFoundError(
-                f"style {self.name!r}: could not get {self.filename} from the Hub repo {self.repo_id} "
-                f"(revision {self.revision}) and it is not in the Hub cache ({err.__class__.__name__}). "
-                "Run once online to cache it, or set HF_HUB_CACHE to a cache that has it."
-            ) from err
+        check(self.kind in KINDS, f"kind must be one of {KINDS}, not {self.kind!r}")
+        check(self.channels in CHANNELS, f"channels must be one of {CHANNELS}, not {self.channels!r}")
+        check(self.head in HEADS, f"head must be one of {HEADS}, not {self.head!r}")
+        check(self.kind != "hub" or bool(self.repo_id), "a Hub style needs a repo_id")
+        if self.kind == "builtin":
+            check(self.index is not None and 0 <= self.index < STYLES, f"index must be 0 to {STYLES - 1}")
+        else:
+            path = PurePosixPath(self.filename)
+            check(
+                bool(self.filename) and not path.is_absolute() and ".." not in path.parts,
+                f"filename {self.filename!r} must be a relative path",
+            )
+            check("\\" not in self.filename, f"filename {self.filename!r} must be a relative path")
+        if self.mean_rgb is not None:
+            check(len(self.mean_rgb) == 3, "mean_rgb needs three numbers")
+            object.__setattr__(self, "mean_rgb", tuple(float(v) for v in self.mean_rgb))
+
+    def fetch(self, local_only: bool = False) -> Path:
+        """The local path of this style's weights file (Hub cache or download, or the weights folder).
+
+        ``local_only`` never downloads.
+        """
+        if self.kind == "hub":
+            return hub_file(self.repo_id, self.filename, self.revision, local_only)
+        if self.kind == "local":
+            return local_file(self.filename)
+        raise ValueError(f"style {self.name!r} is built into a network and has no file of its own")
 
 
-@functools.cache
-def _hub_file(repo_id: str, filename: str, revision: str) -> Path:
-    """``hf_hub_download`` once per process: online, each call asks the Hub whether
-    ``revision`` moved, a round trip per request otherwise. Failures are not cached."""
-    return Path(hf_hub_download(repo_id, filename, revision=revision))
+def builtin_styles() -> list[Style]:
+    return [
+        Style(f"builtin_{i:02d}", f"Built-in {i}", "builtin", index=i, url=BUILTIN_URL, license="apache-2.0")
+        for i in range(STYLES)
+    ]
 
 
 def _read(path: Path) -> list[Style]:
     try:
         entries = json.loads(path.read_text())["styles"]
-        return [Style(**entry) for entry in entries]
+        return [Style(**{"kind": "hub", **entry}) for entry in entries]
     except (OSError, KeyError, TypeError, ValueError) as err:
         raise ValueError(f"catalogue {path} is not valid: {err}") from err
 
 
 def load_catalogue() -> dict[str, Style]:
     """Every known style by name, in catalogue order (see the module docstring)."""
+    styles = {s.name: s for s in builtin_styles()}
     files = [DEFAULT_CATALOGUE]
     files += [Path(p) for p in os.environ.get("NST_CATALOGUE", "").split(os.pathsep) if p]
-    styles: dict[str, Style] = {}
     for file in files:
         if file.is_file():
             styles.update((s.name, s) for s in _read(file))
     for path in sorted(weights_dir().glob("*.safetensors")):
-        styles.setdefault(path.stem, Style(path.stem, path.stem.replace("_", " ").title(), path.name, "nst"))
+        title = path.stem.replace("_", " ").title()
+        styles.setdefault(path.stem, Style(path.stem, title, "local", path.name))
     return styles
 
 
-def style_path(name: str) -> Path:
-    """The weights file of the catalogue style ``name``, fetched from the Hub if needed."""
+def find(name: str) -> Style:
+    """The catalogue entry ``name``; an unknown name lists the known ones."""
     catalogue = load_catalogue()
     if name not in catalogue:
         raise ValueError(f"Unknown style {name!r}; the catalogue has: {', '.join(catalogue) or 'nothing'}.")
-    return catalogue[name].fetch()
+    return catalogue[name]

@@ -8,15 +8,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from torch import nn
 from tqdm import tqdm
 
-from nst import fast, gatys, train
-from nst.catalogue import load_catalogue, style_path
+from nst import arbitrary, fast, gatys, train
+from nst.catalogue import load_catalogue
 from nst.images import ImageError, load_image, save_image
-from nst.transformer import TransformerNet
-from nst.vgg import WeightsNotFoundError
+from nst.weights import WeightsError
 
-USER_ERRORS = (ImageError, ValueError, WeightsNotFoundError, OSError)
+USER_ERRORS = (ImageError, ValueError, WeightsError, OSError)
 
 
 def _defaults(func: Callable) -> dict:
@@ -25,6 +25,14 @@ def _defaults(func: Callable) -> dict:
 
 def _float_list(text: str) -> list[float]:
     return [float(x) for x in text.split(",")]
+
+
+def _add_blend(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--style-blend",
+        type=_float_list,
+        help="shares of several styles, comma-separated, e.g. 0.7,0.3 (default: equal)",
+    )
 
 
 def _add_gatys(sub: argparse._SubParsersAction) -> None:
@@ -39,13 +47,7 @@ def _add_gatys(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
     p.add_argument("--steps", type=int, default=d["steps"], help="optimisation steps in all (%(default)s)")
     p.add_argument("--size", type=int, default=d["size"], help="output long side in pixels (%(default)s)")
-    p.add_argument(
-        "--style-weights",
-        type=_float_list,
-        dest="style_blend",
-        default=d["style_blend"],
-        help="blend weights for several styles, comma-separated, e.g. 0.7,0.3",
-    )
+    _add_blend(p)
     p.add_argument("--content-weight", type=float, default=d["content_weight"], help="α (%(default)s)")
     p.add_argument("--style-weight", type=float, default=d["style_weight"], help="β (%(default)s)")
     p.add_argument("--tv-weight", type=float, default=d["tv_weight"], help="total variation (%(default)s)")
@@ -106,8 +108,14 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
         help="output image, or a folder when there are several contents",
     )
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--style", help="a catalogue name (see `python -m nst styles`)")
-    which.add_argument("--weights", type=Path, help="a .safetensors or .pth file, either public layout")
+    which.add_argument(
+        "--style",
+        nargs="+",
+        metavar="NAME",
+        help="a catalogue name (see `python -m nst styles`); several built-in styles blend",
+    )
+    which.add_argument("--weights", type=Path, help="a Johnson network, .safetensors or .pth, any naming")
+    _add_blend(p)
     p.add_argument("--strength", type=float, default=d["strength"], help="0 content … 1 style (%(default)s)")
     p.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
     p.add_argument("--max-side", type=int, help="shrink contents to this long side first (default: never)")
@@ -117,15 +125,20 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_fast(args: argparse.Namespace) -> None:
-    model = fast.load_model(args.weights or style_path(args.style))
+    model = fast.load_model(args.weights) if args.weights else fast.load_style(args.style, args.style_blend)
+    _each_content(args, lambda path, output: _fast_one(args, model, path, output))
+
+
+def _each_content(args: argparse.Namespace, one: Callable[[Path, Path], None]) -> None:
+    """``one(content, output)`` for each content; several go into the output folder, bad ones reported."""
     if len(args.contents) == 1:
-        _fast_one(args, model, args.contents[0], args.output)
+        one(args.contents[0], args.output)
         return
     args.output.mkdir(parents=True, exist_ok=True)
     failed = 0
     for path in tqdm(args.contents, unit="image", disable=None):
         try:
-            _fast_one(args, model, path, args.output / f"{path.stem}.png")
+            one(path, args.output / f"{path.stem}.png")
         except (ImageError, ValueError) as err:  # a bad file in a batch: report it, go on
             failed += 1
             tqdm.write(f"error: {path}: {err}", file=sys.stderr)
@@ -133,7 +146,7 @@ def _run_fast(args: argparse.Namespace) -> None:
         raise ValueError(f"{failed} of {len(args.contents)} images failed")
 
 
-def _fast_one(args: argparse.Namespace, model: TransformerNet, path: Path, output: Path) -> None:
+def _fast_one(args: argparse.Namespace, model: nn.Module, path: Path, output: Path) -> None:
     content = load_image(path, max_side=args.max_side)
     out = fast.stylize(
         content,
@@ -146,13 +159,44 @@ def _fast_one(args: argparse.Namespace, model: TransformerNet, path: Path, outpu
     save_image(out, output)
 
 
-def _add_styles(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("styles", help="list the style catalogue")
-    p.set_defaults(
-        run=lambda _: print(
-            "\n".join(f"{s.name:16} {s.repo_id or 'local'}/{s.filename}" for s in load_catalogue().values())
-        )
+def _add_arbitrary(sub: argparse._SubParsersAction) -> None:
+    d = _defaults(arbitrary.stylize)
+    p = sub.add_parser(
+        "arbitrary",
+        help="any style image in one pass (Ghiasi et al. 2017)",
+        description=arbitrary.stylize.__doc__.split("\n\n")[0],
     )
+    p.add_argument("content", type=Path)
+    p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
+    p.add_argument("--strength", type=float, default=d["strength"], help="0 content … 1 style (%(default)s)")
+    _add_blend(p)
+    p.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
+    p.add_argument("--max-side", type=int, help="shrink the content to this long side first (default: never)")
+    p.set_defaults(run=_run_arbitrary)
+
+
+def _run_arbitrary(args: argparse.Namespace) -> None:
+    content = load_image(args.content, max_side=args.max_side)
+    styles = [load_image(s) for s in args.styles]
+    out = arbitrary.stylize(
+        content,
+        styles,
+        style_blend=args.style_blend,
+        strength=args.strength,
+        preserve_color=args.preserve_color,
+    )
+    save_image(out, args.output)
+
+
+def _list_styles(_: argparse.Namespace) -> None:
+    for s in load_catalogue().values():
+        where = "built-in network" if s.kind == "builtin" else f"{s.repo_id or 'weights'}/{s.filename}"
+        print(f"{s.name:16} {s.title:20} {where}")
+
+
+def _add_styles(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("styles", help="list the style catalogue").set_defaults(run=_list_styles)
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -207,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_gatys(sub)
     _add_fast(sub)
+    _add_arbitrary(sub)
     _add_styles(sub)
     _add_train(sub)
     _add_push(sub)

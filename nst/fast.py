@@ -1,32 +1,42 @@
-"""Fast stylisation with a pretrained :class:`~nst.transformer.TransformerNet` (Johnson et al. 2016).
+"""Fast stylisation: one forward pass of a pretrained network per image.
 
-Weights load strictly from our safetensors or, for third-party ``.pth`` files,
-through ``torch.load(weights_only=True)``; models stay in memory once loaded.
-Images larger than ``max_pixels`` run in overlapping tiles whose instance
-norms share statistics measured on the whole (downscaled) image.
+Two kinds of network serve the style catalogue (:mod:`nst.catalogue`): Johnson et al.'s
+(2016) :class:`~nst.transformer.TransformerNet`, one style each (Hub or local files, loaded
+by structure through :mod:`nst.weights`), and Dumoulin et al.'s (2017) 26-style
+:class:`~nst.dumoulin.MultiStyleNet`, whose styles blend inside the network. Models stay
+in memory once loaded. Images larger than ``max_pixels`` run in overlapping tiles whose
+instance norms share statistics measured on the whole (downscaled) image.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import logging
 import math
 import os
-import pickle
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import product
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors import SafetensorError, safe_open
+from torch import nn
 
+from nst import dumoulin
+from nst.catalogue import Style, find, load_catalogue
 from nst.color import transfer_luminance
 from nst.device import default_device
-from nst.images import to_image, to_tensor
-from nst.transformer import InstanceNorm, TransformerNet, from_examples_layout
-from nst.vgg import WeightsNotFoundError
+from nst.dumoulin import ConditionalInstanceNorm, MultiStyleNet
+from nst.images import drawn_scene, to_image, to_tensor
+from nst.options import blend_weights, check, check_fraction
+from nst.transformer import CHANNELS, HEADS, InstanceNorm, TransformerNet, fit_state
+from nst.weights import PACKAGE_FILES, WeightsError, cache_dir, package_weights, read_state_dict, weights_dir
+
+log = logging.getLogger(__name__)
 
 MAX_PIXELS = int(os.environ.get("NST_FAST_MAX_PIXELS", 2048 * 1536))
 """Images up to this many pixels run in one pass; larger ones in tiles."""
@@ -40,51 +50,194 @@ HALO = 64
 """Overlap on each side of a tile, in pixels: beyond the network's reach from a tile's core."""
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], str]:
-    """A state dict in :class:`TransformerNet`'s names and its ``upsample`` kind, from any layout.
+def load_model(
+    path: str | os.PathLike, device: torch.device | None = None, channels: str = "rgb", head: str = "clamp"
+) -> TransformerNet:
+    """The Johnson network in ``path`` (any key naming, see :func:`fit_state`), in eval mode.
 
-    ``.safetensors`` (ours; the upsample kind is in its metadata), or a ``.pth``
-    state dict in the Hub layout (``ConvBlock…``, transposed convolutions) or the
-    pytorch/examples layout (``conv1.conv2d…``, nearest upsampling), told apart by keys.
+    ``.safetensors`` or a plain ``.pth`` state dict; ``channels`` and ``head`` say how the
+    network was trained (see :class:`TransformerNet`). Cached by path and options.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsNotFoundError(f"No weights file at {path}.")
-    try:
-        if path.suffix == ".safetensors":
-            with safe_open(path, framework="pt") as f:
-                upsample = (f.metadata() or {}).get("upsample", "nearest")
-                return {k: f.get_tensor(k) for k in f.keys()}, upsample  # noqa: SIM118
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, SafetensorError, RuntimeError, EOFError, ValueError) as err:
-        raise WeightsNotFoundError(
-            f"{path.name} is not a loadable weights file (only plain tensors are accepted): {err}"
-        ) from err
-    if not isinstance(state, dict):
-        raise WeightsNotFoundError(f"{path.name} holds a {type(state).__name__}, not a state dict.")
-    if "conv1.conv2d.weight" in state:
-        return from_examples_layout(state), "nearest"
-    return state, "deconv"
+    return _load_model(str(path), device or default_device(), channels, head)
 
 
 @functools.lru_cache(maxsize=8)
-def load_model(path: str | os.PathLike, device: torch.device | None = None) -> TransformerNet:
-    """The network in ``path`` (any layout), strictly loaded, in eval mode; cached by path."""
-    state, upsample = read_checkpoint(path)
-    model = TransformerNet(upsample)
+def _load_model(path: str, device: torch.device, channels: str, head: str) -> TransformerNet:
+    fix = "Replace it with a Johnson et al. TransformerNet state dict (.pth or .safetensors)."
+    state, _ = read_state_dict(path, fix)
     try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        raise WeightsNotFoundError(f"{Path(path).name} does not fit the transformer network: {err}") from err
+        state, upsample = fit_state(state)
+    except ValueError as err:
+        raise WeightsError(f"{path} does not fit the transformer network: {err}. {fix}") from err
+    model = TransformerNet(upsample, channels, head)
+    model.load_state_dict(state, strict=True)
     # Channels-last runs this network's convolutions ~1.5× faster on CPU (bench/).
-    model = model.eval().requires_grad_(False).to(device or default_device())
-    return model.to(memory_format=torch.channels_last)
+    return model.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
+
+
+@functools.cache
+def builtin_network(device: torch.device | None = None) -> MultiStyleNet:
+    """Dumoulin et al.'s 26-style network from the installed package (checked, converted once)."""
+    net = MultiStyleNet()
+    net.load_state_dict(package_weights("multistyle26", dumoulin.state_from_onnx))
+    return net.eval().requires_grad_(False).to(device or default_device(), memory_format=torch.channels_last)
+
+
+class BuiltinBlend(nn.Module):
+    """The 26-style network at fixed blend weights, in [0, 255] like :class:`TransformerNet`."""
+
+    def __init__(self, net: MultiStyleNet, blend: torch.Tensor) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("blend", blend.to(next(net.parameters()).device))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x / 255, self.blend) * 255
+
+
+PROBE_SIDE = 128
+"""Side of the grey-noise image the load-time probe runs each Johnson network on."""
+
+
+def probe_colours(net: TransformerNet) -> dict[tuple[str, str], torch.Tensor]:
+    """Mean output colour (RGB, 0–255) of ``net`` on grey noise, for each way it may have been trained.
+
+    Grey noise has the same values in every channel, so one pass serves both channel
+    orders: a ``bgr`` reading reverses the output's channels; a ``tanh150`` reading
+    applies ``150·tanh`` to the last convolution's output.
+    """
+    generator = torch.Generator().manual_seed(0)
+    grey = torch.rand(1, 1, PROBE_SIDE, PROBE_SIDE, generator=generator).mul_(255).expand(1, 3, -1, -1)
+    device = next(net.parameters()).device
+    with torch.inference_mode():
+        raw = net.raw(grey.to(device).contiguous(memory_format=torch.channels_last))
+    out = {}
+    for head in HEADS:
+        y = 150 * torch.tanh(raw) if head == "tanh150" else raw
+        mean = y.clamp(0, 255).mean(dim=(0, 2, 3)).cpu()
+        for channels in CHANNELS:
+            out[channels, head] = mean.flip(0) if channels == "bgr" else mean
+    return out
+
+
+@functools.cache
+def reading(repo_id: str, revision: str) -> tuple[str, str]:
+    """How a Hub repo's networks were trained, ``(channels, head)``, decided from all its styles at once.
+
+    Each network in the Hub cache with a ``mean_rgb`` in the catalogue is probed (:func:`probe_colours`);
+    the reading whose colours lie closest to the paintings', summed over the styles, wins.
+    Without any such style, the catalogue's declared reading stands. The decision is logged.
+    """
+    styles = [s for s in load_catalogue().values() if (s.repo_id, s.revision) == (repo_id, revision)]
+    declared = (styles[0].channels, styles[0].head) if styles else ("rgb", "clamp")
+    distance = dict.fromkeys(product(CHANNELS, HEADS), 0.0)
+    probed = []
+    for style in styles:
+        try:
+            path = style.fetch(local_only=True)
+        except WeightsError:
+            continue
+        if style.mean_rgb is None:
+            continue
+        painting = torch.tensor(style.mean_rgb)
+        for key, colour in probe_colours(load_model(path)).items():
+            distance[key] += torch.linalg.vector_norm(colour - painting).item()
+        probed.append(style.name)
+    if not probed:
+        return declared
+    ranked = sorted(distance, key=distance.get)
+    best, runner_up = ranked[0], ranked[1]
+    log.info(
+        "%s: networks read as %s/%s (mean colour %.1f levels from the paintings over %s; next best "
+        "%s/%s at %.1f; the catalogue declares %s/%s)",
+        repo_id,
+        *best,
+        distance[best] / len(probed),
+        ", ".join(probed),
+        *runner_up,
+        distance[runner_up] / len(probed),
+        *declared,
+    )
+    return best
+
+
+def load_style(
+    names: str | Sequence[str], blend: Sequence[float] | None = None, device: torch.device | None = None
+) -> nn.Module:
+    """The network for catalogue style(s) ``names``, mapping RGB [0, 255] to RGB [0, 255].
+
+    Several built-in styles blend inside the network, by their norms' γ and β
+    (Dumoulin et al.); ``blend`` gives their shares (equal by default). A Johnson
+    network holds one style, read as :func:`reading` decides for its Hub repo.
+    """
+    styles = [find(name) for name in ([names] if isinstance(names, str) else names)]
+    shares = blend_weights(blend, len(styles))
+    if len(styles) == 1 and styles[0].kind != "builtin":
+        style = styles[0]
+        channels, head = (
+            reading(style.repo_id, style.revision) if style.kind == "hub" else (style.channels, style.head)
+        )
+        return load_model(style.fetch(), device, channels, head)
+    for style in styles:
+        check(style.kind == "builtin", f"only built-in styles blend; {style.name} is a network of its own")
+    vector = torch.zeros(dumoulin.STYLES)
+    for style, share in zip(styles, shares, strict=True):
+        vector[style.index] += share
+    return BuiltinBlend(builtin_network(device), vector)
+
+
+def available() -> tuple[dict[str, Style], list[str]]:
+    """The styles whose weights are here now, and one line per source whose are not.
+
+    Nothing is downloaded: Hub styles missing from the cache are reported (they are fetched
+    on first use when online).
+    """
+    styles, problems, missing = {}, [], {}
+    try:
+        builtin_network()
+        builtin_ok = True
+    except WeightsError as err:
+        builtin_ok = False
+        problems.append(f"Built-in styles: {err}")
+    for name, style in load_catalogue().items():
+        if style.kind == "builtin":
+            if builtin_ok:
+                styles[name] = style
+            continue
+        try:
+            style.fetch(local_only=True)
+            styles[name] = style
+        except WeightsError:
+            missing.setdefault(style.repo_id or str(weights_dir()), []).append(style.filename)
+    for source, files in missing.items():
+        problems.append(
+            f"{source}: {', '.join(files)} not in the Hub cache or the weights folder; they download on "
+            "first use when online (or set HF_HUB_CACHE / NST_WEIGHTS_DIR)."
+        )
+    return styles, problems
+
+
+def thumbnail(name: str, side: int = 128) -> Path:
+    """A picture of style ``name``'s effect: its own network run on a drawn scene, cached as PNG."""
+    style = find(name)
+    if style.kind == "builtin":
+        source = PACKAGE_FILES["multistyle26"][1]
+    else:
+        path = style.fetch()
+        source = f"{path.resolve()}:{path.stat().st_size}:{path.stat().st_mtime_ns}"
+    key = hashlib.blake2b(f"{source}:{side}".encode(), digest_size=8).hexdigest()
+    target = cache_dir() / "thumbnails" / f"{name}-{key}.png"
+    if not target.is_file():
+        picture = stylize(drawn_scene(side, side), load_style(name))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        picture.save(target)
+    return target
 
 
 @contextmanager
-def _frozen_statistics(model: TransformerNet, image: torch.Tensor) -> Iterator[None]:
+def _frozen_statistics(model: nn.Module, image: torch.Tensor) -> Iterator[None]:
     """Within the block, every instance norm uses the statistics it saw on ``image``."""
-    norms = [m for m in model.modules() if isinstance(m, InstanceNorm)]
+    norms = [m for m in model.modules() if isinstance(m, InstanceNorm | ConditionalInstanceNorm)]
     stats = []
     hooks = [
         norm.register_forward_pre_hook(lambda _, args: stats.append(torch.var_mean(args[0], (0, 2, 3))))
@@ -104,7 +257,7 @@ def _frozen_statistics(model: TransformerNet, image: torch.Tensor) -> Iterator[N
             norm.frozen = None
 
 
-def _tiled(model: TransformerNet, x: torch.Tensor, tile_pixels: int) -> torch.Tensor:
+def _tiled(model: nn.Module, x: torch.Tensor, tile_pixels: int) -> torch.Tensor:
     """``model(x)`` computed in tiles of at most about ``tile_pixels`` each, overlap included.
 
     Instance-norm statistics come from one pass over ``x`` shrunk to ``STATS_PIXELS``
@@ -131,21 +284,22 @@ def _tiled(model: TransformerNet, x: torch.Tensor, tile_pixels: int) -> torch.Te
 @torch.inference_mode()
 def stylize(
     content: Image.Image,
-    model: TransformerNet,
+    model: nn.Module,
     *,
     strength: float = 1.0,
     preserve_color: bool = False,
     max_pixels: int = MAX_PIXELS,
     tile_pixels: int = TILE_PIXELS,
 ) -> Image.Image:
-    """Stylise ``content`` in one forward pass, at its own size; beyond ``max_pixels``, in tiles.
+    """Stylise ``content`` with ``model`` (from :func:`load_style`) in one pass at its own size.
+
+    Beyond ``max_pixels``, the pass runs in tiles.
 
     ``strength`` blends ``(1 − s)·content + s·network(content)``: 0 gives the
     content back, 1 the full style. ``preserve_color`` keeps the content's chroma
     and takes the pastiche's luminance.
     """
-    if not (math.isfinite(strength) and 0 <= strength <= 1):
-        raise ValueError(f"strength must be between 0 and 1, not {strength}")
+    check_fraction("strength", strength)
     device = next(model.parameters()).device
     x = to_tensor(content, device, memory_format=torch.channels_last, scale=1.0)
     h, w = x.shape[-2:]

@@ -23,6 +23,7 @@ from PIL import Image
 from nst.color import luminance, match_color, transfer_luminance
 from nst.images import MAX_PIXELS, fit_long_side, resize_long_side, to_image, to_tensor
 from nst.losses import PerceptualLoss, gram_matrix
+from nst.options import blend_weights
 from nst.vgg import VGGFeatures
 
 CONTENT_LAYER = "relu4_2"
@@ -131,13 +132,7 @@ def stylize(
     ``"histogram"`` (match the style's colours to the content's first). ``lr`` is
     Adam's step in pixel units; L-BFGS takes unit steps.
     """
-    style_blend = [1.0] * len(styles) if style_blend is None else list(style_blend)
-    _check(len(styles) >= 1, "at least one style image is needed")
-    _check(len(style_blend) == len(styles), f"{len(styles)} styles but {len(style_blend)} blend weights")
-    _check(
-        all(math.isfinite(b) and b >= 0 for b in style_blend) and sum(style_blend) > 0,
-        "style blend weights must be finite, non-negative and not all zero",
-    )
+    blend = blend_weights(style_blend, len(styles))
     for name, value in (
         ("content_weight", content_weight),
         ("style_weight", style_weight),
@@ -159,7 +154,6 @@ def stylize(
     _check(min_scale >= 1, f"min_scale must be at least 1, not {min_scale}")
     _check(time_limit is None or time_limit > 0, "time_limit must be positive")
     _check(preview_every >= 1, "preview_every must be at least 1")
-    blend = [b / sum(style_blend) for b in style_blend]
     vgg = VGGFeatures((CONTENT_LAYER, *STYLE_LAYERS), pooling=pooling, device=device)
     return _optimise(
         content,

@@ -4,42 +4,51 @@ conv 9×9/32 → conv 3×3/64 s2 → conv 3×3/128 s2 → 5 residual blocks at 1
 two ×2 upsamplings to 64 and 32 → conv 9×9/3, with reflection padding, affine
 instance norm and ReLU. Input and output are RGB in [0, 255].
 
-Module names follow the ``maze/FastStyleTransfer`` checkpoints (``ConvBlock``,
-``ResidualBlock``, ``DeconvBlock``), which load as they are. Its upsamplings
-are transposed convolutions (``upsample="deconv"``); pytorch/examples
-upsamples by nearest neighbour then convolves (``upsample="nearest"``), and
-:func:`from_examples_layout` renames its keys onto these.
+Module names follow rrmina/fast-neural-style-pytorch (``ConvBlock``, ``ResidualBlock``,
+``DeconvBlock``), whose upsamplings are transposed convolutions (``upsample="deconv"``);
+pytorch/examples upsamples by nearest neighbour then convolves (``upsample="nearest"``).
+:func:`fit_state` loads either, under any key names, by the tensors' shapes.
 """
 
 from __future__ import annotations
 
-import re
+import functools
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-class InstanceNorm(nn.InstanceNorm2d):
-    """Affine instance norm ``(x − μ_c) / √(σ²_c + ε) · γ_c + β_c`` over each image's H×W.
+def instance_norm(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    eps: float,
+    frozen: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """``(x − μ_c) / √(σ²_c + ε) · γ_c + β_c`` over each image's H×W; ``frozen`` holds ``(μ, σ²)``.
 
-    When ``frozen`` holds per-channel ``(μ, σ²)``, those replace the image's own
-    statistics, so tiles of one large image are normalised alike. For a single
-    image, instance norm is batch norm's training-mode normalisation, which
-    (unlike ``instance_norm``) runs on channels-last tensors without copying them.
+    For a single image, instance norm is batch norm's training-mode normalisation, which
+    (unlike ``instance_norm``) runs on channels-last tensors without copying them. Held
+    statistics replace the image's own, so that tiles of one image are normalised alike.
     """
+    if frozen is not None:
+        mean, var = frozen
+        return F.batch_norm(x, mean, var, weight, bias, False, 0.0, eps)
+    if x.shape[0] == 1:
+        return F.batch_norm(x, None, None, weight, bias, True, 0.0, eps)
+    return F.instance_norm(x, weight=weight, bias=bias, eps=eps)
+
+
+class InstanceNorm(nn.InstanceNorm2d):
+    """Affine instance norm (:func:`instance_norm`), whose statistics can be held (``frozen``)."""
 
     def __init__(self, channels: int) -> None:
         super().__init__(channels, affine=True)
         self.frozen: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.frozen is not None:
-            mean, var = self.frozen
-            return F.batch_norm(x, mean, var, self.weight, self.bias, False, 0.0, self.eps)
-        if x.shape[0] == 1:
-            return F.batch_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
-        return super().forward(x)
+        return instance_norm(x, self.weight, self.bias, self.eps, self.frozen)
 
 
 class ConvLayer(nn.Module):
@@ -93,14 +102,30 @@ class UpsampleConvLayer(ConvLayer):
 UPSAMPLES = {"deconv": DeconvLayer, "nearest": UpsampleConvLayer}
 
 
-class TransformerNet(nn.Module):
-    """The feed-forward stylisation network; any input size gives the same output size."""
+CHANNELS = ("rgb", "bgr")
+HEADS = ("clamp", "tanh150")
 
-    def __init__(self, upsample: str = "nearest") -> None:
+
+class TransformerNet(nn.Module):
+    """The feed-forward stylisation network; any input size gives the same output size.
+
+    ``channels`` is the order the network was trained on: ``"bgr"`` networks (e.g. trained
+    on ``cv2.imread`` images) get their input and output channels reversed here, so
+    callers always speak RGB. ``head`` is how the last convolution becomes pixels:
+    ``"clamp"`` to [0, 255], or ``"tanh150"``, ``150·tanh(y)`` as in Johnson et al.'s
+    supplementary material (then clamped).
+    """
+
+    def __init__(self, upsample: str = "nearest", channels: str = "rgb", head: str = "clamp") -> None:
         super().__init__()
-        if upsample not in UPSAMPLES:
-            raise ValueError(f"upsample must be one of {sorted(UPSAMPLES)}, not {upsample!r}")
-        self.upsample = upsample
+        for label, value, choices in (
+            ("upsample", upsample, UPSAMPLES),
+            ("channels", channels, CHANNELS),
+            ("head", head, HEADS),
+        ):
+            if value not in choices:
+                raise ValueError(f"{label} must be one of {sorted(choices)}, not {value!r}")
+        self.upsample, self.channels, self.head = upsample, channels, head
         up = UPSAMPLES[upsample]
         relu = nn.ReLU(inplace=True)
         self.ConvBlock = nn.Sequential(
@@ -109,42 +134,71 @@ class TransformerNet(nn.Module):
         self.ResidualBlock = nn.Sequential(*(ResidualLayer(128) for _ in range(5)))
         self.DeconvBlock = nn.Sequential(up(128, 64), relu, up(64, 32), relu, ConvLayer(32, 3, 9, norm=False))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[B, 3, H, W] RGB in [0, 255] → the same shape, clamped to [0, 255] in eval mode.
+    def raw(self, x: torch.Tensor) -> torch.Tensor:
+        """The last convolution's output for ``x`` as given (the network's own channel order).
 
         Sides are edge-padded to a multiple of 4 (and at least 8) and cropped back.
-        Training leaves the output unclamped so that every pixel has a gradient.
         """
         h, w = x.shape[-2:]
         pad_h, pad_w = max(8, -(-h // 4) * 4) - h, max(8, -(-w // 4) * 4) - w
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-        y = self.DeconvBlock(self.ResidualBlock(self.ConvBlock(x)))
-        y = y[..., :h, :w]
+        return self.DeconvBlock(self.ResidualBlock(self.ConvBlock(x)))[..., :h, :w]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, 3, H, W] RGB in [0, 255] → the same shape, clamped to [0, 255] in eval mode.
+
+        Training leaves the output unclamped so that every pixel has a gradient.
+        """
+        bgr = self.channels == "bgr"
+        y = self.raw(x.flip(1) if bgr else x)
+        if self.head == "tanh150":
+            y = 150 * torch.tanh(y)
+        if bgr:
+            y = y.flip(1)
         return y if self.training else y.clamp(0, 255)
 
 
-_EXAMPLES_RENAMES = [
-    (r"^conv(\d)\.conv2d\.", lambda m: f"ConvBlock.{2 * (int(m[1]) - 1)}.conv_layer."),
-    (r"^in([123])\.", lambda m: f"ConvBlock.{2 * (int(m[1]) - 1)}.norm_layer."),
-    (r"^res(\d)\.conv(\d)\.conv2d\.", lambda m: f"ResidualBlock.{int(m[1]) - 1}.conv{m[2]}.conv_layer."),
-    (r"^res(\d)\.in(\d)\.", lambda m: f"ResidualBlock.{int(m[1]) - 1}.conv{m[2]}.norm_layer."),
-    (r"^deconv(\d)\.conv2d\.", lambda m: f"DeconvBlock.{2 * (int(m[1]) - 1)}.conv_layer."),
-    (r"^in([45])\.", lambda m: f"DeconvBlock.{2 * (int(m[1]) - 4)}.norm_layer."),
-]
+_NOT_WEIGHTS = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def from_examples_layout(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Rename a pytorch/examples ``fast_neural_style`` state dict onto :class:`TransformerNet`.
+def fit_state(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], str]:
+    """Map a state dict of any naming onto :class:`TransformerNet`, by shape and in order.
 
-    Its published checkpoints carry stale ``running_mean``/``running_var`` for the
-    instance norms (an old PyTorch default); those are dropped.
+    rrmina's names (``ConvBlock.0.conv_layer.weight``), the ``maze`` model card's
+    (``ConvBlock.0.conv.weight``), pytorch/examples' (``conv1.conv2d.weight``, ``in1.weight``,
+    with stale ``running_*`` statistics, which are dropped) and ours all list the same
+    tensors in the same order; so does any other faithful export. Our own names are
+    matched by name first, in any order. Transposed-convolution
+    and nearest-neighbour upsampling differ in their first up-layer's shape, which decides
+    ``upsample``. Returns ``(state in our names, upsample)``; raises ``ValueError`` naming
+    the first tensor that does not fit.
     """
-    out = {}
-    for key, value in state.items():
-        if key.endswith(("running_mean", "running_var", "num_batches_tracked")):
-            continue
-        for pattern, repl in _EXAMPLES_RENAMES:
-            key = re.sub(pattern, repl, key)
-        out[key] = value
-    return out
+    tensors = [(k, v) for k, v in state.items() if not k.endswith(_NOT_WEIGHTS)]
+    for upsample in UPSAMPLES:  # our own names, in any order (safetensors sorts its keys)
+        expected = dict(_shapes(upsample))
+        if expected.keys() == {k for k, _ in tensors} and all(v.shape == expected[k] for k, v in tensors):
+            return dict(tensors), upsample
+    best: tuple[int, str] = (-1, "")
+    for upsample in UPSAMPLES:
+        expected = _shapes(upsample)
+        fits = 0
+        while fits < min(len(tensors), len(expected)) and tensors[fits][1].shape == expected[fits][1]:
+            fits += 1
+        if fits == len(tensors) == len(expected):
+            return {name: tensor for (name, _), (_, tensor) in zip(expected, tensors, strict=True)}, upsample
+        best = max(best, (fits, upsample))
+    fits, upsample = best
+    expected = _shapes(upsample)
+    if fits == len(expected):
+        raise ValueError(f"it has {len(tensors)} tensors, {len(tensors) - fits} more than the network")
+    if fits == len(tensors):
+        raise ValueError(f"it has {len(tensors)} tensors; the network needs {len(expected)}")
+    key, tensor = tensors[fits]
+    shape = tuple(expected[fits][1])
+    raise ValueError(f"tensor {fits} ({key}) is {tuple(tensor.shape)}; the network needs {shape} there")
+
+
+@functools.cache
+def _shapes(upsample: str) -> list[tuple[str, torch.Size]]:
+    return [(k, v.shape) for k, v in TransformerNet(upsample).state_dict().items()]

@@ -8,16 +8,14 @@ pretrained convolutions load once per process and device, and every
 from __future__ import annotations
 
 import functools
-import os
-import urllib.error
 from collections.abc import Iterable
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from nst.device import default_device
+from nst.weights import WeightsError, vgg19_state
 
 # VGG-19 (configuration "E" of Simonyan & Zisserman): channels of its 16 3×3 convolutions, "M" a pooling.
 # torchvision (2 s to import) is imported only where the weights are loaded.
@@ -63,51 +61,21 @@ LAYER_NAMES: tuple[str, ...] = _layer_names()
 """``conv1_1, relu1_1, conv1_2, …, pool5``: the index of a name is its index in ``vgg19().features``."""
 
 
-class WeightsNotFoundError(RuntimeError):
-    """The pretrained weights a model needs are neither cached nor downloadable."""
-
-
-def _read_state_dict() -> dict[str, torch.Tensor]:
-    """Read VGG-19 weights: ``$NST_VGG_WEIGHTS`` first, else torchvision's cache or download.
-
-    Both torchvision's full state dict (``features.N.*`` and ``classifier.*``) and a
-    features-only one (``N.*``) are accepted.
-    """
-    explicit = os.environ.get("NST_VGG_WEIGHTS", "").strip()
-    if explicit:
-        if not Path(explicit).is_file():
-            raise WeightsNotFoundError(
-                f"NST_VGG_WEIGHTS points to {explicit!r}, which is not a file. Point it at "
-                "torchvision's vgg19-dcbb9e9d.pth (or a features-only state dict), or unset it."
-            )
-        state = torch.load(explicit, map_location="cpu", weights_only=True)
-    else:
-        from torchvision.models import VGG19_Weights
-
-        weights = VGG19_Weights.IMAGENET1K_V1
-        cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
-        try:
-            state = weights.get_state_dict(progress=False, map_location="cpu", weights_only=True)
-        except (urllib.error.URLError, OSError) as err:
-            raise WeightsNotFoundError(
-                f"VGG-19 ImageNet weights are not available: {cached} does not exist and "
-                f"downloading {weights.url} failed ({err}). Download that file once while online "
-                "(it lands in $TORCH_HOME/hub/checkpoints), or set NST_VGG_WEIGHTS to a local copy."
-            ) from err
-    features = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
-    return features or state
-
-
 @functools.cache
 def _pretrained_features(device: torch.device) -> nn.Sequential:
     """All of VGG-19's convolutional part, frozen, in eval mode, on ``device`` (cached)."""
     from torchvision.models.vgg import make_layers
 
-    features, state = make_layers(_CONFIG), _read_state_dict()
-    try:
-        features.load_state_dict(state)
-    except RuntimeError as err:
-        raise WeightsNotFoundError(f"The VGG-19 weight file does not fit VGG-19: {err}") from err
+    features, state = make_layers(_CONFIG), vgg19_state()
+    expected = features.state_dict()
+    for key, tensor in expected.items():
+        if key not in state or state[key].shape != tensor.shape:
+            found = tuple(state[key].shape) if key in state else "nothing"
+            raise WeightsError(
+                f"The VGG-19 weights do not fit VGG-19: {key} should be {tuple(tensor.shape)}, "
+                f"the file has {found}. Use torchvision's vgg19-dcbb9e9d.pth."
+            )
+    features.load_state_dict({k: state[k] for k in expected})
     return features.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
 
 
@@ -157,7 +125,7 @@ class VGGFeatures(nn.Module):
         is edge-padded up to that, so slivers and single pixels still have features.
         """
         # Channels-last makes VGG's convolutions and their backward ~15% faster on CPU (bench/).
-        x = ((image - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
+        x = ((image.to(self.device) - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
         pad_h, pad_w = (max(0, self.min_side - n) for n in x.shape[-2:])
         if pad_h or pad_w:
             x = F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2), mode="replicate")

@@ -2,10 +2,12 @@
 
 A seeded random VGG-19 (features only, torchvision's key names) goes to
 ``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth``, and seeded transformer
-checkpoints in the Hub layout go to a Hub cache (``models--maze--FastStyleTransfer``
-with ``refs/main`` and ``snapshots/<sha>/``) read with ``HF_HUB_OFFLINE=1``, so the
-product's real loading paths (torchvision's cache, ``hf_hub_download``) read them.
-The Hub variables are set here, before anything imports huggingface_hub.
+checkpoints go to a Hub cache (``models--maze--FastStyleTransfer`` with ``refs/main`` and
+``snapshots/<sha>/``) read with ``HF_HUB_OFFLINE=1``, so the product's real loading paths
+(torchvision's cache, ``hf_hub_download``) read them. The Hub files are laid out as the
+evidence says the real ones are: the model card's key names, BGR-trained networks, each
+painting in its painting's mean colour. Converted networks go to a fresh ``NST_CACHE``.
+The variables are set here, before anything imports huggingface_hub.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 HUB_CACHE = Path(tempfile.mkdtemp(prefix="nst-hub-cache-"))
 os.environ["HF_HUB_CACHE"] = str(HUB_CACHE)
+os.environ["NST_CACHE"] = tempfile.mkdtemp(prefix="nst-cache-")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.pop("NST_CATALOGUE", None)
 os.environ.pop("NST_WEIGHTS_DIR", None)
@@ -30,10 +33,16 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bench.standins import random_transformer, random_vgg19_features  # noqa: E402
+from bench.standins import (  # noqa: E402
+    card_names,
+    painted_transformer,
+    random_vgg19_features,
+)
+from nst.catalogue import load_catalogue  # noqa: E402
 from nst.transformer import TransformerNet  # noqa: E402
 
 HUB_FILES = ("Mosaic_512.pth", "Rain_Princess_512.pth", "Scream_512.pth", "Starry_Night_512.pth")
+HUB_STYLES = ("mosaic", "rain_princess", "scream", "starry_night")
 SNAPSHOT = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -90,6 +99,11 @@ def examples_state(net: TransformerNet) -> dict[str, torch.Tensor]:
     return out
 
 
+def hub_standin(mean_rgb: tuple[float, float, float], seed: int) -> TransformerNet:
+    """What the Hub files are taken to be: BGR-trained networks, clamped, painting in ``mean_rgb``."""
+    return painted_transformer(mean_rgb, seed, channels="bgr")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def hub_cache():
     repo = HUB_CACHE / "models--maze--FastStyleTransfer"
@@ -97,8 +111,10 @@ def hub_cache():
     (repo / "refs" / "main").write_text(SNAPSHOT)
     snapshot = repo / "snapshots" / SNAPSHOT
     snapshot.mkdir(parents=True)
-    for seed, name in enumerate(HUB_FILES):
-        torch.save(random_transformer("deconv", seed).state_dict(), snapshot / name)
+    catalogue = load_catalogue()
+    for seed, (style, name) in enumerate(zip(HUB_STYLES, HUB_FILES, strict=True)):
+        net = hub_standin(catalogue[style].mean_rgb, seed)
+        torch.save(card_names(net.state_dict()), snapshot / name)
     yield snapshot
     shutil.rmtree(HUB_CACHE, ignore_errors=True)
 

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import torch
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from bench.standins import random_vgg19_features
 from conftest import launch, stop, synthetic
+from nst.catalogue import load_catalogue
+from nst.images import to_tensor
 
 
 @pytest.fixture(scope="module")
@@ -22,26 +26,62 @@ def client(server):
 def images(tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("images")
     paths = {"content": folder / "content.jpg", "style": folder / "style.png", "text": folder / "text.png"}
+    paths["grey"] = folder / "grey.png"
     synthetic(150, 100).save(paths["content"])
+    Image.fromarray((torch.rand(96, 96) * 255).to(torch.uint8).numpy(), "L").convert("RGB").save(
+        paths["grey"]
+    )
     synthetic(64, 64, seed=1).save(paths["style"])
     paths["text"].write_text("I am not a picture")
     return {k: str(v) for k, v in paths.items()}
 
 
-def test_only_the_two_endpoints_are_public(client):
+def test_only_the_three_endpoints_are_public(client):
     assert sorted(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == [
+        "/stylize_arbitrary",
         "/stylize_fast",
         "/stylize_gatys",
     ]
 
 
-def test_fast_endpoint_by_keyword_keeps_the_size(client, images):
+def _mean_rgb(path: str) -> torch.Tensor:
+    return to_tensor(Image.open(path).convert("RGB"), scale=1).mean(dim=(0, 2, 3))
+
+
+def test_fast_endpoint_by_keyword_keeps_the_size_and_the_hub_styles_colours(client, images):
     out = client.predict(content=handle_file(images["content"]), style="mosaic", api_name="/stylize_fast")
     assert Image.open(out).size == (150, 100) and Image.open(out).format == "PNG"
     faint = client.predict(
         content=handle_file(images["content"]), style="scream", strength=0.0, api_name="/stylize_fast"
     )
     assert Image.open(faint).tobytes() == Image.open(images["content"]).tobytes()
+    # The Hub files are BGR networks (conftest): read right, each paints in its painting's colours.
+    for style in ("starry_night", "scream"):
+        out = client.predict(content=handle_file(images["grey"]), style=style, api_name="/stylize_fast")
+        painting = torch.tensor(load_catalogue()[style].mean_rgb)
+        assert (_mean_rgb(out) - painting).abs().max() < 10, style
+
+
+def test_built_in_styles_and_their_blend_through_the_api(client, images):
+    kwargs = {"content": handle_file(images["content"]), "api_name": "/stylize_fast"}
+    one = client.predict(style="builtin_04", **kwargs)
+    blend = client.predict(style="builtin_04", blend_with="builtin_20", blend_share=0.5, **kwargs)
+    assert Image.open(one).size == Image.open(blend).size == (150, 100)
+    assert Image.open(one).tobytes() != Image.open(blend).tobytes()
+    with pytest.raises(Exception, match="only built-in styles blend"):
+        client.predict(style="mosaic", blend_with="builtin_20", **kwargs)
+
+
+def test_any_style_endpoint(client, images):
+    out = client.predict(
+        content=handle_file(images["content"]),
+        style=handle_file(images["style"]),
+        strength=0.8,
+        second_style=handle_file(images["content"]),
+        second_style_weight=0.25,
+        api_name="/stylize_arbitrary",
+    )
+    assert Image.open(out).size == (150, 100)
 
 
 def test_gatys_endpoint_streams_previews_then_the_pastiche(client, images):
@@ -102,14 +142,29 @@ def test_errors_are_readable(client, images, call, message):
 
 
 def test_without_weights_the_ui_starts_and_says_what_is_missing(tmp_path, images):
+    truncated = tmp_path / "torch" / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"
+    truncated.parent.mkdir(parents=True)
+    torch.save(random_vgg19_features(), truncated)
+    truncated.write_bytes(truncated.read_bytes()[:4096])
     proc, url = launch({"TORCH_HOME": str(tmp_path / "torch"), "HF_HUB_CACHE": str(tmp_path / "hub")})
     try:
         page = httpx.get(url + "config", timeout=10).text
-        assert "Gatys is unavailable" in page and "Fast is unavailable" in page
-        assert "vgg19-dcbb9e9d.pth" in page and "maze/FastStyleTransfer" in page
+        assert "Gatys is unavailable" in page and "Fast is partly available" in page
+        assert "vgg19-dcbb9e9d.pth is not a readable weights file" in page
+        assert "maze/FastStyleTransfer: Mosaic_512.pth" in page and page.count("Mosaic_512.pth") == 1
         client = Client(url, verbose=False)
         with pytest.raises(Exception, match=r"Mosaic_512\.pth.*maze/FastStyleTransfer"):
             client.predict(content=handle_file(images["content"]), style="mosaic", api_name="/stylize_fast")
+        with pytest.raises(Exception, match=r"vgg19-dcbb9e9d\.pth"):
+            client.predict(
+                content=handle_file(images["content"]),
+                style=handle_file(images["style"]),
+                api_name="/stylize_gatys",
+            )
+        out = client.predict(
+            content=handle_file(images["content"]), style="builtin_01", api_name="/stylize_fast"
+        )
+        assert Image.open(out).size == (150, 100)
     finally:
         stop(proc)
 
@@ -140,8 +195,11 @@ def test_browser_upload_click_and_see_the_result(server, images, tmp_path):
         page.goto(server)
         page.get_by_text("Neural style transfer").first.wait_for(timeout=60_000)
         page.locator("input[type=file]").first.set_input_files(images["content"])
-        page.get_by_role("button", name="Stylise").click()
-        result = page.locator("img[src*='image.png']").first
+        result = page.locator("#nst-result img")
+        expect(result).to_have_count(0)
+        page.get_by_role("button", name="Stylise").first.click()
         expect(result).to_be_visible(timeout=60_000)
+        size = result.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert size == [150, 100]
         page.screenshot(path=tmp_path / "fast.png", full_page=True)
         browser.close()

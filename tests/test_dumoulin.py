@@ -1,0 +1,70 @@
+"""The 26-style network of Dumoulin et al. against onnxruntime running the same file, and its blending."""
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import synthetic
+from nst import fast
+from nst.dumoulin import STYLES
+from nst.images import to_tensor
+from nst.weights import PACKAGE, PACKAGE_FILES, package_file
+
+ort = pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def session():
+    relative, sha = PACKAGE_FILES["multistyle26"]
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(package_file(PACKAGE, relative, sha)), options)
+
+
+def _blend(shares: dict[int, float]) -> torch.Tensor:
+    blend = torch.zeros(STYLES)
+    for index, share in shares.items():
+        blend[index] = share
+    return blend
+
+
+@pytest.mark.parametrize(
+    "size, shares",
+    [((96, 64), {7: 1.0}), ((256, 192), {19: 1.0}), ((128, 128), {3: 0.5, 12: 0.3, 25: 0.2})],
+)
+def test_the_port_matches_onnxruntime(session, size, shares):
+    net = fast.builtin_network()
+    image = to_tensor(synthetic(*size, seed=3))
+    blend = _blend(shares)
+    expected = session.run(None, {"image": image.numpy(), "style_weights": blend.numpy()})[0]
+    with torch.inference_mode():
+        ours = net(image.contiguous(memory_format=torch.channels_last), blend).numpy()
+    assert np.abs(ours - expected).max() <= 1e-4
+
+
+def test_blending_happens_inside_the_network():
+    net = fast.builtin_network()
+    image = to_tensor(synthetic(64, 64, seed=4)).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        a, b = net(image, _blend({2: 1.0})), net(image, _blend({9: 1.0}))
+        mixed = net(image, _blend({2: 0.5, 9: 0.5}))
+    assert (a - b).abs().mean() > 0.05, "two different styles"
+    assert (mixed - (a + b) / 2).abs().mean() > 0.01, "not a fade of the two pictures"
+    assert (mixed - a).abs().mean() < (b - a).abs().mean()
+
+
+def test_builtin_styles_by_name_and_blend():
+    img = synthetic(80, 60)
+    one = fast.stylize(img, fast.load_style("builtin_05"))
+    also = fast.stylize(img, fast.load_style(["builtin_05", "builtin_06"], [1, 0]))
+    assert one.tobytes() == also.tobytes()
+    assert fast.stylize(img, fast.load_style(["builtin_05", "builtin_06"])).tobytes() != one.tobytes()
+    with pytest.raises(ValueError, match="only built-in styles blend"):
+        fast.load_style(["builtin_05", "mosaic"])
+
+
+def test_thumbnails_are_rendered_once_by_the_network(monkeypatch):
+    path = fast.thumbnail("builtin_11")
+    assert path.is_file() and path.stat().st_size > 1000
+    monkeypatch.setattr(fast, "stylize", lambda *a, **k: pytest.fail("rendered again"))
+    assert fast.thumbnail("builtin_11") == path

@@ -60,6 +60,8 @@ class Limits:
 
 
 LIMITS = Limits()
+GATYS = gatys.GatysOptions(size=256, steps=60, preview_every=5, time_limit=LIMITS.gatys_seconds)
+"""The app's Gatys preset: the library's options, smaller for a shared CPU; the sliders start here."""
 
 
 def _undecoded(payload: FileData | None) -> str | bytes | None:
@@ -185,12 +187,12 @@ def stylize_arbitrary(
 def stylize_gatys(
     content: str | bytes | None,
     style: str | bytes | None,
-    steps: int = 60,
-    size: int = 256,
-    style_weight: float = gatys.stylize.__kwdefaults__["style_weight"],
+    steps: int = GATYS.steps,
+    size: int = GATYS.size,
+    style_weight: float = GATYS.style_weight,
     preserve_color: bool = False,
-    optimizer: str = "lbfgs",
-    seed: int = 0,
+    optimizer: str = GATYS.optimizer,
+    seed: int = GATYS.seed,
     second_style: str | bytes | None = None,
     second_style_weight: float = 0.5,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
@@ -210,6 +212,7 @@ def stylize_gatys(
         events = gatys.stylize(
             content_img,
             styles,
+            GATYS,
             style_blend=blend,
             size=int(size),
             steps=int(steps),
@@ -217,8 +220,6 @@ def stylize_gatys(
             preserve_color="luminance" if preserve_color else "none",
             optimizer=optimizer,
             seed=int(seed),
-            preview_every=5,
-            time_limit=LIMITS.gatys_seconds,
         )
         for event in events:
             left = event.elapsed / event.step * (event.total - event.step)
@@ -309,21 +310,21 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
                 with gr.Tab("Gatys"):
                     style_image = image_upload("Style image", height=200)
                     with gr.Row():
-                        steps = gr.Slider(1, LIMITS.gatys_steps, value=60, step=1, label="Steps")
+                        steps = gr.Slider(1, LIMITS.gatys_steps, value=GATYS.steps, step=1, label="Steps")
                         size = gr.Slider(
-                            64, LIMITS.gatys_side, value=256, step=32, label="Output size (long side)"
+                            64, LIMITS.gatys_side, value=GATYS.size, step=32, label="Output size (long side)"
                         )
                     gatys_colour = gr.Checkbox(label="Keep the photo's colours")
                     with gr.Accordion("Advanced", open=False):
                         style_weight = gr.Slider(
                             0.1,
                             50,
-                            value=gatys.stylize.__kwdefaults__["style_weight"],
+                            value=GATYS.style_weight,
                             step=0.1,
                             label="Style weight (content is 1)",
                         )
-                        optimizer = gr.Radio(list(gatys.OPTIMIZERS), value="lbfgs", label="Optimiser")
-                        seed = gr.Number(0, precision=0, label="Seed")
+                        optimizer = gr.Radio(list(gatys.OPTIMIZERS), value=GATYS.optimizer, label="Optimiser")
+                        seed = gr.Number(GATYS.seed, precision=0, label="Seed")
                         second_style = image_upload("Second style to blend in (optional)", height=160)
                         second_weight = gr.Slider(
                             0, 1, value=0.5, step=0.05, label="Share of the second style"

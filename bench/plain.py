@@ -1,10 +1,10 @@
 """The straightforward implementations that the benchmarks and the equivalence tests compare against.
 
 ``PlainTransformerNet`` is the network as it is usually written (stock
-``nn.InstanceNorm2d``, ``nn.ReflectionPad2d``, contiguous NCHW tensors) with the
-Hub checkpoints' key names. ``plain_gatys`` is the usual loop: VGG-19 called
-layer by layer up to relu5_1, Gram losses, Adam on the pixels, one
-full-resolution pass. Both use the project's loss definitions and weights.
+``nn.InstanceNorm2d``, ``nn.ReflectionPad2d``, contiguous NCHW tensors) with
+rrmina's key names. ``plain_gatys`` is the usual loop: VGG-19 called layer by
+layer up to relu5_1, textbook Gram matrices, Adam on the pixels, one
+full-resolution pass. Both use the project's objective and weights.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torchvision.models.vgg import cfgs, make_layers
 
-from nst.losses import content_loss
-from nst.vgg import LAYER_NAMES, _read_state_dict
+from nst.vgg import LAYER_NAMES
+from nst.weights import vgg19_state
 
 
 class _Conv(nn.Module):
@@ -69,7 +69,7 @@ class PlainTransformerNet(nn.Module):
 def plain_vgg() -> nn.Sequential:
     """VGG-19's features to relu5_1 with the same weights as ``nst.vgg``, frozen, NCHW, max pooling."""
     features = make_layers(cfgs["E"])
-    features.load_state_dict(_read_state_dict())
+    features.load_state_dict(vgg19_state())
     return features[: LAYER_NAMES.index("relu5_1") + 1].eval().requires_grad_(False)
 
 
@@ -80,8 +80,14 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return f @ f.transpose(1, 2) / (c * h * w)
 
 
-def style_loss(pastiche: dict, targets: dict, weights: dict) -> torch.Tensor:
-    return sum(w * (gram_matrix(pastiche[k]) - targets[k]).square().sum() for k, w in weights.items())
+def objective(features: dict, content: torch.Tensor, grams: dict, content_weight: float, style_weight: float):
+    """The project's objective written out: relative content and style terms, equal style layer weights."""
+    content_term = (features["relu4_2"] - content).square().sum() / content.square().sum()
+    style_term = sum(
+        (gram_matrix(features[k]) - grams[k]).square().sum() / grams[k].square().sum() / len(STYLE)
+        for k in STYLE
+    )
+    return content_weight * content_term + style_weight * style_term
 
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
@@ -116,9 +122,7 @@ def plain_gatys(
     for step in range(1, steps + 1):
         optimizer.zero_grad()
         f = plain_features(vgg, pastiche)
-        loss = content_weight * content_loss(f["relu4_2"], target) + style_weight * style_loss(
-            f, grams, dict.fromkeys(STYLE, 1 / len(STYLE))
-        )
+        loss = objective(f, target, grams, content_weight, style_weight)
         loss.backward()
         optimizer.step()
         with torch.no_grad():

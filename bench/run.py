@@ -30,13 +30,21 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES = [(256, 256), (512, 512), (1024, 1024), (1536, 2048)]
 
 
+def sync() -> None:
+    """Wait for queued CUDA work, so that a timer stopped after it measures the work, not its launch."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def timed(fn, repeats: int = 3) -> float:
-    """Median seconds of ``fn()`` after one warm-up call."""
+    """Median seconds of ``fn()`` after one warm-up call, CUDA work included (synchronised)."""
     fn()
+    sync()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -149,7 +157,7 @@ def gatys_step_seconds(width: int, height: int, steps: int) -> tuple[float, floa
     c, s = to_tensor(content), to_tensor(style)
 
     def plain() -> None:
-        for _ in plain_gatys(vgg, c, s, steps, 1.0, 5.0):
+        for _ in plain_gatys(vgg, c, s, steps, 1.0, gatys.GatysOptions.style_weight):
             pass
 
     ours(), plain()  # warm-up
@@ -181,10 +189,9 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
 
     Ours (L-BFGS, multi-scale by default, and single-scale) by variant, then the plain loop's.
     """
-    from bench.plain import STYLE, gram_matrix, plain_features, plain_gatys, plain_vgg, style_loss
+    from bench.plain import STYLE, gram_matrix, objective, plain_features, plain_gatys, plain_vgg
     from nst import gatys
     from nst.images import to_tensor
-    from nst.losses import content_loss
 
     content = Image.effect_noise((side, side * 3 // 4), 64).convert("RGB")
     style = Image.effect_noise((side, side), 90).convert("RGB")
@@ -197,10 +204,7 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
     def loss(img: torch.Tensor) -> float:
         with torch.no_grad():
             f = plain_features(vgg, img)
-            return (
-                content_loss(f["relu4_2"], target)
-                + 5.0 * style_loss(f, grams, dict.fromkeys(STYLE, 1 / len(STYLE)))
-            ).item()
+            return objective(f, target, grams, 1.0, gatys.GatysOptions.style_weight).item()
 
     ours = {}
     for label, options in (("multi-scale", {}), ("single-scale", {"multiscale": False})):
@@ -209,7 +213,7 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
         )
         ours[label] = (loss(to_tensor(event.image)), event.step)
     start, plain_steps = time.perf_counter(), 0
-    for plain_steps, _, pastiche in plain_gatys(vgg, c, s, 10**6, 1.0, 5.0):  # noqa: B007
+    for plain_steps, _, pastiche in plain_gatys(vgg, c, s, 10**6, 1.0, gatys.GatysOptions.style_weight):  # noqa: B007
         if time.perf_counter() - start >= seconds:
             break
     return ours, (loss(pastiche), plain_steps)

@@ -1,8 +1,9 @@
-"""``python -m nst``: a thin command line over the library; defaults come from its signatures."""
+"""``python -m nst``: a thin command line over the library; defaults come from its options objects."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import sys
 from collections.abc import Callable
@@ -36,7 +37,7 @@ def _add_blend(p: argparse.ArgumentParser) -> None:
 
 
 def _add_gatys(sub: argparse._SubParsersAction) -> None:
-    d = _defaults(gatys.stylize)
+    d = dataclasses.asdict(gatys.GatysOptions())
     p = sub.add_parser(
         "gatys",
         help="optimise a pastiche (Gatys et al. 2016)",
@@ -72,7 +73,7 @@ def _add_gatys(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--style-scale", type=float, default=d["style_scale"], help="style size relative to output"
     )
-    p.add_argument("--pooling", choices=("avg", "max"), default=d["pooling"])
+    p.add_argument("--pooling", choices=gatys.POOLINGS, default=d["pooling"])
     p.add_argument("--seed", type=int, default=d["seed"])
     p.add_argument("--time-limit", type=float, default=d["time_limit"], help="seconds")
     p.set_defaults(run=_run_gatys)
@@ -84,7 +85,7 @@ def _run_gatys(args: argparse.Namespace) -> None:
     options = {
         k: v for k, v in vars(args).items() if k not in ("content", "styles", "output", "run", "command")
     }
-    events = gatys.stylize(content, styles, **options)
+    events = gatys.stylize(content, styles, gatys.GatysOptions(**options))
     with tqdm(total=args.steps, unit="step", disable=None) as bar:
         for event in events:
             bar.update(event.step - bar.n)
@@ -200,7 +201,7 @@ def _add_styles(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    d = _defaults(train.train)
+    d = dataclasses.asdict(train.TrainOptions())
     p = sub.add_parser(
         "train", help="train a fast network for a style", description=train.train.__doc__.split("\n\n")[0]
     )
@@ -230,7 +231,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _run_train(args: argparse.Namespace) -> None:
     options = {k: v for k, v in vars(args).items() if k not in ("style", "data", "output", "run", "command")}
     options["name"] = args.name or args.style.stem
-    progress = train.train(load_image(args.style), args.data, args.output, **options)
+    progress = train.train(load_image(args.style), args.data, args.output, train.TrainOptions(**options))
     with tqdm(total=args.steps, unit="step", disable=None) as bar:
         for event in progress:
             bar.update(event.step - bar.n)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -50,3 +52,29 @@ def _reuse_freed_memory() -> None:
     mallopt(m_arena_max, 1)
     mallopt(m_mmap_threshold, 2**31 - 1)
     mallopt(m_trim_threshold, 2**31 - 1)
+
+
+@contextmanager
+def deterministic(device: torch.device) -> Iterator[None]:
+    """Within the block, CUDA uses deterministic kernels, so that a seeded run repeats exactly.
+
+    cuDNN's autotuner and its non-deterministic algorithms are switched off, and torch's
+    deterministic mode is on (warning, not failing, where an op has no such kernel); the
+    previous settings come back afterwards. The CPU is deterministic already: no-op.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    saved = (
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[:2]
+        torch.use_deterministic_algorithms(saved[2], warn_only=saved[3])

@@ -1,12 +1,14 @@
 """Gatys et al. (2016): optimise the pastiche's pixels against VGG-19 perceptual losses.
 
-``L = α·L_content(C, P) + β·L_style(S, P)``, content at relu4_2 and style at
-relu1_1, relu2_1, relu3_1, relu4_1 and relu5_1 (each ``w_l = 1/5``), solved
-coarse-to-fine over several scales, each carried up to start the next.
+``L = α·L_content(C, P) + β·L_style(S, P) + γ·L_tv(P)``, content at relu4_2 and style at
+relu1_1, relu2_1, relu3_1, relu4_1 and relu5_1, every term relative to its target's
+magnitude (:mod:`nst.losses`), solved coarse-to-fine over several scales, each carried up
+to start the next. Every option lives in one validated :class:`GatysOptions`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -21,9 +23,10 @@ import torch.nn.functional as F
 from PIL import Image
 
 from nst.color import luminance, match_color, transfer_luminance
+from nst.device import deterministic
 from nst.images import MAX_PIXELS, fit_long_side, resize_long_side, to_image, to_tensor
-from nst.losses import PerceptualLoss, gram_matrix
-from nst.options import blend_weights
+from nst.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
+from nst.options import blend_weights, check, check_choice, check_non_negative, check_positive
 from nst.vgg import VGGFeatures
 
 CONTENT_LAYER = "relu4_2"
@@ -31,6 +34,70 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 INITS = ("content", "noise", "style")
 OPTIMIZERS = ("lbfgs", "adam")
 PRESERVE_COLOR = ("none", "luminance", "histogram")
+POOLINGS = ("avg", "max")
+
+
+@dataclass(frozen=True)
+class GatysOptions:
+    """Everything a Gatys run can be asked, checked when made; the CLI and the app take their defaults here.
+
+    **Weights.** Each loss term is relative to its target (:mod:`nst.losses`), so a term
+    is about 1 when the pastiche is as far from the target as a blank image would be,
+    and the weights compare like with like whatever the loss network's scale:
+
+    - ``layer_weights``: ``w_l = 1/5`` on each style layer, as Gatys et al. Their equal
+      weights only meant equal shares because of their normalised VGG; here the
+      relative terms give that meaning with torchvision's weights too. (crowsonkb's
+      256:64:16:4:1 compensates for the size of un-normalised deep-layer Gram matrices,
+      which the relative terms already remove.)
+    - ``content_weight`` α = 1 and ``style_weight`` β = 10: a pastiche that matches the
+      style's Gram matrices to within 5% (style term ≈ 0.05·β = 0.5) while its relu4_2
+      activations differ from the photo's by half their energy (content term ≈ 0.5) is
+      in balance. β/α = 10 thus plays the role of Gatys et al.'s α/β = 10⁻³, which
+      was set in the raw units of Caffe's VGG and does not carry over to other units.
+    - ``tv_weight`` γ = 0: no smoothness prior unless asked for.
+
+    ``lr`` is Adam's step in pixel units; L-BFGS takes unit steps. ``style_blend``
+    gives several styles' shares (equal when None). ``steps`` is the budget over all
+    scales; 100 keeps a 384-pixel run under about two minutes on a 2-core CPU.
+    """
+
+    size: int = 384
+    steps: int = 100
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float = 0.0
+    style_blend: tuple[float, ...] | None = None
+    init: str = "content"
+    optimizer: str = "lbfgs"
+    lr: float = 0.02
+    multiscale: bool = True
+    min_scale: int = 128
+    preserve_color: str = "none"
+    style_scale: float = 1.0
+    pooling: str = "avg"
+    seed: int = 0
+    preview_every: int = 10
+    time_limit: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            check_non_negative(name, getattr(self, name))
+        for name in ("size", "steps", "min_scale", "preview_every", "style_scale", "lr"):
+            check_positive(name, getattr(self, name))
+        if self.time_limit is not None:
+            check_positive("time_limit", self.time_limit)
+        check_choice("init", self.init, INITS)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("preserve_color", self.preserve_color, PRESERVE_COLOR)
+        check_choice("pooling", self.pooling, POOLINGS)
+        if self.style_blend is not None:
+            object.__setattr__(self, "style_blend", tuple(self.style_blend))
+            blend_weights(self.style_blend, len(self.style_blend))
+
+    @property
+    def layer_weights(self) -> dict[str, float]:
+        return {layer: 1 / len(STYLE_LAYERS) for layer in STYLE_LAYERS}
 
 
 @dataclass(frozen=True)
@@ -97,28 +164,14 @@ def _split_steps(steps: int, scales: int) -> list[int]:
 def stylize(
     content: Image.Image,
     styles: Sequence[Image.Image],
+    options: GatysOptions | None = None,
     *,
-    style_blend: Sequence[float] | None = None,
-    size: int = 384,
-    steps: int = 100,
-    content_weight: float = 1.0,
-    style_weight: float = 5.0,
-    tv_weight: float = 0.0,
-    init: str = "content",
-    optimizer: str = "lbfgs",
-    lr: float = 0.02,
-    multiscale: bool = True,
-    min_scale: int = 128,
-    preserve_color: str = "none",
-    style_scale: float = 1.0,
-    pooling: str = "avg",
-    seed: int = 0,
-    preview_every: int = 10,
-    time_limit: float | None = None,
     device: torch.device | None = None,
+    **changes: object,
 ) -> Iterator[Progress]:
     """Stream the optimisation of a pastiche of ``content`` in the style of ``styles``.
 
+    ``options`` (default :class:`GatysOptions`), with ``changes`` to any of its fields.
     Yields a :class:`Progress` per step (with a preview image on the first step and
     every ``preview_every`` steps) and ends with ``done=True`` and the final image,
     whose long side is ``size`` with the content's aspect ratio. It stops after
@@ -126,60 +179,21 @@ def stylize(
     iterating cancels it.
 
     Several ``styles`` are blended by their Gram targets: ``G_l = Σ_k b_k G_l(S_k)``
-    with ``b = style_blend / Σ style_blend`` (equal by default). ``style_scale``
-    sizes the style images relative to the pastiche. ``preserve_color`` is
-    ``"luminance"`` (optimise luminance, keep the content's chroma) or
-    ``"histogram"`` (match the style's colours to the content's first). ``lr`` is
-    Adam's step in pixel units; L-BFGS takes unit steps.
+    with ``b = style_blend / Σ style_blend``. ``style_scale`` sizes the style images
+    relative to the pastiche. ``preserve_color`` is ``"luminance"`` (optimise luminance,
+    keep the content's chroma) or ``"histogram"`` (match the style's colours to the
+    content's first). A seeded run gives the same pastiche each time on the same device;
+    on CUDA it selects deterministic kernels for that (slower; see the README).
     """
-    blend = blend_weights(style_blend, len(styles))
-    for name, value in (
-        ("content_weight", content_weight),
-        ("style_weight", style_weight),
-        ("tv_weight", tv_weight),
-        ("style_scale", style_scale),
-    ):
-        _check(math.isfinite(value) and value >= 0, f"{name} must be a finite number ≥ 0, not {value}")
-    _check(style_scale > 0, "style_scale must be positive")
-    _check(steps >= 1, f"steps must be at least 1, not {steps}")
-    _check(size >= 1, f"size must be at least 1, not {size}")
-    out_w, out_h = fit_long_side(content.size, size)
-    _check(
-        out_w * out_h <= MAX_PIXELS, f"size {size} makes a {out_w}×{out_h} image, over {MAX_PIXELS} pixels"
+    options = dataclasses.replace(options or GatysOptions(), **changes)
+    blend = blend_weights(options.style_blend, len(styles))
+    out_w, out_h = fit_long_side(content.size, options.size)
+    check(
+        out_w * out_h <= MAX_PIXELS,
+        f"size {options.size} makes a {out_w}×{out_h} image, over {MAX_PIXELS} pixels",
     )
-    _check(init in INITS, f"init must be one of {INITS}, not {init!r}")
-    _check(optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
-    _check(preserve_color in PRESERVE_COLOR, f"preserve_color must be one of {PRESERVE_COLOR}")
-    _check(math.isfinite(lr) and lr > 0, "lr must be a positive number")
-    _check(min_scale >= 1, f"min_scale must be at least 1, not {min_scale}")
-    _check(time_limit is None or time_limit > 0, "time_limit must be positive")
-    _check(preview_every >= 1, "preview_every must be at least 1")
-    vgg = VGGFeatures((CONTENT_LAYER, *STYLE_LAYERS), pooling=pooling, device=device)
-    return _optimise(
-        content,
-        list(styles),
-        blend,
-        vgg,
-        size=size,
-        steps=steps,
-        weights=(content_weight, style_weight, tv_weight),
-        init=init,
-        optimizer=optimizer,
-        lr=lr,
-        multiscale=multiscale,
-        min_scale=min_scale,
-        preserve_color=preserve_color,
-        style_scale=style_scale,
-        pooling=pooling,
-        seed=seed,
-        preview_every=preview_every,
-        time_limit=time_limit,
-    )
-
-
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
+    vgg = VGGFeatures((CONTENT_LAYER, *STYLE_LAYERS), pooling=options.pooling, device=device)
+    return _optimise(content, list(styles), blend, vgg, options)
 
 
 def _style_targets(
@@ -221,7 +235,7 @@ def _init(
 
 
 def _stepper(
-    loss: PerceptualLoss, pastiche: torch.Tensor, content_target: torch.Tensor, optimizer: str, lr: float
+    loss: PerceptualLoss, pastiche: torch.Tensor, options: GatysOptions
 ) -> Callable[[], dict[str, float]]:
     """One optimiser step on ``pastiche`` (kept in [0, 1]); returns the loss terms before it.
 
@@ -229,17 +243,17 @@ def _stepper(
     minimiser, but L-BFGS's absolute curvature test (``yᵀs > 1e-10``) no longer
     depends on the loss's units.
     """
-    if optimizer == "lbfgs":
+    if options.optimizer == "lbfgs":
         opt = torch.optim.LBFGS(
             [pastiche], lr=1, max_iter=1, history_size=20, tolerance_grad=0, tolerance_change=0
         )
     else:
-        opt = torch.optim.Adam([pastiche], lr=lr)
+        opt = torch.optim.Adam([pastiche], lr=options.lr)
     state: dict = {}
 
     def closure() -> torch.Tensor:
         opt.zero_grad(set_to_none=True)
-        terms = loss(pastiche, content_target)
+        terms = loss(pastiche)
         state.setdefault("l0", terms["total"].item() or 1.0)
         objective = terms["total"] / state["l0"]
         objective.backward()
@@ -255,42 +269,41 @@ def _stepper(
     return step
 
 
+def _loss(
+    vgg: VGGFeatures, content: torch.Tensor, grams: dict[str, torch.Tensor], options: GatysOptions
+) -> PerceptualLoss:
+    with torch.no_grad():
+        content_target = vgg(content)[CONTENT_LAYER]
+    groups = {
+        "content": content_terms({CONTENT_LAYER: content_target}, options.content_weight),
+        "style": style_terms(grams, options.layer_weights, options.style_weight),
+        "tv": [Scale(LayerApply(TVLoss(), None), options.tv_weight)] if options.tv_weight else [],
+    }
+    return PerceptualLoss(vgg, groups)
+
+
 def _optimise(
     content_img: Image.Image,
     style_imgs: list[Image.Image],
     blend: list[float],
     vgg: VGGFeatures,
-    *,
-    size: int,
-    steps: int,
-    weights: tuple[float, float, float],
-    init: str,
-    optimizer: str,
-    lr: float,
-    multiscale: bool,
-    min_scale: int,
-    preserve_color: str,
-    style_scale: float,
-    pooling: str,
-    seed: int,
-    preview_every: int,
-    time_limit: float | None,
+    options: GatysOptions,
 ) -> Iterator[Progress]:
+    o = options
     start = time.perf_counter()
-    generator = torch.Generator().manual_seed(seed)
-    final_content = resize_long_side(content_img, size)
-    if preserve_color == "luminance":
+    generator = torch.Generator().manual_seed(o.seed)
+    final_content = resize_long_side(content_img, o.size)
+    if o.preserve_color == "luminance":
         content_img, style_imgs = luminance(content_img), [luminance(s) for s in style_imgs]
-    layer_weights = {layer: 1 / len(STYLE_LAYERS) for layer in STYLE_LAYERS}
-    scales = scales_for(size, min_scale, multiscale)
-    plan = [(side, n) for side, n in zip(scales, _split_steps(steps, len(scales)), strict=True) if n]
+    scales = scales_for(o.size, o.min_scale, o.multiscale)
+    plan = [(side, n) for side, n in zip(scales, _split_steps(o.steps, len(scales)), strict=True) if n]
     step, pastiche, losses = 0, None, {}
 
     def result() -> Image.Image:
         img = to_image(pastiche)
         if img.size != final_content.size:  # previews too, so that they show at the size to come
             img = img.resize(final_content.size, Image.Resampling.BICUBIC)
-        return transfer_luminance(img, final_content) if preserve_color == "luminance" else img
+        return transfer_luminance(img, final_content) if o.preserve_color == "luminance" else img
 
     # A time-limited run gives each scale its share of the budget by cost (steps × pixels),
     # so that it still ends at the finest scale, having spent there what the plan would.
@@ -298,49 +311,53 @@ def _optimise(
     planned = 0
     images_key = (
         tuple(_digest(s) for s in style_imgs),
-        _digest(content_img) if preserve_color != "none" else None,
+        _digest(content_img) if o.preserve_color != "none" else None,
     )
-    for index, (side, n_steps) in enumerate(plan, start=1):
-        planned += cost[index - 1]
-        deadline = math.inf if time_limit is None else time_limit * planned / sum(cost)
-        content = to_tensor(resize_long_side(content_img, side), vgg.device)
-        style_side = max(1, round(side * style_scale))
-        key = (images_key, tuple(blend), style_side, preserve_color, pooling, str(vgg.device))
-        targets = style_cache.get(
-            key,
-            functools.partial(_style_targets, vgg, style_imgs, blend, style_side, content, preserve_color),
-        )
-        loss = PerceptualLoss(vgg, CONTENT_LAYER, layer_weights, targets, *weights)
-        content_target = loss.content_target(content)
-        if pastiche is None:
-            styles_t = [to_tensor(resize_long_side(s, side), vgg.device) for s in style_imgs]
-            pastiche = _init(init, content, styles_t, blend, generator)
-        else:
-            pastiche = F.interpolate(
-                pastiche.detach(), size=content.shape[-2:], mode="bicubic", align_corners=False
-            ).clamp_(0, 1)
-        pastiche.requires_grad_(True)
-        step_fn = _stepper(loss, pastiche, content_target, optimizer, lr)
-        for _ in range(n_steps):
-            losses = step_fn()
-            step += 1
-            elapsed = time.perf_counter() - start
-            if step == steps or elapsed >= deadline:
-                break
-            preview = step == 1 or step % preview_every == 0
-            yield Progress(
-                step,
-                steps,
-                index,
-                len(plan),
-                tuple(reversed(content.shape[-2:])),
-                losses,
-                elapsed,
-                result() if preview else None,
+    with deterministic(vgg.device):
+        for index, (side, n_steps) in enumerate(plan, start=1):
+            planned += cost[index - 1]
+            deadline = math.inf if o.time_limit is None else o.time_limit * planned / sum(cost)
+            content = to_tensor(resize_long_side(content_img, side), vgg.device)
+            style_side = max(1, round(side * o.style_scale))
+            key = (images_key, tuple(blend), style_side, o.preserve_color, o.pooling, str(vgg.device))
+            grams = style_cache.get(
+                key,
+                functools.partial(
+                    _style_targets, vgg, style_imgs, blend, style_side, content, o.preserve_color
+                ),
             )
+            loss = _loss(vgg, content, grams, o)
+            if pastiche is None:
+                styles_t = [to_tensor(resize_long_side(s, side), vgg.device) for s in style_imgs]
+                pastiche = _init(o.init, content, styles_t, blend, generator)
+            else:
+                pastiche = F.interpolate(
+                    pastiche.detach(), size=content.shape[-2:], mode="bicubic", align_corners=False
+                ).clamp_(0, 1)
+            pastiche.requires_grad_(True)
+            step_fn = _stepper(loss, pastiche, o)
+            for _ in range(n_steps):
+                losses = step_fn()
+                step += 1
+                elapsed = time.perf_counter() - start
+                if step == o.steps:
+                    break
+                preview = step == 1 or step % o.preview_every == 0
+                yield Progress(
+                    step,
+                    o.steps,
+                    index,
+                    len(plan),
+                    tuple(reversed(content.shape[-2:])),
+                    losses,
+                    elapsed,
+                    result() if preview else None,
+                )
+                if elapsed >= deadline:
+                    break
     yield Progress(
         step,
-        steps,
+        o.steps,
         index,
         len(plan),
         final_content.size,

@@ -1,16 +1,30 @@
-"""Perceptual losses of Gatys et al. (2016), shared by the optimiser and by training.
+"""Perceptual losses of Gatys et al. (2016) as small terms, summed; shared by the optimiser and training.
 
-Notation: ``F_l`` is the [C, H·W] matrix of a layer's activations (one row per
-feature map). Every function is batched over a leading B dimension and
-differentiable.
+Notation: ``F_l`` is the [C, H·W] matrix of a layer's activations (one row per feature
+map) and ``G_l = F_l F_lᵀ / (C·H·W)`` its Gram matrix. Each term is relative to its
+target's own magnitude,
+
+    content:  ‖F_l(P) − F_l(C)‖² / ‖F_l(C)‖²
+    style:    ‖G_l(P) − G_l(S)‖² / ‖G_l(S)‖²
+
+so rescaling a layer's activations by any c > 0 (which scales ``F`` by c and ``G`` by c²)
+leaves every term, and so the whole optimisation, unchanged: the balance between layers
+and between content and style belongs to the weights chosen here, not to the loss
+network's activation magnitudes (which differ by orders of magnitude across VGG-19's
+layers). Gatys et al. got the same independence by normalising their VGG so that every
+filter's mean activation is 1.
+
+A loss is built from terms in the pattern of crowsonkb/style-transfer-pytorch:
+``Scale(LayerApply(StyleLoss(gram), "relu3_1"), w)``; a new term (a mask, a histogram
+loss, another content layer) is one more entry. Every function is batched over a leading
+B dimension and differentiable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -47,77 +61,107 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return _Gram.apply(features.permute(0, 2, 3, 1).reshape(b, h * w, c), c * h * w)
 
 
-def content_loss(pastiche: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """``‖A(P) − A(C)‖² / (C·H·W)``, averaged over the batch: the mean squared error.
+def _squared_norm(target: torch.Tensor) -> torch.Tensor:
+    """``‖T‖²`` per batch item; an all-zero target (say, relu5_1 of a black image) counts as 1."""
+    norm = target.detach().square().flatten(1).sum(1)
+    return torch.where(norm > 0, norm, torch.ones_like(norm))
 
-    Proportional to the squared Frobenius norm of the activation difference
-    (Gatys et al.'s ``½ Σ (F − P)²`` up to a constant); zero when they agree.
+
+def _relative(diff: torch.Tensor, target_norm: torch.Tensor) -> torch.Tensor:
+    """``‖d‖² / ‖T‖²`` per batch item (all but the first dimension summed), averaged over the batch."""
+    return (diff.square().flatten(1).sum(1) / target_norm).mean()
+
+
+class ContentLoss(nn.Module):
+    """``‖F(P) − F(C)‖² / ‖F(C)‖²``: the squared Frobenius norm of the activation difference, relative.
+
+    ``target`` is ``F(C)``, [1 or B, C, H, W].
     """
-    return F.mse_loss(pastiche, content)
+
+    def __init__(self, target: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("target", target.detach())
+        self.register_buffer("norm", _squared_norm(target))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return _relative(features - self.target, self.norm)
 
 
-def style_loss(
-    pastiche: Mapping[str, torch.Tensor],
-    targets: Mapping[str, torch.Tensor],
-    layer_weights: Mapping[str, float],
-) -> torch.Tensor:
-    """``Σ_l w_l ‖G_l(S) − G_l(P)‖²``, averaged over the batch.
+class StyleLoss(nn.Module):
+    """``‖G(P) − G(S)‖² / ‖G(S)‖²`` for a target Gram matrix ``G(S)`` ([1 or B, C, C])."""
 
-    ``pastiche`` holds the pastiche's activations by layer, ``targets`` the style
-    Gram matrices ([1, C, C] broadcast over the batch, or [B, C, C]).
-    """
-    total = 0.0
-    for layer, weight in layer_weights.items():
-        diff = gram_matrix(pastiche[layer]) - targets[layer]
-        total = total + weight * diff.square().sum(dim=(1, 2)).mean()
-    return total
+    def __init__(self, target: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("target", target.detach())
+        self.register_buffer("norm", _squared_norm(target))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return _relative(gram_matrix(features) - self.target, self.norm)
 
 
-def tv_loss(image: torch.Tensor) -> torch.Tensor:
+class TVLoss(nn.Module):
     """Total variation ``mean((x[i+1,j] − x[i,j])²) + mean((x[i,j+1] − x[i,j])²)``, a smoothness prior."""
-    dy = image[..., 1:, :] - image[..., :-1, :]
-    dx = image[..., :, 1:] - image[..., :, :-1]
-    return dy.square().mean() + dx.square().mean()
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        dy = image[..., 1:, :] - image[..., :-1, :]
+        dx = image[..., :, 1:] - image[..., :, :-1]
+        return dy.square().mean() + dx.square().mean()
+
+
+class LayerApply(nn.Module):
+    """``loss(features[layer])``; ``layer=None`` applies ``loss`` to the image itself (pixels)."""
+
+    def __init__(self, loss: nn.Module, layer: str | None) -> None:
+        super().__init__()
+        self.loss, self.layer = loss, layer
+
+    def forward(self, features: Mapping[str, torch.Tensor], image: torch.Tensor) -> torch.Tensor:
+        return self.loss(image if self.layer is None else features[self.layer])
+
+
+class Scale(nn.Module):
+    """``weight · term(...)``."""
+
+    def __init__(self, term: nn.Module, weight: float) -> None:
+        super().__init__()
+        self.term, self.weight = term, weight
+
+    def forward(self, features: Mapping[str, torch.Tensor], image: torch.Tensor) -> torch.Tensor:
+        return self.weight * self.term(features, image)
+
+
+def content_terms(targets: Mapping[str, torch.Tensor], weight: float) -> list[nn.Module]:
+    """``α · Σ_l ContentLoss`` over the given layers (equal shares), as terms."""
+    return [Scale(LayerApply(ContentLoss(t), layer), weight / len(targets)) for layer, t in targets.items()]
+
+
+def style_terms(
+    grams: Mapping[str, torch.Tensor], layer_weights: Mapping[str, float], weight: float
+) -> list[nn.Module]:
+    """``β · Σ_l w_l StyleLoss(G_l(S))``, as terms."""
+    return [
+        Scale(LayerApply(StyleLoss(grams[layer]), layer), weight * w) for layer, w in layer_weights.items()
+    ]
 
 
 class PerceptualLoss(nn.Module):
-    """``L = α·L_content + β·L_style + γ·L_tv`` on a VGG network's activations.
+    """``L = Σ_groups Σ_terms``, every term on one pass of the loss network; the one loss of every method.
 
-    ``vgg`` maps an image to ``{layer: activations}`` and must expose
-    ``content_layer`` and every key of ``layer_weights``. The style targets are
-    fixed at construction; the content target is passed per call, so the same
-    module serves Gatys' single image and a training batch.
+    ``vgg`` maps an image to ``{layer: activations}`` for every layer the terms read.
+    ``groups`` names the sums reported apart (e.g. ``content``, ``style``, ``tv``);
+    :meth:`forward` returns each group's sum and their ``total``.
     """
 
-    def __init__(
-        self,
-        vgg: nn.Module,
-        content_layer: str,
-        layer_weights: Mapping[str, float],
-        style_targets: Mapping[str, torch.Tensor],
-        content_weight: float,
-        style_weight: float,
-        tv_weight: float,
-    ) -> None:
+    def __init__(self, vgg: nn.Module, groups: Mapping[str, Sequence[nn.Module]]) -> None:
         super().__init__()
         self.vgg = vgg
-        self.content_layer = content_layer
-        self.layer_weights = dict(layer_weights)
-        self.style_targets = dict(style_targets)
-        self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
+        self.groups = nn.ModuleDict({name: nn.ModuleList(terms) for name, terms in groups.items()})
 
-    @torch.no_grad()
-    def content_target(self, content: torch.Tensor) -> torch.Tensor:
-        """The content activations ``A(C)`` that :meth:`forward` compares against."""
-        return self.vgg(content)[self.content_layer]
-
-    def forward(self, pastiche: torch.Tensor, content_target: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Weighted terms ``{"content", "style", "tv", "total"}`` for the pastiche."""
+    def forward(self, pastiche: torch.Tensor) -> dict[str, torch.Tensor]:
         features = self.vgg(pastiche)
-        terms = {
-            "content": self.weights["content"] * content_loss(features[self.content_layer], content_target),
-            "style": self.weights["style"] * style_loss(features, self.style_targets, self.layer_weights),
-            "tv": self.weights["tv"] * tv_loss(pastiche) if self.weights["tv"] else pastiche.new_zeros(()),
+        sums = {
+            name: sum((term(features, pastiche) for term in terms), pastiche.new_zeros(()))
+            for name, terms in self.groups.items()
         }
-        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
-        return terms
+        sums["total"] = sum(sums.values(), pastiche.new_zeros(()))
+        return sums

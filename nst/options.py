@@ -12,6 +12,18 @@ def check(ok: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def check_positive(name: str, value: float) -> None:
+    check(math.isfinite(value) and value > 0, f"{name} must be a finite number > 0, not {value}")
+
+
+def check_non_negative(name: str, value: float) -> None:
+    check(math.isfinite(value) and value >= 0, f"{name} must be a finite number ≥ 0, not {value}")
+
+
+def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    check(value in choices, f"{name} must be one of {', '.join(choices)}, not {value!r}")
+
+
 def check_fraction(name: str, value: float) -> None:
     check(math.isfinite(value) and 0 <= value <= 1, f"{name} must be between 0 and 1, not {value}")
 

@@ -2,15 +2,16 @@
 
 The loss is the same :class:`~nst.losses.PerceptualLoss` the Gatys optimiser
 uses: content at relu2_2 and Gram style losses at relu1_2, relu2_2, relu3_3,
-relu4_3 (Johnson et al.'s layers), with Adam on the network's weights.
+relu4_3 (Johnson et al.'s layers), with Adam on the network's weights; options
+in one :class:`TrainOptions`.
 Writes ``<name>.safetensors``, ``config.json`` and a model card, with
 ``checkpoint.pt`` along the way so that a run can resume.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
 import os
 import time
 from collections.abc import Iterator
@@ -25,7 +26,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from nst.device import default_device
 from nst.images import load_image, resize_long_side, to_tensor
-from nst.losses import PerceptualLoss, gram_matrix
+from nst.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
+from nst.options import check_non_negative, check_positive
 from nst.transformer import TransformerNet
 from nst.vgg import VGGFeatures
 
@@ -63,111 +65,110 @@ class TrainProgress:
     elapsed: float
 
 
+@dataclass(frozen=True)
+class TrainOptions:
+    """How to train a style, checked when made; the CLI takes its defaults here.
+
+    ``L = α·L_content + β·L_style + γ·L_tv`` between each batch and the network's output
+    (:class:`~nst.losses.PerceptualLoss`, every term relative to its target). Johnson et
+    al.'s layers: content at relu2_2, style at relu1_2, relu2_2, relu3_3, relu4_3 with
+    equal shares. ``style_size`` (default ``image_size``) sizes the style image's long
+    side for its Gram targets.
+    """
+
+    name: str = "style"
+    steps: int = 40_000
+    image_size: int = 256
+    batch_size: int = 4
+    lr: float = 1e-3
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float = 0.0
+    style_size: int | None = None
+    checkpoint_every: int = 1000
+    resume: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for label in ("steps", "image_size", "batch_size", "checkpoint_every", "lr"):
+            check_positive(label, getattr(self, label))
+        for label in ("content_weight", "style_weight", "tv_weight"):
+            check_non_negative(label, getattr(self, label))
+        if self.style_size is not None:
+            check_positive("style_size", self.style_size)
+
+
 def train(
     style: Image.Image,
     data: str | os.PathLike,
     output: str | os.PathLike,
+    options: TrainOptions | None = None,
     *,
-    name: str = "style",
-    steps: int = 40_000,
-    image_size: int = 256,
-    batch_size: int = 4,
-    lr: float = 1e-3,
-    content_weight: float = 1.0,
-    style_weight: float = 10.0,
-    tv_weight: float = 0.0,
-    style_size: int | None = None,
-    checkpoint_every: int = 1000,
-    resume: bool = True,
-    seed: int = 0,
     device: torch.device | None = None,
+    **changes: object,
 ) -> Iterator[TrainProgress]:
     """Train on the images under ``data``; yields progress per step, then writes the model to ``output``.
 
-    ``L = α·L_content + β·L_style + γ·L_tv`` between each batch and the network's
-    output, as in :class:`~nst.losses.PerceptualLoss`; the style's Gram targets are
-    measured at ``style_size`` (default ``image_size``) on its long side. A
+    ``options`` (default :class:`TrainOptions`) with ``changes`` to any of its fields. A
     ``checkpoint.pt`` in ``output`` is resumed from unless ``resume`` is false.
     """
-    for label, value in (
-        ("steps", steps),
-        ("image_size", image_size),
-        ("batch_size", batch_size),
-        ("checkpoint_every", checkpoint_every),
-    ):
-        if value < 1:
-            raise ValueError(f"{label} must be at least 1, not {value}")
-    for label, value in (
-        ("lr", lr),
-        ("content_weight", content_weight),
-        ("style_weight", style_weight),
-        ("tv_weight", tv_weight),
-    ):
-        if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{label} must be a finite number ≥ 0, not {value}")
+    o = dataclasses.replace(options or TrainOptions(), **changes)
     device = device or default_device()
-    dataset = ImageFiles(data, image_size)
+    dataset = ImageFiles(data, o.image_size)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
+    torch.manual_seed(o.seed)
     model = TransformerNet("nearest").to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=o.lr)
     step = 0
-    if resume and (output / CHECKPOINT).is_file():
+    if o.resume and (output / CHECKPOINT).is_file():
         saved = torch.load(output / CHECKPOINT, map_location=device, weights_only=True)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         step = saved["step"]
     vgg = VGGFeatures({CONTENT_LAYER, *STYLE_LAYERS}, pooling="max", device=device)
-    style_t = to_tensor(resize_long_side(style, style_size or image_size), device)
+    style_t = to_tensor(resize_long_side(style, o.style_size or o.image_size), device)
     with torch.no_grad():
-        targets = {layer: gram_matrix(f) for layer, f in vgg(style_t).items() if layer in STYLE_LAYERS}
-    loss = PerceptualLoss(
-        vgg,
-        CONTENT_LAYER,
-        dict.fromkeys(STYLE_LAYERS, 1 / len(STYLE_LAYERS)),
-        targets,
-        content_weight,
-        style_weight,
-        tv_weight,
-    )
-    generator = torch.Generator().manual_seed(seed + step)
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+        grams = {layer: gram_matrix(f) for layer, f in vgg(style_t).items() if layer in STYLE_LAYERS}
+    fixed = {
+        "style": style_terms(grams, dict.fromkeys(STYLE_LAYERS, 1 / len(STYLE_LAYERS)), o.style_weight),
+        "tv": [Scale(LayerApply(TVLoss(), None), o.tv_weight)] if o.tv_weight else [],
+    }
+    generator = torch.Generator().manual_seed(o.seed + step)
+    loader = DataLoader(dataset, batch_size=o.batch_size, shuffle=True, generator=generator)
     start, first = time.perf_counter(), step
-    while step < steps:
+    while step < o.steps:
         for batch in loader:
-            x = batch.to(device)
+            x = batch.to(device) / 255
+            with torch.no_grad():
+                content = vgg(x)[CONTENT_LAYER]
+            loss = PerceptualLoss(
+                vgg, {"content": content_terms({CONTENT_LAYER: content}, o.content_weight), **fixed}
+            )
             optimizer.zero_grad(set_to_none=True)
-            terms = loss(model(x) / 255, loss.content_target(x / 255))
+            terms = loss(model(x * 255) / 255)
             terms["total"].backward()
             optimizer.step()
             step += 1
-            if step % checkpoint_every == 0 or step == steps:
+            if step % o.checkpoint_every == 0 or step == o.steps:
                 _save_checkpoint(output, model, optimizer, step)
             yield TrainProgress(
-                step, steps, {k: v.item() for k, v in terms.items()}, time.perf_counter() - start
+                step, o.steps, {k: v.item() for k, v in terms.items()}, time.perf_counter() - start
             )
-            if step == steps:
+            if step == o.steps:
                 break
     config = {
         "architecture": "TransformerNet",
         "upsample": "nearest",
-        "name": name,
-        "steps": steps,
-        "steps_this_run": steps - first,
-        "image_size": image_size,
-        "batch_size": batch_size,
-        "lr": lr,
-        "content_weight": content_weight,
-        "style_weight": style_weight,
-        "tv_weight": tv_weight,
-        "style_size": style_size or image_size,
+        **dataclasses.asdict(o),
+        "steps_this_run": o.steps - first,
+        "style_size": o.style_size or o.image_size,
         "content_layer": CONTENT_LAYER,
         "style_layers": list(STYLE_LAYERS),
         "training_images": len(dataset),
         "style_image_size": list(style.size),
     }
-    export(model, output, name, config)
+    export(model, output, o.name, config)
 
 
 def _save_checkpoint(

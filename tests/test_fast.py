@@ -7,6 +7,7 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
+from bench.plain import PlainTransformerNet
 from bench.standins import painted_transformer, random_transformer
 from conftest import (
     HUB_CACHE,
@@ -314,3 +315,15 @@ def test_push_uploads_the_folder_without_the_checkpoint(tmp_path, monkeypatch):
     assert create[1] == ("me/style",) and create[2]["exist_ok"] is True
     assert upload[1]["repo_id"] == "me/style" and upload[1]["folder_path"] == tmp_path
     assert "checkpoint.pt" in upload[1]["ignore_patterns"]
+
+
+def test_transformer_net_matches_the_plain_nchw_network():
+    net = random_transformer("deconv", seed=3)
+    plain = PlainTransformerNet().eval()
+    plain.load_state_dict(net.state_dict())
+    x = torch.rand(1, 3, 64, 48) * 255
+    with torch.inference_mode():
+        ours = net.to(memory_format=torch.channels_last)(x.contiguous(memory_format=torch.channels_last))
+        torch.testing.assert_close(ours, plain(x), atol=1e-3, rtol=1e-4)
+        tiled_norms = net(torch.cat([x, x.flip(-1)]))  # a batch: stock instance norm, per image
+        torch.testing.assert_close(tiled_norms[1:], plain(x.flip(-1)), atol=1e-3, rtol=1e-4)

@@ -163,7 +163,7 @@ def test_out_of_range_parameters_are_refused_readably(client, corpus, kwargs, me
 @pytest.mark.parametrize(
     "api, arguments, message",
     [
-        ("stylize_fast", ["mosaic", NaN, False], "strength must be between 0 and 1, not nan"),
+        ("stylize_fast", ["mosaic", NaN, False, "", 0.5], "strength must be between 0 and 1, not nan"),
         (
             "stylize_gatys",
             ["STYLE", 2, 64, NaN, False, "lbfgs", 0, None, 0.5],

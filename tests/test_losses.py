@@ -1,7 +1,17 @@
 import pytest
 import torch
 
-from nst.losses import PerceptualLoss, content_loss, gram_matrix, style_loss, tv_loss
+from nst.losses import (
+    ContentLoss,
+    LayerApply,
+    PerceptualLoss,
+    Scale,
+    StyleLoss,
+    TVLoss,
+    content_terms,
+    gram_matrix,
+    style_terms,
+)
 from nst.vgg import LAYER_NAMES, VGGFeatures
 
 
@@ -21,34 +31,53 @@ def test_gram_constant_multiple_scales_by_square():
     torch.testing.assert_close(gram_matrix(3.0 * f), 9.0 * gram_matrix(f))
 
 
-def test_content_loss_zero_and_proportional_to_squared_norm():
+def test_content_loss_is_the_squared_norm_relative_to_the_target():
     a = torch.randn(1, 16, 4, 4)
-    assert content_loss(a, a).item() == 0.0
+    assert ContentLoss(a)(a).item() == 0.0
     for scale in (0.5, 2.0):
         b = a + scale * torch.randn_like(a)
-        ratio = content_loss(b, a) / (b - a).square().sum()
-        torch.testing.assert_close(ratio, torch.tensor(1 / a.numel()))
+        torch.testing.assert_close(ContentLoss(a)(b), (b - a).square().sum() / a.square().sum())
 
 
-def test_style_loss_sums_weighted_layers_and_batches():
+def test_style_loss_is_relative_and_batched():
     torch.manual_seed(1)
-    feats = {"a": torch.rand(3, 4, 5, 5), "b": torch.rand(3, 6, 3, 3)}
-    targets = {"a": torch.rand(1, 4, 4), "b": torch.rand(1, 6, 6)}
-    loss = style_loss(feats, targets, {"a": 0.25, "b": 2.0})
-    expected = sum(
-        w * (gram_matrix(feats[k]) - targets[k]).square().sum(dim=(1, 2)).mean()
-        for k, w in {"a": 0.25, "b": 2.0}.items()
-    )
-    torch.testing.assert_close(loss, expected)
-    same = {k: gram_matrix(v) for k, v in feats.items()}
-    assert style_loss(feats, same, {"a": 1.0, "b": 1.0}).item() == pytest.approx(0.0, abs=1e-12)
+    feats, target = torch.rand(3, 4, 5, 5), torch.rand(1, 4, 4)
+    per_item = (gram_matrix(feats) - target).square().sum(dim=(1, 2)) / target.square().sum()
+    torch.testing.assert_close(StyleLoss(target)(feats), per_item.mean())
+    assert StyleLoss(gram_matrix(feats[:1]))(feats[:1]).item() == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("c", [1e-3, 0.37, 50.0])
+def test_every_term_is_free_of_the_activations_scale(c):
+    torch.manual_seed(2)
+    f, g = torch.rand(2, 6, 5, 5), torch.rand(2, 6, 5, 5)
+    torch.testing.assert_close(ContentLoss(c * g)(c * f), ContentLoss(g)(f))
+    torch.testing.assert_close(StyleLoss(gram_matrix(c * g[:1]))(c * f), StyleLoss(gram_matrix(g[:1]))(f))
 
 
 def test_tv_loss_zero_on_flat_and_positive_on_edges():
-    assert tv_loss(torch.full((1, 3, 8, 8), 0.3)).item() == 0.0
+    assert TVLoss()(torch.full((1, 3, 8, 8), 0.3)).item() == 0.0
     edge = torch.zeros(1, 3, 8, 8)
     edge[..., 4:] = 1.0
-    assert tv_loss(edge).item() == pytest.approx(1 / 7)
+    assert TVLoss()(edge).item() == pytest.approx(1 / 7)
+
+
+def test_terms_compose_and_sum_by_group():
+    torch.manual_seed(3)
+    features = {"a": torch.rand(1, 4, 5, 5), "b": torch.rand(1, 6, 3, 3)}
+    image = torch.rand(1, 3, 8, 8)
+    grams = {"a": torch.rand(1, 4, 4), "b": torch.rand(1, 6, 6)}
+    terms = style_terms(grams, {"a": 0.25, "b": 2.0}, 3.0)
+    expected = 3.0 * (
+        0.25 * StyleLoss(grams["a"])(features["a"]) + 2.0 * StyleLoss(grams["b"])(features["b"])
+    )
+    torch.testing.assert_close(sum(t(features, image) for t in terms), expected)
+    tv = Scale(LayerApply(TVLoss(), None), 0.5)
+    torch.testing.assert_close(tv(features, image), 0.5 * TVLoss()(image))
+    loss = PerceptualLoss(lambda _: features, {"style": terms, "tv": [tv], "none": []})
+    sums = loss(image)
+    assert set(sums) == {"style", "tv", "none", "total"} and sums["none"].item() == 0.0
+    torch.testing.assert_close(sums["total"], sums["style"] + sums["tv"])
 
 
 def test_vgg_names_truncation_and_gradients_to_pixels():
@@ -59,11 +88,10 @@ def test_vgg_names_truncation_and_gradients_to_pixels():
     out = vgg(x)
     assert out["relu2_1"].shape == (2, 128, 10, 12)
     assert (out["conv1_1"] < 0).any(), "conv outputs must not be clipped by the in-place ReLU"
-    loss = PerceptualLoss(
-        vgg, "relu2_1", {"relu2_1": 1.0}, {"relu2_1": torch.zeros(1, 128, 128)}, 1.0, 1.0, 1.0
-    )
-    target = loss.content_target(torch.rand(2, 3, 20, 24))
-    loss(x, target)["total"].backward()
+    with torch.no_grad():
+        target = vgg(torch.rand(2, 3, 20, 24))["relu2_1"]
+    loss = PerceptualLoss(vgg, {"content": content_terms({"relu2_1": target}, 1.0)})
+    loss(x)["total"].backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
 
 

@@ -120,7 +120,7 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strength", type=float, default=d["strength"], help="0 content … 1 style (%(default)s)")
     p.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
     p.add_argument("--max-side", type=int, help="shrink contents to this long side first (default: never)")
-    p.add_argument("--max-pixels", type=int, default=d["max_pixels"], help="tile larger images (%(default)s)")
+    p.add_argument("--max-pixels", type=int, help="tile larger images (default: NST_FAST_MAX_PIXELS)")
     p.add_argument("--tile-pixels", type=int, default=d["tile_pixels"], help="pixels a tile (%(default)s)")
     p.set_defaults(run=_run_fast)
 

@@ -32,7 +32,20 @@ def default_device() -> torch.device:
         if hasattr(os, "sched_getaffinity"):
             torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
         _reuse_freed_memory()
+    if device.type == "cuda":
+        # TF32 for VGG's convolutions and the Gram products: 10 mantissa bits, plenty for a loss.
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cuda.matmul.allow_tf32 = True
     return device
+
+
+def memory_format(device: torch.device) -> torch.memory_format:
+    """The faster layout for the one-pass networks on ``device``.
+
+    On the CPU, channels-last runs their convolutions ~1.5× faster (oneDNN; bench/). On an
+    H200, NCHW was faster from 1 MP up (7.6 vs 9.1 ms at 1024², 21.5 vs 26.8 ms at 2048×1536).
+    """
+    return torch.channels_last if device.type == "cpu" else torch.contiguous_format
 
 
 def _reuse_freed_memory() -> None:

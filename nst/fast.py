@@ -29,7 +29,7 @@ from torch import nn
 from nst import dumoulin
 from nst.catalogue import Style, find, load_catalogue
 from nst.color import transfer_luminance
-from nst.device import default_device
+from nst.device import default_device, memory_format
 from nst.dumoulin import ConditionalInstanceNorm, MultiStyleNet
 from nst.images import drawn_scene, to_image, to_tensor
 from nst.options import blend_weights, check, check_fraction
@@ -42,6 +42,8 @@ MAX_PIXELS = int(os.environ.get("NST_FAST_MAX_PIXELS", 2048 * 1536))
 """Images up to this many pixels run in one pass; larger ones in tiles."""
 TILE_PIXELS = int(os.environ.get("NST_FAST_TILE_PIXELS", 1024 * 1024))
 """Each tile's size with its overlap, in pixels: peak memory is about 600 bytes a tile pixel."""
+BYTES_PER_PIXEL = 600
+"""Peak memory of a Johnson network's float32 pass per input pixel (bench/)."""
 STATS_PIXELS = 1024 * 1024
 """Tiled images measure their instance-norm statistics on a copy shrunk to at most this size."""
 _FORWARD = threading.Lock()
@@ -71,8 +73,7 @@ def _load_model(path: str, device: torch.device, channels: str, head: str) -> Tr
         raise WeightsError(f"{path} does not fit the transformer network: {err}. {fix}") from err
     model = TransformerNet(upsample, channels, head)
     model.load_state_dict(state, strict=True)
-    # Channels-last runs this network's convolutions ~1.5× faster on CPU (bench/).
-    return model.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
+    return model.eval().requires_grad_(False).to(device, memory_format=memory_format(device))
 
 
 @functools.cache
@@ -80,7 +81,8 @@ def builtin_network(device: torch.device | None = None) -> MultiStyleNet:
     """Dumoulin et al.'s 26-style network from the installed package (checked, converted once)."""
     net = MultiStyleNet()
     net.load_state_dict(package_weights("multistyle26", dumoulin.state_from_onnx))
-    return net.eval().requires_grad_(False).to(device or default_device(), memory_format=torch.channels_last)
+    device = device or default_device()
+    return net.eval().requires_grad_(False).to(device, memory_format=memory_format(device))
 
 
 class BuiltinBlend(nn.Module):
@@ -110,7 +112,7 @@ def probe_colours(net: TransformerNet) -> dict[tuple[str, str], torch.Tensor]:
     grey = torch.rand(1, 1, PROBE_SIDE, PROBE_SIDE, generator=generator).mul_(255).expand(1, 3, -1, -1)
     device = next(net.parameters()).device
     with torch.inference_mode():
-        raw = net.raw(grey.to(device).contiguous(memory_format=torch.channels_last))
+        raw = net.raw(grey.to(device).contiguous(memory_format=memory_format(device)))
     out = {}
     for head in HEADS:
         y = 150 * torch.tanh(raw) if head == "tanh150" else raw
@@ -281,6 +283,14 @@ def _tiled(model: nn.Module, x: torch.Tensor, tile_pixels: int) -> torch.Tensor:
     return out
 
 
+def _fits_in_memory(device: torch.device, half: bool) -> int:
+    """Pixels that one pass may take on ``device``: the CPU's fixed cap, or half a GPU's free memory."""
+    if device.type != "cuda":
+        return MAX_PIXELS
+    free, _ = torch.cuda.mem_get_info(device)
+    return int(free / 2 / (BYTES_PER_PIXEL / (2 if half else 1)))
+
+
 @torch.inference_mode()
 def stylize(
     content: Image.Image,
@@ -288,23 +298,29 @@ def stylize(
     *,
     strength: float = 1.0,
     preserve_color: bool = False,
-    max_pixels: int = MAX_PIXELS,
+    max_pixels: int | None = None,
     tile_pixels: int = TILE_PIXELS,
+    half: bool | None = None,
 ) -> Image.Image:
     """Stylise ``content`` with ``model`` (from :func:`load_style`) in one pass at its own size.
 
-    Beyond ``max_pixels``, the pass runs in tiles.
-
-    ``strength`` blends ``(1 − s)·content + s·network(content)``: 0 gives the
-    content back, 1 the full style. ``preserve_color`` keeps the content's chroma
-    and takes the pastiche's luminance.
+    Beyond ``max_pixels`` (default: ``NST_FAST_MAX_PIXELS`` on the CPU, what half the free
+    memory holds on a GPU), the pass runs in tiles. ``strength`` blends
+    ``(1 − s)·content + s·network(content)``: 0 gives the content back, 1 the full style.
+    ``preserve_color`` keeps the content's chroma and takes the pastiche's luminance.
+    ``half`` runs the network in float16 autocast (default: on CUDA only; the CPU is
+    fastest in float32).
     """
     check_fraction("strength", strength)
     device = next(model.parameters()).device
-    x = to_tensor(content, device, memory_format=torch.channels_last, scale=1.0)
+    half = device.type == "cuda" if half is None else half
+    if max_pixels is None:
+        max_pixels = _fits_in_memory(device, half)
+    x = to_tensor(content, device, memory_format=memory_format(device), scale=1.0)
     h, w = x.shape[-2:]
-    with _FORWARD:
+    with _FORWARD, torch.autocast(device.type, torch.float16, enabled=half):
         y = model(x) if h * w <= max_pixels else _tiled(model, x, tile_pixels)
+    y = y.float()
     if strength < 1:
         y = torch.lerp(x, y, strength)
     del x

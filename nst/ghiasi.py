@@ -3,46 +3,50 @@
 Ghiasi, Lee, Kudlur, Dumoulin & Shlens, "Exploring the structure of a real-time,
 arbitrary neural artistic stylization network" (BMVC 2017): a style prediction
 network maps the style image to a 100-d embedding e, and a style transformer
-network renders the content image conditioned on e. Every normalisation in the
-transformer's residual and upsampling layers is a conditional instance norm
+network renders the content image conditioned on e. Each normalisation in the
+transformer's residual, upsampling and output layers is a conditional instance norm
 
     y = γ(e)·(x − μ)/√(σ² + ε) + β(e),    ε = 1e-5,
 
 with μ, σ² the per-image, per-channel mean and (biased) variance over H×W and
 γ(e), β(e) affine functions of the embedding (1×1 convolutions of it in the
-graph, :class:`torch.nn.Linear` here). This is the mobile version (Magenta's
-``arbitrary_image_stylization`` distilled for TFLite):
+graph, :class:`torch.nn.Linear` here). These are the mobile networks Magenta
+published for TensorFlow Lite: a MobileNetV2 in place of the paper's Inception-v3,
+and a transformer a quarter as wide as the paper's.
 
 **Style prediction** (:class:`StylePredictor`): MobileNetV2 (width 1.0) on the
-style image as it is, RGB in [0, 1], trained at 256×256: conv 3×3/32 s2 →
-17 inverted residual blocks (expansion 6 except the first; output channels
-16, 24×2, 32×3, 64×4, 96×3, 160×3, 320; stride 2 at blocks 1, 3, 6 and 13;
-a skip connection wherever stride is 1 and channels agree) → conv 1×1/1280 →
-global average pool → a 1×1 convolution to the 100-d embedding (the
-bottleneck, no activation). ReLU6 after every convolution except the blocks'
-linear projections and the bottleneck; batch norm is folded into the biases;
-TensorFlow "SAME" padding (a stride-2 convolution of an even side pads only
-its bottom/right).
+style image as it is, RGB in [0, 1], at 256×256: conv 3×3/32 s2 → 17 inverted
+residual blocks (expansion 6 except the first; output channels 16, 24×2, 32×3,
+64×4, 96×3, 160×3, 320; stride 2 at blocks 1, 3, 6 and 13; a skip connection
+wherever stride is 1 and channels agree) → conv 1×1/1280 → global average pool
+→ a 1×1 convolution to the 100-d embedding (the bottleneck, no activation).
+ReLU6 after every convolution except the blocks' linear projections and the
+bottleneck; batch norm is folded into the biases; TensorFlow "SAME" padding (a
+stride-2 convolution of an even side pads only its bottom/right).
 
 **Style transformer** (:class:`StyleTransformer`), content RGB in [0, 1] to
 RGB in [0, 1]: contract: conv 9×9/8, conv 3×3/16 s2, conv 3×3/32 s2, each with
-ReLU and a bias (batch norm folded) → 5 residual blocks at 32 channels, each
-``x + CIN(conv(ReLU(CIN(conv(x)))))`` → expand: two ×2 nearest-neighbour
+ReLU and a bias (batch norm folded, no CIN) → 5 residual blocks at 32 channels,
+each ``x + CIN(conv(ReLU(CIN(conv(x)))))`` → expand: two ×2 nearest-neighbour
 upsamplings, each followed by conv 3×3 (to 16, then 8), CIN and ReLU → conv
 9×9/3, CIN and a sigmoid. Every convolution is preceded by reflection padding
-of half its kernel. Each CIN has its own γ and β, 13 pairs predicted straight
+of half its kernel. The 13 CINs each have their own γ and β, predicted straight
 from the embedding (no further bottleneck).
 
 The ONNX files hold int8 weights with per-output-channel scales and quantise
 every activation to int8; :func:`predictor_state` and :func:`transformer_state`
 dequantise the weights, ``(q − zero_point)·scale``, and the port runs in float32
-with the activations left unquantised.
+with the activations left unquantised. For speed on CPUs both networks run
+channels-last, and the transformer computes its layers that output at ×2
+resolution as 2×2 sub-pixel phases (fewer pixels, more channels), exact up to
+float rounding.
 """
 
 from __future__ import annotations
 
 import re
 from os import PathLike
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -52,16 +56,17 @@ from torch import nn
 EMBEDDING = 100
 EPS = 1e-5
 
-# MobileNetV2's inverted residual blocks: (expansion, output channels, stride).
-_BLOCKS = (
-    [(1, 16, 1)]
-    + [(6, 24, 2), (6, 24, 1)]
-    + [(6, 32, 2)] + [(6, 32, 1)] * 2
-    + [(6, 64, 2)] + [(6, 64, 1)] * 3
-    + [(6, 96, 1)] * 3
-    + [(6, 160, 2)] + [(6, 160, 1)] * 2
-    + [(6, 320, 1)]
+# MobileNetV2's stages: (expansion, output channels, blocks, stride of the first block).
+_STAGES = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
 )
+_BLOCKS = [(t, c, stride if i == 0 else 1) for t, c, n, stride in _STAGES for i in range(n)]
 
 
 def _same_pad(x: torch.Tensor, stride: int) -> torch.Tensor:
@@ -103,9 +108,9 @@ class InvertedResidual(nn.Module):
 class StylePredictor(nn.Module):
     """The style prediction network: style image → 100-d embedding.
 
-    Trained on 256×256 style images (Magenta resizes the style image to 256×256
-    first); it is fully convolutional up to a global average pool, so other sizes
-    run, but 256×256 gives the embeddings the transformer was trained with.
+    Expects 256×256 style images, the size it was trained and exported at; it is
+    fully convolutional up to a global average pool, so other sizes run too, but
+    give other embeddings. Runs channels-last, like :class:`StyleTransformer`.
     """
 
     def __init__(self) -> None:
@@ -118,31 +123,63 @@ class StylePredictor(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.conv_1 = nn.Conv2d(cin, 1280, 1)
         self.bottleneck = nn.Linear(1280, EMBEDDING)
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, style: torch.Tensor) -> torch.Tensor:
-        """[B, 3, H, W] RGB in [0, 1] → [B, 100]."""
-        x = self.blocks(F.relu6(self.conv(style)))
+        """[B, 3, H, W] RGB in [0, 1] (256×256) → [B, 100]."""
+        x = self.blocks(F.relu6(self.conv(style.contiguous(memory_format=torch.channels_last))))
         return self.bottleneck(F.relu6(self.conv_1(x)).mean((2, 3)))
 
 
-def _instance_norm_(
+def _cond_instance_norm(
     x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, relu: bool, phases: int = 1
 ) -> torch.Tensor:
-    """Conditional instance norm of ``x`` [B, C·phases, H, W] in place, then ReLU if asked.
+    """Conditional instance norm of ``x`` [B, C·phases, H, W], then ReLU if asked.
 
-    ``gamma`` and ``beta`` are [B or 1, C]. With ``phases`` > 1, each run of that
-    many consecutive channels holds the sub-pixel phases of one channel (before a
-    pixel shuffle), which share its statistics and its γ, β. The mean is taken
-    out before the variance is summed, so flat images lose no precision.
+    ``gamma`` and ``beta`` are [B or 1, C]. With ``phases`` = 4, each run of four
+    consecutive channels holds the sub-pixel phases of one channel (as before
+    :func:`~torch.nn.functional.pixel_shuffle`), which share its statistics, γ and β.
+    The mean is subtracted from ``x`` in place first, so that group norm's
+    E[x²] − E[x]² loses no precision on flat images.
     """
-    b, c, h, w = x.shape
-    mean = x.mean((2, 3)).view(b, -1, phases).mean(2, keepdim=True)
-    x.sub_(mean.expand(-1, -1, phases).reshape(b, c, 1, 1))
-    var = torch.linalg.vector_norm(x, dim=(2, 3)).square().view(b, -1, phases).mean(2) / (h * w)
-    scale = gamma * torch.rsqrt(var + EPS)
-    x.mul_(scale.repeat_interleave(phases, 1)[..., None, None])
-    x.add_(beta.repeat_interleave(phases, 1)[..., None, None])
-    return x.relu_() if relu else x
+    b, c = x.shape[:2]
+    groups = c // phases
+    mean = x.mean((2, 3)).view(b, groups, phases).mean(2)
+    x.sub_(mean.repeat_interleave(phases, 1)[..., None, None])
+    gamma, beta = gamma.repeat_interleave(phases, 1), beta.repeat_interleave(phases, 1)
+    if gamma.shape[0] == 1:
+        y = F.group_norm(x, groups, gamma[0], beta[0], EPS)
+    else:
+        y = F.group_norm(x, groups, eps=EPS).mul_(gamma[..., None, None]).add_(beta[..., None, None])
+    return y.relu_() if relu else y
+
+
+# The upsampling layers and the output layer compute their outputs as "phase" tensors
+# [B, 4·C, H/2, W/2], where channel 4c + 2a + b holds pixels (2i + a, 2j + b) of channel c
+# (F.pixel_shuffle makes the image), so that the convolutions see more channels and fewer
+# pixels, which CPUs run faster. Two foldings of a kernel w [O, I, k, k] make this exact:
+
+
+def _phase_outputs(w: torch.Tensor) -> torch.Tensor:
+    """A stride-1 k×k convolution's four output phases: a stride-2 (k+1)×(k+1) one with 4·O outputs."""
+    shifted = [F.pad(w, (b, 1 - b, a, 1 - a)) for a in (0, 1) for b in (0, 1)]
+    return torch.stack(shifted, 1).flatten(0, 1)
+
+
+# Nearest ×2 upsampling, then a 3×3 kernel over reflection padding by 1: output row 2i + a
+# reads input rows i − 1, i, i + 1 of the edge-padded input with weights _UP[a] @ kernel rows.
+_UP = torch.tensor([[[1.0, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]])
+
+
+def _upsampled_phase_outputs(w: torch.Tensor) -> torch.Tensor:
+    """Nearest ×2 upsampling then a 3×3 convolution: a 3×3 one with 4·O outputs at the input's size."""
+    up = _UP.to(w)
+    return torch.einsum("ayk,bxl,oikl->oabiyx", up, up, w).flatten(0, 2)
+
+
+def _cl(w: torch.Tensor) -> torch.Tensor:
+    """A folded kernel laid out channels-last, like the activations."""
+    return w.contiguous(memory_format=torch.channels_last)
 
 
 class CondConv(nn.Module):
@@ -155,34 +192,45 @@ class CondConv(nn.Module):
         self.beta = nn.Linear(EMBEDDING, cout)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor, relu: bool = False) -> torch.Tensor:
-        return _instance_norm_(self.conv(x), self.gamma(embedding), self.beta(embedding), relu)
-
-
-# Nearest ×2 upsampling, then a 3×3 kernel: output row 2i + a sees input rows i − 1, i, i + 1
-# with the kernel's rows folded as _PHASES[a] @ kernel (row 0 for a = 0: i − 1; rows 1 + 2: i).
-_PHASES = torch.tensor([[[1.0, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]])
+        return _cond_instance_norm(self.conv(x), self.gamma(embedding), self.beta(embedding), relu)
 
 
 class UpsampleCondConv(CondConv):
-    """Nearest-neighbour ×2 upsampling, then :class:`CondConv` (3×3), computed at the input's resolution.
+    """Nearest-neighbour ×2 upsampling, then :class:`CondConv` (3×3), computed at the input's size.
 
-    Reflection padding by 1 of the upsampled image equals edge padding by 1 of the
-    input, upsampled; so one 3×3 convolution of the edge-padded input with the four
-    sub-pixel phases' folded kernels, then a pixel shuffle, gives the same result
-    without the upsampled intermediates.
+    Reflection padding by 1 of the upsampled image is the upsampled edge padding by 1
+    of the input, so one convolution of the edge-padded input gives the four output
+    phases, normalised together and pixel-shuffled.
     """
 
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__(cin, cout, 3)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor, relu: bool = False) -> torch.Tensor:
-        w = self.conv.weight
-        phases = _PHASES.to(w)
-        kernel = torch.einsum("ayk,bxl,oikl->oabiyx", phases, phases, w).reshape(-1, *w.shape[1:])
-        kernel = kernel.contiguous(memory_format=torch.channels_last)
-        x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, self.conv.bias.repeat_interleave(4))
-        x = _instance_norm_(x, self.gamma(embedding), self.beta(embedding), relu, phases=4)
+        w, bias = _cl(_upsampled_phase_outputs(self.conv.weight)), self.conv.bias.repeat_interleave(4)
+        x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), w, bias)
+        x = _cond_instance_norm(x, self.gamma(embedding), self.beta(embedding), relu, phases=4)
         return F.pixel_shuffle(x, 2)
+
+
+class OutputCondConv(CondConv):
+    """The last layer, conv 9×9/3, CIN and a sigmoid, computed as four phases.
+
+    A fourth, all-zero output channel makes 16 phase outputs, which the CPU
+    convolution runs faster than 12; it is dropped at the end.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(8, 3, 9)
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        w, bias = F.pad(self.conv.weight, (0, 0, 0, 0, 0, 0, 0, 1)), F.pad(self.conv.bias, (0, 1))
+        x = F.conv2d(
+            F.pad(x, (4, 4, 4, 4), mode="reflect"), _cl(_phase_outputs(w)), bias.repeat_interleave(4), 2
+        )
+        gamma, beta = F.pad(self.gamma(embedding), (0, 1)), F.pad(self.beta(embedding), (0, 1))
+        x = _cond_instance_norm(x, gamma, beta, relu=False, phases=4)
+        return F.pixel_shuffle(x.sigmoid_(), 2)[:, :3]
 
 
 class ResidualBlock(nn.Module):
@@ -200,9 +248,9 @@ class ResidualBlock(nn.Module):
 class StyleTransformer(nn.Module):
     """The style transformer network: (content, embedding) → stylised content, any size.
 
-    Inference only: the forward pass works in place on its intermediates, so it has
-    no gradients. It runs channels-last (weights and activations), which suits the
-    CPU convolutions of these narrow layers.
+    For speed on CPUs it runs channels-last, works in place on its own intermediates
+    (gradients still flow), and computes the layers that output at ×2 resolution as
+    sub-pixel phases, exact up to float rounding.
     """
 
     def __init__(self) -> None:
@@ -216,18 +264,22 @@ class StyleTransformer(nn.Module):
         )
         self.residual = nn.ModuleList(ResidualBlock(32) for _ in range(5))
         self.expand = nn.ModuleDict(
-            {"conv1": UpsampleCondConv(32, 16), "conv2": UpsampleCondConv(16, 8), "conv3": CondConv(8, 3, 9)}
+            {"conv1": UpsampleCondConv(32, 16), "conv2": UpsampleCondConv(16, 8), "conv3": OutputCondConv()}
         )
         self.to(memory_format=torch.channels_last)
 
     def forward(self, content: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         """[B, 3, H, W] RGB in [0, 1] and a [B or 1, 100] embedding → [B, 3, H, W] RGB in [0, 1].
 
+        The embedding may also come as the graph's [1, 1, 1, 100] or as [100].
+
         Sides are edge-padded to a multiple of 4 (and at least 8) and cropped back.
         """
-        e = embedding.flatten(1)
-        if e.shape[1] != EMBEDDING:
-            raise ValueError(f"the embedding must have {EMBEDDING} values per image, not {e.shape[1]}")
+        e = embedding.flatten(1) if embedding.dim() > 1 else embedding[None]
+        if e.shape[1] != EMBEDDING or e.shape[0] not in (1, content.shape[0]):
+            raise ValueError(
+                f"the embedding must be [1 or {content.shape[0]}, {EMBEDDING}], not {list(embedding.shape)}"
+            )
         h, w = content.shape[-2:]
         pad_h, pad_w = max(8, -(-h // 4) * 4) - h, max(8, -(-w // 4) * 4) - w
         x = F.pad(content, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else content
@@ -237,18 +289,24 @@ class StyleTransformer(nn.Module):
         for block in self.residual:
             x = block(x, e)
         x = self.expand["conv2"](self.expand["conv1"](x, e, relu=True), e, relu=True)
-        return self.expand["conv3"](x, e).sigmoid_()[..., :h, :w]
+        return self.expand["conv3"](x, e)[..., :h, :w]
 
 
 # --- ONNX conversion -------------------------------------------------------------------------------
 
 
-def _float_convs(path: str | PathLike) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[np.ndarray]]:
-    """Every Conv of the graph as ``{weight initializer name: (float weight, float bias)}``.
+class _GraphConv(NamedTuple):
+    weight: np.ndarray
+    bias: np.ndarray
+    stride: int
 
-    Follows DequantizeLinear of int8/int32 initializers to ``(q − zero_point)·scale``
-    (per tensor, or per channel along ``axis``); also returns the other dequantised
-    constants that feed arithmetic (the instance norms' ε).
+
+def _read_graph(path: str | PathLike) -> tuple[dict[str, _GraphConv], list[np.ndarray]]:
+    """The graph's convolutions by weight name (less ``/weights``), and its other dequantised constants.
+
+    A DequantizeLinear of an int8/int32 initializer is read as ``(q − zero_point)·scale``,
+    per tensor or per channel along its ``axis``; activations' Quantize/DequantizeLinear
+    pairs are ignored.
     """
     import onnx
     from onnx import numpy_helper
@@ -261,53 +319,67 @@ def _float_convs(path: str | PathLike) -> tuple[dict[str, tuple[np.ndarray, np.n
             continue
         q, scale = inits[node.input[0]], inits[node.input[1]].astype(np.float32)
         zero = inits[node.input[2]] if len(node.input) > 2 and node.input[2] else np.zeros((), q.dtype)
-        axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
         if scale.size > 1:
+            axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
             shape = [1] * q.ndim
             shape[axis] = -1
             scale, zero = scale.reshape(shape), zero.reshape(shape)
-        value = (q.astype(np.int64) - zero.astype(np.int64)).astype(np.float32) * scale
-        consts[node.output[0]] = (node.input[0], value.astype(np.float32))
-    convs, others = {}, []
-    used = set()
-    for node in graph.node:
-        if node.op_type == "Conv":
-            if len(node.input) < 3 or node.input[1] not in consts or node.input[2] not in consts:
-                raise ValueError(f"{path}: Conv {node.name or node.output[0]} lacks a dequantised weight or bias")
-            name, weight = consts[node.input[1]]
-            convs[re.sub(r"/(depthwise_)?weights$", "", name)] = (weight, consts[node.input[2]][1])
-            used.update(node.input[1:3])
+        consts[node.output[0]] = (node.input[0], (q.astype(np.int64) - zero).astype(np.float32) * scale)
+    convs, conv_inputs = {}, set()
     for node in graph.node:
         if node.op_type != "Conv":
-            others += [consts[i][1] for i in node.input if i in consts and i not in used]
+            continue
+        if len(node.input) < 3 or node.input[1] not in consts or node.input[2] not in consts:
+            raise ValueError(f"{path}: Conv {node.output[0]!r} lacks a dequantised weight or bias")
+        name, weight = consts[node.input[1]]
+        strides = next((list(a.ints) for a in node.attribute if a.name == "strides"), [1, 1])
+        if strides[0] != strides[-1]:
+            raise ValueError(f"{path}: Conv {node.output[0]!r} has strides {strides}")
+        convs[re.sub(r"/(depthwise_)?weights$", "", name)] = _GraphConv(
+            weight, consts[node.input[2]][1], strides[0]
+        )
+        conv_inputs.update(node.input[1:3])
+    others = [
+        consts[i][1]
+        for node in graph.node
+        if node.op_type != "Conv"
+        for i in node.input
+        if i in consts and i not in conv_inputs
+    ]
     return convs, others
 
 
 def _to_state(
-    path: str | PathLike, module: nn.Module, names: dict[str, str], convs: dict[str, tuple]
+    path: str | PathLike, module: nn.Module, names: dict[str, str], convs: dict[str, _GraphConv]
 ) -> dict[str, torch.Tensor]:
-    """Lay ``convs`` (graph prefix → weight, bias) onto ``module``'s keys through ``names``."""
+    """Lay the graph's convolutions onto ``module``'s keys, ``names`` mapping one's names to the other's."""
+    extra = sorted(set(convs) - set(names))
+    if extra:
+        raise ValueError(f"{path}: unexpected convolution {extra[0]!r} in the graph")
     expected = module.state_dict()
     state = {}
     for graph_name, ours in names.items():
         if graph_name not in convs:
             raise ValueError(f"{path}: no convolution {graph_name!r} in the graph")
-        for suffix, value in zip(("weight", "bias"), convs[graph_name]):
-            key, target = f"{ours}.{suffix}", expected[f"{ours}.{suffix}"]
-            if value.shape != tuple(target.shape) and value.shape != (*target.shape, 1, 1):
+        conv, layer = convs[graph_name], module.get_submodule(ours)
+        if isinstance(layer, nn.Conv2d) and conv.stride != layer.stride[0]:
+            raise ValueError(f"{path}: {graph_name} has stride {conv.stride}, expected {layer.stride[0]}")
+        for suffix, value in (("weight", conv.weight), ("bias", conv.bias)):
+            target = expected[f"{ours}.{suffix}"].shape
+            if value.shape not in (tuple(target), (*target, 1, 1)):
                 raise ValueError(
-                    f"{path}: {graph_name} {suffix} has shape {list(value.shape)}, expected {list(target.shape)}"
+                    f"{path}: {graph_name} {suffix} has shape {list(value.shape)}, expected {list(target)}"
                 )
-            state[key] = torch.from_numpy(value.reshape(target.shape).copy())
-    extra = sorted(set(convs) - set(names))
-    if extra:
-        raise ValueError(f"{path}: unexpected convolution(s) in the graph: {', '.join(extra[:3])}")
+            state[f"{ours}.{suffix}"] = torch.from_numpy(value.reshape(target).copy())
     return state
 
 
 def predictor_state(path: str | PathLike) -> dict[str, torch.Tensor]:
-    """:class:`StylePredictor`'s float32 state dict from ``arbitrary_predict.onnx``."""
-    convs, _ = _float_convs(path)
+    """:class:`StylePredictor`'s float32 state dict from ``arbitrary_predict.onnx``.
+
+    Raises ValueError if the graph's convolutions are not the ones expected.
+    """
+    convs, _ = _read_graph(path)
     names = {"MobilenetV2/Conv": "conv", "MobilenetV2/Conv_1": "conv_1", "mobilenet_conv/Conv": "bottleneck"}
     for i, (expansion, _, _) in enumerate(_BLOCKS):
         prefix = f"MobilenetV2/expanded_conv{f'_{i}' if i else ''}"
@@ -317,12 +389,18 @@ def predictor_state(path: str | PathLike) -> dict[str, torch.Tensor]:
 
 
 def transformer_state(path: str | PathLike) -> dict[str, torch.Tensor]:
-    """:class:`StyleTransformer`'s float32 state dict from ``arbitrary_transform.onnx``."""
-    convs, others = _float_convs(path)
+    """:class:`StyleTransformer`'s float32 state dict from ``arbitrary_transform.onnx``.
+
+    Raises ValueError if the graph's convolutions are not the ones expected, or its
+    instance norms' ε is not 1e-5.
+    """
+    convs, others = _read_graph(path)
     if not others or any(v.size != 1 or not np.isclose(v.item(), EPS, rtol=0.01) for v in others):
         raise ValueError(f"{path}: the instance norms' ε is not {EPS}")
     names = {f"transformer/contract/conv{k}": f"contract.conv{k}" for k in (1, 2, 3)}
-    layers = [(f"residual/residual{i + 1}/conv{j}", f"residual.{i}.conv{j}") for i in range(5) for j in (1, 2)]
+    layers = [
+        (f"residual/residual{i + 1}/conv{j}", f"residual.{i}.conv{j}") for i in range(5) for j in (1, 2)
+    ]
     layers += [(f"expand/conv{k}/conv", f"expand.conv{k}") for k in (1, 2, 3)]
     for graph_name, ours in layers:
         names[f"transformer/{graph_name}"] = f"{ours}.conv"

@@ -135,21 +135,22 @@ def to_tensor(
 ) -> torch.Tensor:
     """RGB image → [1, 3, H, W] float32 of ``value · scale`` (default: [0, 1]) on ``device``.
 
-    Pillow's pixels are already channels-last in memory, so asking for that layout
-    costs no copy.
+    The pixels travel as uint8 (a quarter of float32's bytes) and become floats on the
+    device. Pillow's pixels are already channels-last in memory, so asking for that
+    layout costs no copy.
     """
-    hwc = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy())
+    hwc = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).to(device)
     nchw = hwc.permute(2, 0, 1).unsqueeze(0)
-    return nchw.to(device=device, dtype=torch.float32, memory_format=memory_format).mul_(scale)
+    return nchw.to(dtype=torch.float32, memory_format=memory_format).mul_(scale)
 
 
 def to_image(tensor: torch.Tensor, scale: float = 255) -> Image.Image:
     """[1, 3, H, W] or [3, H, W] of ``value · scale`` in [0, 255] (default: [0, 1] in) → RGB image.
 
-    Values are rounded and clamped.
+    Values are rounded and clamped on the tensor's device, and travel back as uint8.
     """
-    t = tensor.detach().squeeze(0).mul(scale).round_().clamp_(0, 255).to("cpu", torch.uint8)
-    return Image.fromarray(t.permute(1, 2, 0).numpy(), "RGB")
+    t = tensor.detach().squeeze(0).mul(scale).round_().clamp_(0, 255).to(torch.uint8)
+    return Image.fromarray(t.permute(1, 2, 0).cpu().numpy(), "RGB")
 
 
 def drawn_scene(width: int = 384, height: int = 256) -> Image.Image:

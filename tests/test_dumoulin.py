@@ -6,6 +6,7 @@ import torch
 
 from conftest import synthetic
 from nst import fast
+from nst.device import memory_format
 from nst.dumoulin import STYLES
 from nst.images import to_tensor
 from nst.weights import PACKAGE, PACKAGE_FILES, package_file
@@ -37,14 +38,15 @@ def test_the_port_matches_onnxruntime(session, size, shares):
     image = to_tensor(synthetic(*size, seed=3))
     blend = _blend(shares)
     expected = session.run(None, {"image": image.numpy(), "style_weights": blend.numpy()})[0]
+    device = next(net.parameters()).device
     with torch.inference_mode():
-        ours = net(image.contiguous(memory_format=torch.channels_last), blend).numpy()
+        ours = net(image.to(device, memory_format=memory_format(device)), blend).cpu().numpy()
     assert np.abs(ours - expected).max() <= 1e-4
 
 
 def test_blending_happens_inside_the_network():
     net = fast.builtin_network()
-    image = to_tensor(synthetic(64, 64, seed=4)).contiguous(memory_format=torch.channels_last)
+    image = to_tensor(synthetic(64, 64, seed=4), next(net.parameters()).device)
     with torch.inference_mode():
         a, b = net(image, _blend({2: 1.0})), net(image, _blend({9: 1.0}))
         mixed = net(image, _blend({2: 0.5, 9: 0.5}))

@@ -32,7 +32,11 @@ def _model(name: str):
 
 
 def _without_activation_quantisation(src, dst) -> None:
-    """Save a copy of ``src`` whose activations stay float: Q(x) [→ Reshape/Transpose] → DQ becomes x [→ …]."""
+    """Save a copy of ``src`` whose activations stay float.
+
+    Q(x) [→ Reshape/Transpose] → DQ becomes x [→ Reshape/Transpose]; the weights'
+    DequantizeLinear of int8 initializers stay.
+    """
     model = onnx.load(str(src))
     graph = model.graph
     inits = {t.name for t in graph.initializer}
@@ -144,3 +148,29 @@ def test_transformer_runs_at_any_size(transformer, size):
         out = transformer(content, torch.randn(1, 100, generator=torch.Generator().manual_seed(5)))
     assert out.shape == content.shape
     assert out.min() >= 0 and out.max() <= 1
+
+
+def test_a_batch_is_styled_image_by_image(transformer):
+    content = torch.cat([_image(40, 52, seed=6), _image(40, 52, seed=7)])
+    embeddings = torch.randn(2, 100, generator=torch.Generator().manual_seed(8))
+    with torch.inference_mode():
+        one_each = torch.cat([transformer(content[i : i + 1], embeddings[i]) for i in range(2)])
+        torch.testing.assert_close(transformer(content, embeddings), one_each, atol=1e-5, rtol=0)
+        shared = transformer(content, embeddings[:1])
+        torch.testing.assert_close(shared[:1], one_each[:1], atol=1e-5, rtol=0)
+        with pytest.raises(ValueError, match="embedding"):
+            transformer(content, torch.zeros(3, 100))
+
+
+def test_a_graph_of_another_shape_is_refused(tmp_path):
+    model = onnx.load(str(_model("arbitrary_transform.onnx")))
+    weights = next(t for t in model.graph.initializer if t.name == "transformer/contract/conv1/weights")
+    q = onnx.numpy_helper.to_array(weights)
+    weights.CopyFrom(onnx.numpy_helper.from_array(q[:, :, :7, :7], weights.name))
+    onnx.save(model, str(tmp_path / "resized.onnx"))
+    with pytest.raises(ValueError, match=r"contract/conv1 weight has shape \[8, 3, 7, 7\]"):
+        ghiasi.transformer_state(tmp_path / "resized.onnx")
+    model.graph.initializer.remove(weights)
+    onnx.save(model, str(tmp_path / "missing.onnx"))
+    with pytest.raises(ValueError, match="lacks a dequantised weight"):
+        ghiasi.transformer_state(tmp_path / "missing.onnx")

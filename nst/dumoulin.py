@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.transformer import instance_norm
+from nst.norms import Held, instance_norm, phase_outputs, upsampled_phase_outputs
 
 STYLES = 26
 
@@ -36,8 +36,8 @@ STYLES = 26
 class ConditionalInstanceNorm(nn.Module):
     """``γ_w · (x − μ) / √(σ² + ε) + β_w`` with ``γ_w = Σ_k w_k γ_k``, ``β_w = Σ_k w_k β_k``.
 
-    ``frozen`` works as in :class:`~nst.transformer.InstanceNorm`: held ``(μ, σ²)`` replace
-    the image's own statistics (tiles of one image, frames of one clip).
+    ``held`` works as in :class:`~nst.transformer.InstanceNorm`: it may replace the
+    observed ``(μ, σ²)`` (tiles of one image, frames of one clip).
     """
 
     def __init__(self, styles: int, channels: int, eps: float = 1e-5) -> None:
@@ -45,30 +45,46 @@ class ConditionalInstanceNorm(nn.Module):
         self.gamma = nn.Parameter(torch.ones(styles, channels))
         self.beta = nn.Parameter(torch.zeros(styles, channels))
         self.eps = eps
-        self.frozen: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.held: Held | None = None
 
-    def forward(self, x: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
-        """``blend``: [N] weights, one blend for the whole batch."""
-        return instance_norm(x, blend @ self.gamma, blend @ self.beta, self.eps, self.frozen)
+    def forward(self, x: torch.Tensor, blend: torch.Tensor, phases: int = 1) -> torch.Tensor:
+        """``blend``: [N] weights, one blend for the whole batch; ``phases`` as in :func:`instance_norm`."""
+        return instance_norm(x, blend @ self.gamma, blend @ self.beta, self.eps, self.held, phases)
 
 
 class ConditionalConv(nn.Module):
-    """Reflection padding, a bias-free convolution, conditional instance norm; optionally ×2 before."""
+    """Reflection padding, a bias-free convolution, conditional instance norm.
+
+    With ``upsample``, nearest ×2 upsampling comes first; that layer, and a stride-1 layer
+    at full resolution marked ``phased``, are computed as sub-pixel phases
+    (:mod:`nst.norms`), which the CPU runs faster, exact up to rounding.
+    """
 
     def __init__(
-        self, cin: int, cout: int, kernel: int, stride: int = 1, upsample: bool = False, styles: int = STYLES
+        self,
+        cin: int,
+        cout: int,
+        kernel: int,
+        stride: int = 1,
+        upsample: bool = False,
+        phased: bool = False,
+        styles: int = STYLES,
     ) -> None:
         super().__init__()
         self.w = nn.Parameter(torch.empty(cout, cin, kernel, kernel))
         nn.init.kaiming_normal_(self.w, nonlinearity="relu")
         self.norm = ConditionalInstanceNorm(styles, cout)
-        self.stride, self.pad, self.upsample = stride, kernel // 2, upsample
+        self.stride, self.pad, self.upsample, self.phased = stride, kernel // 2, upsample, phased
 
     def forward(self, x: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
         if self.upsample:
-            x = F.interpolate(x, scale_factor=2, mode="nearest")
-        x = F.conv2d(F.pad(x, [self.pad] * 4, mode="reflect"), self.w, stride=self.stride)
-        return self.norm(x, blend)
+            x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), upsampled_phase_outputs(self.w))
+            return F.pixel_shuffle(self.norm(x, blend, phases=4), 2)
+        x = F.pad(x, [self.pad] * 4, mode="reflect")
+        if self.phased:
+            x = F.conv2d(x, phase_outputs(self.w), stride=2)
+            return F.pixel_shuffle(self.norm(x, blend, phases=4), 2)
+        return self.norm(F.conv2d(x, self.w, stride=self.stride), blend)
 
 
 class MultiStyleNet(nn.Module):
@@ -87,7 +103,7 @@ class MultiStyleNet(nn.Module):
             [
                 ConditionalConv(32, 8, 3, upsample=True),
                 ConditionalConv(8, 4, 3, upsample=True),
-                ConditionalConv(4, 3, 9),
+                ConditionalConv(4, 3, 9, phased=True),
             ]
         )
 

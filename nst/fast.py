@@ -16,8 +16,7 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from itertools import product
 from pathlib import Path
 
@@ -30,10 +29,11 @@ from nst import dumoulin
 from nst.catalogue import Style, find, load_catalogue
 from nst.color import transfer_luminance
 from nst.device import default_device, memory_format
-from nst.dumoulin import ConditionalInstanceNorm, MultiStyleNet
+from nst.dumoulin import MultiStyleNet
 from nst.images import drawn_scene, to_image, to_tensor
+from nst.norms import FirstSeen, holding
 from nst.options import blend_weights, check, check_fraction
-from nst.transformer import CHANNELS, HEADS, InstanceNorm, TransformerNet, fit_state
+from nst.transformer import CHANNELS, HEADS, TransformerNet, fit_state
 from nst.weights import PACKAGE_FILES, WeightsError, cache_dir, package_weights, read_state_dict, weights_dir
 
 log = logging.getLogger(__name__)
@@ -236,29 +236,6 @@ def thumbnail(name: str, side: int = 128) -> Path:
     return target
 
 
-@contextmanager
-def _frozen_statistics(model: nn.Module, image: torch.Tensor) -> Iterator[None]:
-    """Within the block, every instance norm uses the statistics it saw on ``image``."""
-    norms = [m for m in model.modules() if isinstance(m, InstanceNorm | ConditionalInstanceNorm)]
-    stats = []
-    hooks = [
-        norm.register_forward_pre_hook(lambda _, args: stats.append(torch.var_mean(args[0], (0, 2, 3))))
-        for norm in norms
-    ]
-    try:
-        model(image)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    for norm, (var, mean) in zip(norms, stats, strict=True):
-        norm.frozen = (mean, var)
-    try:
-        yield
-    finally:
-        for norm in norms:
-            norm.frozen = None
-
-
 def _tiled(model: nn.Module, x: torch.Tensor, tile_pixels: int) -> torch.Tensor:
     """``model(x)`` computed in tiles of at most about ``tile_pixels`` each, overlap included.
 
@@ -272,7 +249,8 @@ def _tiled(model: nn.Module, x: torch.Tensor, tile_pixels: int) -> torch.Tensor:
     small = F.interpolate(x, scale_factor=scale, mode="area") if scale < 1 else x
     core = max(4, (int(math.sqrt(tile_pixels)) - 2 * HALO) // 4 * 4)
     out = torch.empty_like(x)
-    with _frozen_statistics(model, small):
+    with holding(model, FirstSeen):
+        model(small)  # each norm holds what it saw here
         for top in range(0, h, core):
             for left in range(0, w, core):
                 y0, x0 = max(0, top - HALO), max(0, left - HALO)

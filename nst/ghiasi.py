@@ -53,6 +53,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nst.norms import Held, instance_norm, phase_outputs, upsampled_phase_outputs
+
 EMBEDDING = 100
 EPS = 1e-5
 
@@ -131,57 +133,6 @@ class StylePredictor(nn.Module):
         return self.bottleneck(F.relu6(self.conv_1(x)).mean((2, 3)))
 
 
-def _cond_instance_norm(
-    x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, relu: bool, phases: int = 1
-) -> torch.Tensor:
-    """Conditional instance norm of ``x`` [B, C·phases, H, W], then ReLU if asked.
-
-    ``gamma`` and ``beta`` are [B or 1, C]. With ``phases`` = 4, each run of four
-    consecutive channels holds the sub-pixel phases of one channel (as before
-    :func:`~torch.nn.functional.pixel_shuffle`), which share its statistics, γ and β.
-    The mean is subtracted from ``x`` in place first, so that group norm's
-    E[x²] − E[x]² loses no precision on flat images.
-    """
-    b, c = x.shape[:2]
-    groups = c // phases
-    mean = x.mean((2, 3)).view(b, groups, phases).mean(2)
-    x.sub_(mean.repeat_interleave(phases, 1)[..., None, None])
-    gamma, beta = gamma.repeat_interleave(phases, 1), beta.repeat_interleave(phases, 1)
-    if gamma.shape[0] == 1:
-        y = F.group_norm(x, groups, gamma[0], beta[0], EPS)
-    else:
-        y = F.group_norm(x, groups, eps=EPS).mul_(gamma[..., None, None]).add_(beta[..., None, None])
-    return y.relu_() if relu else y
-
-
-# The upsampling layers and the output layer compute their outputs as "phase" tensors
-# [B, 4·C, H/2, W/2], where channel 4c + 2a + b holds pixels (2i + a, 2j + b) of channel c
-# (F.pixel_shuffle makes the image), so that the convolutions see more channels and fewer
-# pixels, which CPUs run faster. Two foldings of a kernel w [O, I, k, k] make this exact:
-
-
-def _phase_outputs(w: torch.Tensor) -> torch.Tensor:
-    """A stride-1 k×k convolution's four output phases: a stride-2 (k+1)×(k+1) one with 4·O outputs."""
-    shifted = [F.pad(w, (b, 1 - b, a, 1 - a)) for a in (0, 1) for b in (0, 1)]
-    return torch.stack(shifted, 1).flatten(0, 1)
-
-
-# Nearest ×2 upsampling, then a 3×3 kernel over reflection padding by 1: output row 2i + a
-# reads input rows i − 1, i, i + 1 of the edge-padded input with weights _UP[a] @ kernel rows.
-_UP = torch.tensor([[[1.0, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]])
-
-
-def _upsampled_phase_outputs(w: torch.Tensor) -> torch.Tensor:
-    """Nearest ×2 upsampling then a 3×3 convolution: a 3×3 one with 4·O outputs at the input's size."""
-    up = _UP.to(w)
-    return torch.einsum("ayk,bxl,oikl->oabiyx", up, up, w).flatten(0, 2)
-
-
-def _cl(w: torch.Tensor) -> torch.Tensor:
-    """A folded kernel laid out channels-last, like the activations."""
-    return w.contiguous(memory_format=torch.channels_last)
-
-
 class CondConv(nn.Module):
     """Reflection padding, a k×k convolution and conditional instance norm (γ, β from the embedding)."""
 
@@ -190,9 +141,15 @@ class CondConv(nn.Module):
         self.conv = nn.Conv2d(cin, cout, kernel, padding=kernel // 2, padding_mode="reflect")
         self.gamma = nn.Linear(EMBEDDING, cout)
         self.beta = nn.Linear(EMBEDDING, cout)
+        self.held: Held | None = None
+
+    def norm(self, x: torch.Tensor, embedding: torch.Tensor, relu: bool, phases: int = 1) -> torch.Tensor:
+        """Conditional instance norm of the convolution's output ``x``, then ReLU if asked."""
+        y = instance_norm(x, self.gamma(embedding), self.beta(embedding), EPS, self.held, phases)
+        return y.relu_() if relu else y
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor, relu: bool = False) -> torch.Tensor:
-        return _cond_instance_norm(self.conv(x), self.gamma(embedding), self.beta(embedding), relu)
+        return self.norm(self.conv(x), embedding, relu)
 
 
 class UpsampleCondConv(CondConv):
@@ -207,10 +164,9 @@ class UpsampleCondConv(CondConv):
         super().__init__(cin, cout, 3)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor, relu: bool = False) -> torch.Tensor:
-        w, bias = _cl(_upsampled_phase_outputs(self.conv.weight)), self.conv.bias.repeat_interleave(4)
+        w, bias = upsampled_phase_outputs(self.conv.weight), self.conv.bias.repeat_interleave(4)
         x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), w, bias)
-        x = _cond_instance_norm(x, self.gamma(embedding), self.beta(embedding), relu, phases=4)
-        return F.pixel_shuffle(x, 2)
+        return F.pixel_shuffle(self.norm(x, embedding, relu, phases=4), 2)
 
 
 class OutputCondConv(CondConv):
@@ -225,11 +181,9 @@ class OutputCondConv(CondConv):
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         w, bias = F.pad(self.conv.weight, (0, 0, 0, 0, 0, 0, 0, 1)), F.pad(self.conv.bias, (0, 1))
-        x = F.conv2d(
-            F.pad(x, (4, 4, 4, 4), mode="reflect"), _cl(_phase_outputs(w)), bias.repeat_interleave(4), 2
-        )
+        x = F.conv2d(F.pad(x, (4, 4, 4, 4), mode="reflect"), phase_outputs(w), bias.repeat_interleave(4), 2)
         gamma, beta = F.pad(self.gamma(embedding), (0, 1)), F.pad(self.beta(embedding), (0, 1))
-        x = _cond_instance_norm(x, gamma, beta, relu=False, phases=4)
+        x = instance_norm(x, gamma, beta, EPS, self.held, phases=4)
         return F.pixel_shuffle(x.sigmoid_(), 2)[:, :3]
 
 

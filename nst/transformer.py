@@ -18,37 +18,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def instance_norm(
-    x: torch.Tensor,
-    weight: torch.Tensor,
-    bias: torch.Tensor,
-    eps: float,
-    frozen: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> torch.Tensor:
-    """``(x − μ_c) / √(σ²_c + ε) · γ_c + β_c`` over each image's H×W; ``frozen`` holds ``(μ, σ²)``.
-
-    For a single image, instance norm is batch norm's training-mode normalisation, which
-    (unlike ``instance_norm``) runs on channels-last tensors without copying them. Held
-    statistics replace the image's own, so that tiles of one image are normalised alike.
-    """
-    if frozen is not None:
-        mean, var = frozen
-        return F.batch_norm(x, mean, var, weight, bias, False, 0.0, eps)
-    if x.shape[0] == 1:
-        return F.batch_norm(x, None, None, weight, bias, True, 0.0, eps)
-    return F.instance_norm(x, weight=weight, bias=bias, eps=eps)
+from nst.norms import Held, instance_norm
 
 
 class InstanceNorm(nn.InstanceNorm2d):
-    """Affine instance norm (:func:`instance_norm`), whose statistics can be held (``frozen``)."""
+    """Affine instance norm (:func:`~nst.norms.instance_norm`) whose statistics can be held (``held``)."""
 
     def __init__(self, channels: int) -> None:
         super().__init__(channels, affine=True)
-        self.frozen: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.held: Held | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return instance_norm(x, self.weight, self.bias, self.eps, self.frozen)
+        return instance_norm(x, self.weight, self.bias, self.eps, self.held)
 
 
 class ConvLayer(nn.Module):

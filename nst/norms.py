@@ -1,0 +1,136 @@
+"""What every one-pass network here shares: instance norm with holdable statistics, and sub-pixel layers.
+
+**Instance norm** ``y = γ · (x − μ) / √(σ² + ε) + β``, μ and σ² per image and channel over
+H×W. A norm module's ``held`` (a :data:`Held`) may replace the observed ``(μ, σ²)``: tiles of
+one image then share the whole image's statistics, and frames of one clip a running
+estimate, which is what keeps instance-norm networks from flickering.
+
+**Sub-pixel phases.** A layer whose output is at ×2 resolution can compute it as a
+"phase" tensor [B, 4·C, H/2, W/2] whose channel ``4c + 2a + b`` holds pixels
+``(2i + a, 2j + b)`` of channel c; :func:`torch.nn.functional.pixel_shuffle` makes the
+image. Convolutions over more channels and fewer pixels run faster on CPUs; the two
+foldings of a kernel below make this exact up to float rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Held = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""``held(μ, σ²) → (μ', σ²')``: given an input's observed statistics ([B, C] each), the ones to
+normalise with ([C] or [B, C])."""
+
+
+def instance_norm(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    eps: float = 1e-5,
+    held: Held | None = None,
+    phases: int = 1,
+) -> torch.Tensor:
+    """``γ · (x − μ) / √(σ² + ε) + β`` per image and channel; ``weight``/``bias`` are [C] or [B, C].
+
+    With ``phases`` = 4, each run of four consecutive channels of ``x`` holds the sub-pixel
+    phases of one channel, which share its μ, σ², γ and β (``weight`` has C/4 entries).
+    ``x`` must be a temporary (a convolution's output): it may be overwritten.
+    """
+    b, c = x.shape[:2]
+    groups = c // phases
+    if held is None and phases == 1 and b == 1 and weight.dim() == 1:
+        # Batch norm's training-mode normalisation of one image is instance norm, and
+        # (unlike instance_norm) runs on channels-last tensors without copying them.
+        return F.batch_norm(x, None, None, weight, bias, True, 0.0, eps)
+    mean = x.mean((2, 3)).view(b, groups, phases).mean(2)
+    # Centred first, so that group norm's E[x²] − E[x]² loses no precision on flat images.
+    x = x.sub_(mean.repeat_interleave(phases, 1)[..., None, None])
+    if held is None:
+        if weight.dim() == 1 or weight.shape[0] == 1:
+            w, s = weight.reshape(-1).repeat_interleave(phases), bias.reshape(-1).repeat_interleave(phases)
+            return F.group_norm(x, groups, w, s, eps)
+        scale, shift = weight.repeat_interleave(phases, 1), bias.repeat_interleave(phases, 1)
+        return F.group_norm(x, groups, eps=eps).mul_(scale[..., None, None]).add_(shift[..., None, None])
+    var = x.square().mean((2, 3)).view(b, groups, phases).mean(2)
+    used_mean, used_var = held(mean, var)
+    scale = weight * torch.rsqrt(used_var + eps)
+    shift = bias + (mean - used_mean) * scale
+    scale = scale.expand(b, groups).repeat_interleave(phases, 1)
+    shift = shift.expand(b, groups).repeat_interleave(phases, 1)
+    return x.mul_(scale[..., None, None]).add_(shift[..., None, None])
+
+
+def phase_outputs(w: torch.Tensor) -> torch.Tensor:
+    """A stride-1 k×k convolution's four output phases: a stride-2 (k+1)×(k+1) one with 4·O outputs."""
+    shifted = [F.pad(w, (b, 1 - b, a, 1 - a)) for a in (0, 1) for b in (0, 1)]
+    return torch.stack(shifted, 1).flatten(0, 1).contiguous(memory_format=torch.channels_last)
+
+
+# Nearest ×2 upsampling, then a 3×3 kernel over reflection padding by 1: output row 2i + a
+# reads input rows i − 1, i, i + 1 of the edge-padded input with weights _UP[a] @ kernel rows.
+_UP = torch.tensor([[[1.0, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]])
+
+
+def upsampled_phase_outputs(w: torch.Tensor) -> torch.Tensor:
+    """Nearest ×2 upsampling then a 3×3 convolution (reflection padded): one 3×3 convolution of the
+    edge-padded input, with 4·O outputs, at the input's size."""
+    up = _UP.to(w)
+    folded = torch.einsum("ayk,bxl,oikl->oabiyx", up, up, w).flatten(0, 2)
+    return folded.contiguous(memory_format=torch.channels_last)
+
+
+class FirstSeen:
+    """Held statistics that are the first ones observed: measure on one image, then apply to others."""
+
+    def __init__(self) -> None:
+        self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def __call__(self, mean: torch.Tensor, var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.stats is None:
+            self.stats = (mean.mean(0), var.mean(0))
+        return self.stats
+
+
+class Running:
+    """A running estimate with a short memory: ``μ'_t = ρ·μ'_{t−1} + (1 − ρ)·μ_t``, likewise σ².
+
+    Frames of a batch update it in order. ``ρ`` = ``momentum``; the memory is about
+    ``1 / (1 − ρ)`` frames, so the estimate follows a scene cut within a few frames, and
+    :meth:`reset` starts it afresh at once.
+    """
+
+    def __init__(self, momentum: float) -> None:
+        self.momentum = momentum
+        self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def reset(self) -> None:
+        self.stats = None
+
+    def __call__(self, mean: torch.Tensor, var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        means, variances = [], []
+        for m, v in zip(mean, var, strict=True):
+            if self.stats is not None:
+                m = torch.lerp(m, self.stats[0], self.momentum)
+                v = torch.lerp(v, self.stats[1], self.momentum)
+            self.stats = (m, v)
+            means.append(m)
+            variances.append(v)
+        return torch.stack(means), torch.stack(variances)
+
+
+@contextmanager
+def holding(model: nn.Module, make: Callable[[], Held]) -> Iterator[list[Held]]:
+    """Within the block, every norm of ``model`` (a module with a ``held`` slot) holds ``make()``."""
+    norms = [m for m in model.modules() if hasattr(m, "held")]
+    helds = [make() for _ in norms]
+    for norm, held in zip(norms, helds, strict=True):
+        norm.held = held
+    try:
+        yield helds
+    finally:
+        for norm in norms:
+            norm.held = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import os
 import tempfile
 import time
@@ -23,7 +24,7 @@ import gradio as gr
 from gradio.data_classes import FileData
 from PIL import Image, ImageDraw
 
-from nst import arbitrary, fast, gatys
+from nst import arbitrary, fast, gatys, video
 from nst.catalogue import load_catalogue
 from nst.images import ImageError, drawn_scene, load_image
 from nst.vgg import VGGFeatures
@@ -53,13 +54,18 @@ class Limits:
     gatys_side: int = _env("NST_GATYS_MAX_SIDE", 512)
     gatys_steps: int = _env("NST_GATYS_MAX_STEPS", 300)
     gatys_seconds: float = _env("NST_GATYS_TIME_LIMIT", 180.0)
+    video_seconds: float = _env("NST_VIDEO_MAX_SECONDS", 20.0)
+    video_side: int = _env("NST_VIDEO_MAX_SIDE", 640)
     queue_size: int = _env("NST_QUEUE_SIZE", 16)
     fast_concurrency: int = _env("NST_FAST_CONCURRENCY", 1)
     arbitrary_concurrency: int = _env("NST_ARBITRARY_CONCURRENCY", 1)
     gatys_concurrency: int = _env("NST_GATYS_CONCURRENCY", 1)
+    video_concurrency: int = _env("NST_VIDEO_CONCURRENCY", 1)
 
 
 LIMITS = Limits()
+VIDEO = video.VideoOptions(max_side=LIMITS.video_side)
+"""The app's video preset: the library's options, frames capped for a shared CPU."""
 GATYS = gatys.GatysOptions(size=256, steps=60, preview_every=5, time_limit=LIMITS.gatys_seconds)
 """The app's Gatys preset: the library's options, smaller for a shared CPU; the sliders start here."""
 
@@ -96,18 +102,22 @@ def user_errors() -> Iterator[None]:
 RESULTS = Path(tempfile.mkdtemp(prefix="nst-results-"))
 
 
-def _png_file(img: Image.Image) -> str:
-    """``img`` as a PNG file of its own, which Gradio copies into its cache.
+def _result_path(suffix: str) -> Path:
+    """A fresh file name for a result, which Gradio copies into its cache; older results go.
 
-    Handing Gradio the PIL image instead makes it write a file named by the image's
+    Handing Gradio a PIL image instead makes it write a file named by the image's
     hash, rewriting it in place when two requests produce the same picture, while
     the first may still be downloading it (an empty or cut-off file). Files here
-    are removed a minute on, long after Gradio has copied them.
+    are removed ten minutes on, long after Gradio has copied them.
     """
-    for old in RESULTS.glob("*.png"):
-        if time.time() - old.stat().st_mtime > 60:
+    for old in RESULTS.glob("*.*"):
+        if time.time() - old.stat().st_mtime > 600:
             old.unlink(missing_ok=True)
-    path = RESULTS / f"{uuid.uuid4().hex}.png"
+    return RESULTS / f"{uuid.uuid4().hex}{suffix}"
+
+
+def _png_file(img: Image.Image) -> str:
+    path = _result_path(".png")
     img.save(path)
     return str(path)
 
@@ -231,6 +241,49 @@ def stylize_gatys(
                 yield _png_file(event.image)
 
 
+@gpu
+def stylize_video(
+    clip: str | None,
+    style: str = "builtin_00",
+    style_image: str | bytes | None = None,
+    strength: float = 1.0,
+    preserve_color: bool = False,
+    steady: bool = True,
+    progress: gr.Progress = gr.Progress(),  # noqa: B008
+) -> Iterator:
+    """Stylise a clip with a catalogue style, or with any ``style_image``; keeps its frame rate and sound.
+
+    Frames are shrunk to NST_VIDEO_MAX_SIDE; clips over NST_VIDEO_MAX_SECONDS are refused.
+    ``steady`` holds the networks' norm statistics across frames (less flicker). Returns
+    the path of an MP4. Stop discards the unfinished clip.
+    """
+    with user_errors():
+        if clip is None:
+            raise gr.Error("Please add a clip.")
+        info = video.probe(clip)
+        if info.seconds > LIMITS.video_seconds:
+            raise ValueError(
+                f"The clip is {info.seconds:.0f} s long; this app takes up to {LIMITS.video_seconds:.0f} s "
+                "(NST_VIDEO_MAX_SECONDS). Trim it, or use `python -m nst video --max-seconds`."
+            )
+        options = VIDEO
+        if style_image is not None:
+            styles = [_load(style_image, "style", LIMITS.arbitrary_side)]
+            content = video.first_frame(clip) if strength < 1 else None
+            model = arbitrary.load_style(styles, strength=strength, content=content)
+        else:
+            model = fast.load_style(style)
+            options = dataclasses.replace(options, strength=strength)
+        options = dataclasses.replace(
+            options, preserve_color=preserve_color, steady=options.steady if steady else 0.0
+        )
+        target = _result_path(".mp4")
+        for event in video.stylize_video(clip, target, model, options):
+            progress((event.frame, event.total), desc="frames", unit="frames")
+            yield gr.skip()
+        yield str(target)
+
+
 def _example_images(folder: Path) -> list[list[str]]:
     """Our own drawn examples (no third-party images): a landscape and two patterns."""
     waves = Image.new("RGB", (256, 256), (20, 30, 90))
@@ -334,6 +387,18 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
                             "Run", variant="primary", interactive="Gatys" not in disabled
                         )
                         stop_button = gr.Button("Stop", variant="stop")
+                with gr.Tab("Video"):
+                    clip = gr.Video(label="Clip", sources=["upload"], format=None, height=240)
+                    clip_style = gr.Dropdown(styles, value=next(iter(ready), None), label="Style")
+                    clip_style_image = image_upload("…or any style image (optional)", height=160)
+                    with gr.Row():
+                        clip_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
+                        clip_colour = gr.Checkbox(label="Keep the clip's colours")
+                        clip_steady = gr.Checkbox(value=True, label="Steady (hold norm statistics)")
+                    clip_result = gr.Video(label="Stylised clip", interactive=False, height=240)
+                    with gr.Row():
+                        video_button = gr.Button("Stylise clip", variant="primary", interactive=bool(ready))
+                        video_stop = gr.Button("Stop (discards the clip)", variant="stop")
             with gr.Column():
                 result = gr.Image(
                     label="Result",
@@ -401,6 +466,15 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
                 before_after, [content, result], compare, api_visibility="private", show_progress="hidden"
             )
         stop_button.click(None, cancels=[gatys_event], api_visibility="private")
+        video_event = video_button.click(
+            stylize_video,
+            [clip, clip_style, clip_style_image, clip_strength, clip_colour, clip_steady],
+            clip_result,
+            api_name="stylize_video",
+            concurrency_limit=LIMITS.video_concurrency,
+            concurrency_id="video",
+        )
+        video_stop.click(None, cancels=[video_event], api_visibility="private")
     demo.queue(max_size=LIMITS.queue_size)
     return demo
 

@@ -20,13 +20,14 @@ from collections.abc import Sequence
 
 import torch
 from PIL import Image, ImageOps
+from torch import nn
 
 from nst import ghiasi
 from nst.color import transfer_luminance
 from nst.device import default_device
 from nst.ghiasi import StylePredictor, StyleTransformer
 from nst.images import to_image, to_tensor
-from nst.options import blend_weights, check_fraction
+from nst.options import blend_weights, check, check_fraction
 from nst.weights import WeightsError, package_weights
 
 STYLE_SIDE = 256
@@ -63,6 +64,49 @@ def embedding(image: Image.Image, device: torch.device | None = None) -> torch.T
     return predictor(to_tensor(square, next(predictor.parameters()).device, torch.channels_last))
 
 
+class EmbeddedStyle(nn.Module):
+    """The style transformer at a fixed embedding, mapping RGB [0, 255] to RGB [0, 255] like the
+    other one-pass networks (for video)."""
+
+    def __init__(self, transformer: StyleTransformer, embedding: torch.Tensor) -> None:
+        super().__init__()
+        self.transformer = transformer
+        self.register_buffer("embedding", embedding)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.transformer(x / 255, self.embedding) * 255
+
+
+@torch.inference_mode()
+def style_embedding(
+    styles: Sequence[Image.Image],
+    style_blend: Sequence[float] | None = None,
+    strength: float = 1.0,
+    content: Image.Image | None = None,
+    device: torch.device | None = None,
+) -> torch.Tensor:
+    """``e = Σ_k b_k e(S_k)``, moved towards ``e(content)`` when ``strength`` < 1: ``s·e + (1 − s)·e(C)``."""
+    shares = blend_weights(style_blend, len(styles))
+    check_fraction("strength", strength)
+    e = sum(b * embedding(s, device) for s, b in zip(styles, shares, strict=True))
+    if strength < 1:
+        check(content is not None, "strength below 1 needs the content, whose own embedding it moves towards")
+        e = torch.lerp(embedding(content, device), e, strength)
+    return e
+
+
+def load_style(
+    styles: Sequence[Image.Image],
+    style_blend: Sequence[float] | None = None,
+    strength: float = 1.0,
+    content: Image.Image | None = None,
+    device: torch.device | None = None,
+) -> EmbeddedStyle:
+    """The network painting in ``styles`` (see :func:`style_embedding`), in [0, 255]."""
+    _, transformer = networks(device)
+    return EmbeddedStyle(transformer, style_embedding(styles, style_blend, strength, content, device))
+
+
 @torch.inference_mode()
 def stylize(
     content: Image.Image,
@@ -74,12 +118,8 @@ def stylize(
     device: torch.device | None = None,
 ) -> Image.Image:
     """Paint ``content`` in the style of ``styles`` (blended by ``style_blend``), at the content's size."""
-    shares = blend_weights(style_blend, len(styles))
-    check_fraction("strength", strength)
     _, transformer = networks(device)
-    e = sum(b * embedding(s, device) for s, b in zip(styles, shares, strict=True))
-    if strength < 1:
-        e = torch.lerp(embedding(content, device), e, strength)
+    e = style_embedding(styles, style_blend, strength, content, device)
     x = to_tensor(content, next(transformer.parameters()).device, torch.channels_last)
     pastiche = to_image(transformer(x, e))
     return transfer_luminance(pastiche, content) if preserve_color else pastiche

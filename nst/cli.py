@@ -12,7 +12,7 @@ from pathlib import Path
 from torch import nn
 from tqdm import tqdm
 
-from nst import arbitrary, fast, gatys, train
+from nst import arbitrary, fast, gatys, train, video
 from nst.catalogue import load_catalogue
 from nst.images import ImageError, load_image, save_image
 from nst.weights import WeightsError
@@ -190,6 +190,59 @@ def _run_arbitrary(args: argparse.Namespace) -> None:
     save_image(out, args.output)
 
 
+def _add_video(sub: argparse._SubParsersAction) -> None:
+    d = dataclasses.asdict(video.VideoOptions())
+    p = sub.add_parser(
+        "video",
+        help="stylise a clip with a one-pass network, steady from frame to frame",
+        description=video.__doc__.split("\n\n")[0],
+    )
+    p.add_argument("input", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="output MP4 (H.264, the input's audio)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--style", nargs="+", metavar="NAME", help="catalogue style(s); built-in ones blend")
+    which.add_argument("--style-image", nargs="+", type=Path, metavar="IMAGE", help="any style image(s)")
+    _add_blend(p)
+    p.add_argument("--strength", type=float, default=d["strength"], help="0 content … 1 style (%(default)s)")
+    p.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
+    p.add_argument("--max-side", type=int, help="shrink frames to this long side (default: keep)")
+    p.add_argument("--max-seconds", type=float, help="stylise only the clip's first seconds")
+    p.add_argument(
+        "--steady",
+        type=float,
+        default=d["steady"],
+        help="momentum of the held norm statistics; 0 = per frame (%(default)s)",
+    )
+    p.add_argument("--blend-previous", dest="blend", type=float, default=d["blend"], help="(%(default)s)")
+    p.add_argument("--batch", type=int, default=d["batch"], help="frames per forward pass (%(default)s)")
+    p.set_defaults(run=_run_video)
+
+
+def _run_video(args: argparse.Namespace) -> None:
+    strength = args.strength
+    if args.style_image:
+        styles = [load_image(s) for s in args.style_image]
+        content = video.first_frame(args.input) if strength < 1 else None
+        model = arbitrary.load_style(styles, args.style_blend, strength, content)
+        strength = 1.0  # any style's strength moves the embedding, not the pixels
+    else:
+        model = fast.load_style(args.style, args.style_blend)
+    options = video.VideoOptions(
+        max_side=args.max_side,
+        max_seconds=args.max_seconds,
+        strength=strength,
+        preserve_color=args.preserve_color,
+        steady=args.steady,
+        blend=args.blend,
+        batch=args.batch,
+    )
+    with tqdm(unit="frame", disable=None) as bar:
+        for event in video.stylize_video(args.input, args.output, model, options):
+            bar.total = event.total
+            bar.update(event.frame - bar.n)
+    print(args.output)
+
+
 def _list_styles(_: argparse.Namespace) -> None:
     for s in load_catalogue().values():
         where = "built-in network" if s.kind == "builtin" else f"{s.repo_id or 'weights'}/{s.filename}"
@@ -253,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_gatys(sub)
     _add_fast(sub)
     _add_arbitrary(sub)
+    _add_video(sub)
     _add_styles(sub)
     _add_train(sub)
     _add_push(sub)

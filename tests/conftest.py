@@ -168,7 +168,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def app_process(torch_home, hub_cache):
-    proc, url = launch({"NST_GATYS_MAX_STEPS": "400"})
+    proc, url = launch({"NST_GATYS_MAX_STEPS": "400", "NST_VIDEO_MAX_SECONDS": "3"})
     yield proc, url
     stop(proc)
 

@@ -11,8 +11,10 @@ import torch
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from bench.clips import static_scene, write_clip
 from bench.standins import random_vgg19_features
 from conftest import launch, stop, synthetic
+from nst import video
 from nst.catalogue import load_catalogue
 from nst.images import to_tensor
 
@@ -36,12 +38,30 @@ def images(tmp_path_factory) -> dict[str, str]:
     return {k: str(v) for k, v in paths.items()}
 
 
-def test_only_the_three_endpoints_are_public(client):
+def test_only_the_four_endpoints_are_public(client):
     assert sorted(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == [
         "/stylize_arbitrary",
         "/stylize_fast",
         "/stylize_gatys",
+        "/stylize_video",
     ]
+
+
+def test_video_endpoint_keeps_frames_rate_and_sound_and_refuses_long_clips(client, tmp_path):
+    clip = write_clip(tmp_path / "clip.mp4", static_scene(96, 64, 24), fps=12)
+    out = client.predict(clip=handle_file(str(clip)), style="builtin_03", api_name="/stylize_video")
+    info = video.probe(out["video"] if isinstance(out, dict) else out)
+    assert (info.frames, info.fps, info.audio, info.width) == (24, 12, "aac", 96)
+    long = write_clip(tmp_path / "long.mp4", static_scene(64, 48, 60), fps=12)  # 5 s; the app takes 3
+    with pytest.raises(Exception, match="NST_VIDEO_MAX_SECONDS"):
+        client.predict(clip=handle_file(str(long)), style="builtin_03", api_name="/stylize_video")
+    (tmp_path / "text.mp4").write_text("not a clip")
+    with pytest.raises(Exception, match="not a video we can read"):
+        client.predict(
+            clip=handle_file(str(tmp_path / "text.mp4")),
+            style="builtin_03",
+            api_name="/stylize_video",
+        )
 
 
 def _mean_rgb(path: str) -> torch.Tensor:

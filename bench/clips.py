@@ -1,0 +1,77 @@
+"""Synthetic clips made here (no third-party footage): a textured static scene with one small moving
+object, a pan across a larger texture, and a cut between two scenes; with an optional tone as audio."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+
+def texture(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A smooth colourful texture: blurred seeded noise over a gradient, uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    noise = Image.fromarray(rng.integers(0, 256, (height // 8, width // 8, 3), dtype=np.uint8))
+    noise = noise.resize((width, height), Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(3))
+    y, x = np.mgrid[0:height, 0:width]
+    gradient = np.stack([x / width, y / height, 0.5 + 0.5 * np.sin(x / 23.0)], -1) * 120
+    return np.clip(np.asarray(noise, dtype=np.float32) * 0.6 + gradient, 0, 255).astype(np.uint8)
+
+
+def static_scene(width: int, height: int, frames: int, seed: int = 0, noise: int = 0) -> list[np.ndarray]:
+    """A fixed textured scene, a small red disc crossing it, and ± ``noise`` levels of noise per frame."""
+    rng = np.random.default_rng(seed + 1)
+    scene, radius, out = texture(width, height, seed), max(3, height // 12), []
+    for t in range(frames):
+        img = Image.fromarray(scene)
+        cx = int(width * (0.2 + 0.6 * t / max(1, frames - 1)))
+        cy = int(height * (0.5 + 0.2 * math.sin(t / 5)))
+        ImageDraw.Draw(img).ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=(220, 30, 40))
+        noisy = np.asarray(img, dtype=np.int16) + rng.integers(-noise, noise + 1, (height, width, 3))
+        out.append(np.clip(noisy, 0, 255).astype(np.uint8))
+    return out
+
+
+def pan(width: int, height: int, frames: int, seed: int = 0, speed: int = 4) -> list[np.ndarray]:
+    """A camera panning right across a texture ``speed`` pixels a frame."""
+    wide = texture(width + speed * frames, height, seed)
+    return [wide[:, speed * t : speed * t + width] for t in range(frames)]
+
+
+def write_clip(
+    path: Path,
+    frames: list[np.ndarray],
+    fps: int = 12,
+    audio_hz: float | None = 440.0,
+    codec: str = "aac",
+    crf: int = 18,
+) -> Path:
+    """``frames`` as an H.264 clip at ``fps`` (``crf`` 0: lossless), with a sine tone of ``audio_hz``
+    (None: no audio) in ``codec``."""
+    import av
+
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"crf": str(crf)}
+        audio = out.add_stream(codec, rate=22050) if audio_hz else None
+        for i, array in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(array, format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        if audio is not None:
+            seconds, rate = len(frames) / fps, 22050
+            t = np.arange(int(seconds * rate)) / rate
+            tone = (0.3 * np.sin(2 * np.pi * audio_hz * t)).astype(np.float32)
+            for start in range(0, len(tone), 1024):
+                samples = tone[None, start : start + 1024]
+                chunk = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+                chunk.sample_rate, chunk.pts, chunk.time_base = rate, start, Fraction(1, rate)
+                out.mux(audio.encode(chunk))
+            out.mux(audio.encode(None))
+        out.mux(video.encode(None))
+    return path

@@ -1,0 +1,185 @@
+"""Video: decoding, frame count and rate, audio passthrough, held statistics, bad clips, CLI."""
+
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from bench.clips import pan, static_scene, write_clip
+from nst import fast, video
+from nst.norms import Running
+
+
+@pytest.fixture(scope="module")
+def model():
+    return fast.load_style("builtin_05")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return write_clip(tmp_path_factory.mktemp("clips") / "clip.mp4", static_scene(96, 64, 24), fps=12)
+
+
+def _frames(path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(np.float32)
+
+
+def _audio_payload(path) -> bytes:
+    with av.open(str(path)) as container:
+        return b"".join(bytes(p) for p in container.demux(audio=0) if p.size)
+
+
+def _run(source, target, model, **options) -> list[video.VideoProgress]:
+    return list(video.stylize_video(source, target, model, video.VideoOptions(**options)))
+
+
+def test_a_clip_keeps_its_frames_rate_size_and_sound(clip, model, tmp_path):
+    events = _run(clip, tmp_path / "out.mp4", model, batch=5)
+    assert [e.frame for e in events] == [5, 10, 15, 20, 24] and events[-1].total == 24
+    info = video.probe(tmp_path / "out.mp4")
+    assert (info.width, info.height, info.fps, info.frames, info.audio) == (96, 64, 12, 24, "aac")
+    assert _audio_payload(tmp_path / "out.mp4") == _audio_payload(clip), "the sound is copied as it is"
+    assert np.abs(_frames(tmp_path / "out.mp4") - _frames(clip)).mean() > 10, "and the frames are painted"
+
+
+def test_sound_the_mp4_cannot_hold_is_re_encoded(model, tmp_path):
+    source = write_clip(tmp_path / "clip.mkv", static_scene(64, 48, 12), fps=12, codec="pcm_s16le")
+    _run(source, tmp_path / "out.mp4", model)
+    info = video.probe(tmp_path / "out.mp4")
+    assert info.audio == "aac" and info.frames == 12
+
+
+def test_limits_trim_the_clip_and_shrink_its_frames(clip, model, tmp_path):
+    _run(clip, tmp_path / "out.mp4", model, max_seconds=1.0, max_side=49)
+    info = video.probe(tmp_path / "out.mp4")
+    assert info.frames == 12 and (info.width, info.height) == (48, 32)
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        audio = container.streams.audio[0]
+        last = max(p.pts + p.duration for p in container.demux(audio) if p.size)
+        assert float(last * audio.time_base) <= 1.1
+
+
+def test_running_statistics_follow_with_a_short_memory_and_restart():
+    held = Running(0.75)
+    mean, _ = held(torch.ones(2, 3), torch.full((2, 3), 4.0))
+    torch.testing.assert_close(mean, torch.ones(2, 3))
+    mean, _ = held(torch.full((1, 3), 5.0), torch.ones(1, 3))
+    torch.testing.assert_close(mean, torch.full((1, 3), 2.0))  # 0.75·1 + 0.25·5
+    held.reset()
+    mean, _ = held(torch.full((1, 3), 5.0), torch.ones(1, 3))
+    torch.testing.assert_close(mean, torch.full((1, 3), 5.0))
+
+
+def test_held_statistics_steady_what_the_moving_object_cannot_reach(model, tmp_path):
+    source = write_clip(tmp_path / "in.mp4", static_scene(320, 180, 12), audio_hz=None, crf=0)
+    far = slice(0, 24)  # rows the disc never comes near
+
+    def far_change(**options) -> float:
+        _run(source, tmp_path / "out.mp4", model, crf=0, **options)
+        return float(np.abs(np.diff(_frames(tmp_path / "out.mp4")[:, far], axis=0)).mean())
+
+    plain, steady = far_change(steady=0.0), far_change()
+    assert steady < 0.5 * plain
+
+
+def test_held_statistics_restart_at_a_scene_cut(model, tmp_path):
+    frames = static_scene(96, 64, 6) + pan(96, 64, 6, seed=5)
+    source = write_clip(tmp_path / "in.mp4", frames, audio_hz=None, crf=0)
+    _run(source, tmp_path / "plain.mp4", model, steady=0.0, crf=0)
+    _run(source, tmp_path / "steady.mp4", model, steady=0.98, crf=0, batch=4)
+    plain, steady = _frames(tmp_path / "plain.mp4"), _frames(tmp_path / "steady.mp4")
+    # The first frame after the cut is normalised with its own statistics, as a lone frame is.
+    assert np.abs(plain[6] - steady[6]).mean() < 0.5
+    assert np.abs(plain[9] - steady[9]).mean() > 0.5, "later frames hold the estimate"
+
+
+def test_blending_with_the_previous_frame_is_there_and_off_by_default(clip, model, tmp_path):
+    assert video.VideoOptions().blend == 0
+    _run(clip, tmp_path / "a.mp4", model)
+    _run(clip, tmp_path / "b.mp4", model, blend=0.3)
+    assert np.abs(_frames(tmp_path / "a.mp4") - _frames(tmp_path / "b.mp4")).mean() > 0.5
+
+
+@pytest.fixture()
+def bad_clips(tmp_path, clip):
+    files = {"empty.mp4": b"", "text.mp4": b"not a video at all", "truncated.mp4": clip.read_bytes()[:3000]}
+    for name, payload in files.items():
+        (tmp_path / name).write_bytes(payload)
+    with av.open(str(tmp_path / "sound.m4a"), "w") as out:  # audio only
+        stream = out.add_stream("aac", rate=22050)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="flt", layout="mono")
+        frame.sample_rate = 22050
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    with av.open(str(tmp_path / "no_frames.mp4"), "w") as out:  # a video stream that holds nothing
+        stream = out.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        out.start_encoding()
+        out.mux(stream.encode(None))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("empty.mp4", "empty"),
+        ("text.mp4", "not a video we can read"),
+        ("truncated.mp4", "truncated|not a video|could not be read|no frames"),
+        ("sound.m4a", "no video stream"),
+        ("no_frames.mp4", "no frames|no video stream"),  # FFmpeg sees no stream with no packets
+        ("missing.mp4", "No video file"),
+    ],
+)
+def test_bad_clips_get_one_line_and_leave_nothing(bad_clips, model, name, message):
+    target = bad_clips / "out.mp4"
+    with pytest.raises(video.VideoError, match=message) as err:
+        _run(bad_clips / name, target, model)
+    assert "\n" not in str(err.value)
+    assert not target.exists() and not list(bad_clips.glob(".*partial*"))
+
+
+def test_a_huge_frame_is_refused_before_decoding(clip, model, tmp_path, monkeypatch):
+    monkeypatch.setattr(video, "MAX_PIXELS", 96 * 64 - 1)
+    with pytest.raises(video.VideoError, match="megapixels"):
+        _run(clip, tmp_path / "out.mp4", model)
+
+
+def test_stopping_early_leaves_no_output(clip, model, tmp_path):
+    stream = video.stylize_video(clip, tmp_path / "out.mp4", model, video.VideoOptions(batch=2))
+    next(stream)
+    stream.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_video_with_a_style_and_with_a_style_image(clip, tmp_path):
+    from conftest import synthetic
+
+    synthetic(64, 64, seed=3).save(tmp_path / "style.png")
+    base = [sys.executable, "-m", "nst", "video", clip]
+    for how in (["--style", "builtin_02"], ["--style-image", tmp_path / "style.png", "--strength", "0.7"]):
+        result = subprocess.run(
+            [*base, "-o", tmp_path / "out.mp4", "--max-seconds", "1", *how], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        assert video.probe(tmp_path / "out.mp4").frames == 12
+    (tmp_path / "bad.mp4").write_text("nope")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nst",
+            "video",
+            tmp_path / "bad.mp4",
+            "-o",
+            tmp_path / "x.mp4",
+            "--style",
+            "mosaic",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1

@@ -114,11 +114,11 @@ class MultiStyleNet(nn.Module):
         x = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
         blend = blend.to(x.device, x.dtype)
         for layer in self.contract:
-            x = F.relu(layer(x, blend))
+            x = layer(x, blend).relu_()
         for first, second in self.res:
-            x = x + second(F.relu(first(x, blend)), blend)
-        x = F.relu(self.expand[0](x, blend))
-        x = F.relu(self.expand[1](x, blend))
+            x = second(first(x, blend).relu_(), blend).add_(x)
+        x = self.expand[0](x, blend).relu_()
+        x = self.expand[1](x, blend).relu_()
         return torch.sigmoid(self.expand[2](x, blend))[..., :h, :w]
 
 

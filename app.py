@@ -1,7 +1,7 @@
 """The Gradio Space: one interface over the three methods, and their API endpoints.
 
-A thin adapter: uploads go to ``nst.images.load_image``, then to ``nst.fast``,
-``nst.arbitrary`` or ``nst.gatys``; library errors become ``gr.Error`` so browser and
+A thin adapter: uploads go to ``nst.base.images.load_image``, then to ``nst.methods.fast``,
+``nst.methods.arbitrary`` or ``nst.methods.gatys``; library errors become ``gr.Error`` so browser and
 API users read them.
 Run ``python app.py [--share]``; limits come from the ``NST_*`` variables in the README.
 """
@@ -24,11 +24,11 @@ import gradio as gr
 from gradio.data_classes import FileData
 from PIL import Image, ImageDraw
 
-from nst import arbitrary, fast, gatys, video
-from nst.catalogue import load_catalogue
-from nst.images import ImageError, drawn_scene, load_image
-from nst.vgg import VGGFeatures
-from nst.weights import WeightsError
+from nst.base.images import ImageError, drawn_scene, load_image
+from nst.base.weights import WeightsError
+from nst.methods import arbitrary, fast, gatys, video
+from nst.methods.catalogue import load_catalogue
+from nst.networks.vgg import VGGFeatures
 
 try:  # ZeroGPU on Hugging Face Spaces; elsewhere the functions run as they are.
     import spaces
@@ -83,7 +83,7 @@ def image_upload(label: str, **kwargs) -> gr.Image:
 
     Gradio's own ``preprocess`` opens the file with PIL first, so a text file or a
     decompression bomb would fail there with a generic error; this way all
-    decoding, validation and messages happen in ``nst.images.load_image``.
+    decoding, validation and messages happen in ``nst.base.images.load_image``.
     """
     component = gr.Image(label=label, type="filepath", image_mode=None, **kwargs)
     component.preprocess = _undecoded

@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torchvision.models.vgg import cfgs, make_layers
 
-from nst.vgg import LAYER_NAMES
-from nst.weights import vgg19_state
+from nst.base.weights import vgg19_state
+from nst.networks.vgg import LAYER_NAMES
 
 
 class _Conv(nn.Module):
@@ -67,7 +67,7 @@ class PlainTransformerNet(nn.Module):
 
 
 def plain_vgg() -> nn.Sequential:
-    """VGG-19's features to relu5_1 with the same weights as ``nst.vgg``, frozen, NCHW, max pooling."""
+    """VGG-19 to relu5_1 with the weights of ``nst.networks.vgg``, frozen, NCHW, max pooling."""
     features = make_layers(cfgs["E"])
     features.load_state_dict(vgg19_state())
     return features[: LAYER_NAMES.index("relu5_1") + 1].eval().requires_grad_(False)

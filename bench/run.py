@@ -141,7 +141,7 @@ def gatys_step_seconds(width: int, height: int, steps: int) -> tuple[float, floa
     """Seconds per full-resolution step, (ours, plain), on a ``width``×``height`` content."""
     from bench.plain import plain_gatys, plain_vgg
     from nst import gatys
-    from nst.images import to_tensor
+    from nst.base.images import to_tensor
 
     content = Image.effect_noise((width, height), 64).convert("RGB")
     style = Image.effect_noise((256, 256), 90).convert("RGB")
@@ -191,7 +191,7 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
     """
     from bench.plain import STYLE, gram_matrix, objective, plain_features, plain_gatys, plain_vgg
     from nst import gatys
-    from nst.images import to_tensor
+    from nst.base.images import to_tensor
 
     content = Image.effect_noise((side, side * 3 // 4), 64).convert("RGB")
     style = Image.effect_noise((side, side), 90).convert("RGB")

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torchvision.models.vgg import cfgs, make_layers
 
-from nst.transformer import TransformerNet
+from nst.networks.transformer import TransformerNet
 
 
 def random_vgg19_features(seed: int = 0) -> dict[str, torch.Tensor]:

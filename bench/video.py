@@ -20,7 +20,7 @@ import torch
 
 from bench.clips import pan, static_scene, write_clip
 from bench.run import sync
-from nst import fast, video
+from nst.methods import fast, video
 
 
 def _frames(path: Path) -> np.ndarray:

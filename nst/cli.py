@@ -12,10 +12,10 @@ from pathlib import Path
 from torch import nn
 from tqdm import tqdm
 
-from nst import arbitrary, fast, gatys, train, video
-from nst.catalogue import load_catalogue
-from nst.images import ImageError, load_image, save_image
-from nst.weights import WeightsError
+from nst.base.images import ImageError, load_image, save_image
+from nst.base.weights import WeightsError
+from nst.methods import arbitrary, fast, gatys, train, video
+from nst.methods.catalogue import load_catalogue
 
 USER_ERRORS = (ImageError, ValueError, WeightsError, OSError)
 

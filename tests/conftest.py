@@ -38,8 +38,8 @@ from bench.standins import (  # noqa: E402
     painted_transformer,
     random_vgg19_features,
 )
-from nst.catalogue import load_catalogue  # noqa: E402
-from nst.transformer import TransformerNet  # noqa: E402
+from nst.methods.catalogue import load_catalogue  # noqa: E402
+from nst.networks.transformer import TransformerNet  # noqa: E402
 
 HUB_FILES = ("Mosaic_512.pth", "Rain_Princess_512.pth", "Scream_512.pth", "Starry_Night_512.pth")
 HUB_STYLES = ("mosaic", "rain_princess", "scream", "starry_night")

@@ -14,9 +14,9 @@ from PIL import Image
 from bench.clips import static_scene, write_clip
 from bench.standins import random_vgg19_features
 from conftest import launch, stop, synthetic
-from nst import video
-from nst.catalogue import load_catalogue
-from nst.images import to_tensor
+from nst.base.images import to_tensor
+from nst.methods import video
+from nst.methods.catalogue import load_catalogue
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from conftest import synthetic
-from nst import arbitrary
-from nst.images import to_tensor
+from nst.base.images import to_tensor
+from nst.methods import arbitrary
 
 
 def _stripes(side: int = 160) -> Image.Image:

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from conftest import synthetic
-from nst import fast
-from nst.device import memory_format
-from nst.dumoulin import STYLES
-from nst.images import to_tensor
-from nst.weights import PACKAGE, PACKAGE_FILES, package_file
+from nst.base.device import memory_format
+from nst.base.images import to_tensor
+from nst.base.weights import PACKAGE, PACKAGE_FILES, package_file
+from nst.methods import fast
+from nst.networks.dumoulin import STYLES
 
 ort = pytest.importorskip("onnxruntime")
 

@@ -17,10 +17,10 @@ from conftest import (
     hub_standin,
     synthetic,
 )
-from nst import catalogue, fast, train
-from nst.images import to_image, to_tensor
-from nst.transformer import TransformerNet
-from nst.weights import WeightsError
+from nst.base.images import to_image, to_tensor
+from nst.base.weights import WeightsError
+from nst.methods import catalogue, fast, train
+from nst.networks.transformer import TransformerNet
 
 
 def _forward(net, img: Image.Image) -> Image.Image:

@@ -9,10 +9,10 @@ from PIL import Image
 
 from bench.standins import random_vgg19_features
 from conftest import synthetic
-from nst import gatys
-from nst.color import match_color
-from nst.images import to_tensor
-from nst.vgg import VGGFeatures
+from nst.base.color import match_color
+from nst.base.images import to_tensor
+from nst.methods import gatys
+from nst.networks.vgg import VGGFeatures
 
 
 def _run(**kwargs) -> list[gatys.Progress]:

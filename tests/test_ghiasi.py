@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from nst import ghiasi
+from nst.networks import ghiasi
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")

@@ -18,8 +18,8 @@ from PIL import Image
 
 from conftest import HUB_FILES, ROOT, synthetic
 from corpus import REFUSED, VALID, make_corpus
-from nst import fast
-from nst.images import ImageError, load_image
+from nst.base.images import ImageError, load_image
+from nst.methods import fast
 
 NaN = math.nan
 
@@ -68,7 +68,7 @@ def test_exif_rotation_and_transparency_come_out_right(corpus):
 def test_large_photo_and_bomb_stay_small_in_memory(corpus, name):
     script = textwrap.dedent(f"""
         import resource
-        from nst.images import ImageError, load_image
+        from nst.base.images import ImageError, load_image
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
             print(load_image({str(corpus[name][0])!r}, max_side=1536).size)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nst.images import ImageError, load_image, resize_long_side, save_image, to_image, to_tensor
+from nst.base.images import ImageError, load_image, resize_long_side, save_image, to_image, to_tensor
 
 
 def _encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
@@ -75,9 +75,9 @@ def test_truncated_file_is_refused():
 
 
 def test_decompression_bomb_is_refused_before_decoding(monkeypatch):
-    import nst.images
+    import nst.base.images
 
-    monkeypatch.setattr(nst.images, "MAX_PIXELS", 1000)
+    monkeypatch.setattr(nst.base.images, "MAX_PIXELS", 1000)
     with pytest.raises(ImageError, match="megapixels"):
         load_image(_encode(Image.new("L", (100, 100)), "PNG"))
 

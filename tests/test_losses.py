@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from nst.losses import (
+from nst.base.losses import (
     ContentLoss,
     LayerApply,
     PerceptualLoss,
@@ -12,7 +12,7 @@ from nst.losses import (
     gram_matrix,
     style_terms,
 )
-from nst.vgg import LAYER_NAMES, VGGFeatures
+from nst.networks.vgg import LAYER_NAMES, VGGFeatures
 
 
 def test_gram_is_symmetric_psd_and_normalised():

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from bench.clips import pan, static_scene, write_clip
-from nst import fast, video
-from nst.norms import Running
+from nst.methods import fast, video
+from nst.networks.norms import Running
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from nst import weights
-from nst.weights import PACKAGE, PACKAGE_FILES, WeightsError
+from nst.base import weights
+from nst.base.weights import PACKAGE, PACKAGE_FILES, WeightsError
 
 
 def test_a_missing_package_is_one_line():

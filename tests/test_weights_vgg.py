@@ -10,7 +10,7 @@ import torch
 
 from conftest import random_vgg19_features, synthetic
 
-LOAD = "from nst.vgg import VGGFeatures; VGGFeatures(['relu1_1'])"
+LOAD = "from nst.networks.vgg import VGGFeatures; VGGFeatures(['relu1_1'])"
 
 
 def _run(env: dict) -> subprocess.CompletedProcess:

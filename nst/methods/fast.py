@@ -1,9 +1,9 @@
 """Fast stylisation: one forward pass of a pretrained network per image.
 
-Two kinds of network serve the style catalogue (:mod:`nst.catalogue`): Johnson et al.'s
-(2016) :class:`~nst.transformer.TransformerNet`, one style each (Hub or local files, loaded
-by structure through :mod:`nst.weights`), and Dumoulin et al.'s (2017) 26-style
-:class:`~nst.dumoulin.MultiStyleNet`, whose styles blend inside the network. Models stay
+Two kinds of network serve the style catalogue (:mod:`nst.methods.catalogue`): Johnson et al.'s
+(2016) :class:`~nst.networks.transformer.TransformerNet`, one style each (Hub or local files, loaded
+by structure through :mod:`nst.base.weights`), and Dumoulin et al.'s (2017) 26-style
+:class:`~nst.networks.dumoulin.MultiStyleNet`, whose styles blend inside the network. Models stay
 in memory once loaded. Images larger than ``max_pixels`` run in overlapping tiles whose
 instance norms share statistics measured on the whole (downscaled) image.
 """
@@ -25,16 +25,23 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from nst import dumoulin
-from nst.catalogue import Style, find, load_catalogue
-from nst.color import transfer_luminance
-from nst.device import default_device, memory_format
-from nst.dumoulin import MultiStyleNet
-from nst.images import drawn_scene, to_image, to_tensor
-from nst.norms import FirstSeen, holding
-from nst.options import blend_weights, check, check_fraction
-from nst.transformer import CHANNELS, HEADS, TransformerNet, fit_state
-from nst.weights import PACKAGE_FILES, WeightsError, cache_dir, package_weights, read_state_dict, weights_dir
+from nst.base.color import transfer_luminance
+from nst.base.device import default_device, memory_format
+from nst.base.images import drawn_scene, to_image, to_tensor
+from nst.base.options import blend_weights, check, check_fraction
+from nst.base.weights import (
+    PACKAGE_FILES,
+    WeightsError,
+    cache_dir,
+    package_weights,
+    read_state_dict,
+    weights_dir,
+)
+from nst.methods.catalogue import Style, find, load_catalogue
+from nst.networks import dumoulin
+from nst.networks.dumoulin import MultiStyleNet
+from nst.networks.norms import FirstSeen, holding
+from nst.networks.transformer import CHANNELS, HEADS, TransformerNet, fit_state
 
 log = logging.getLogger(__name__)
 

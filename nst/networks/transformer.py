@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.norms import Held, instance_norm
+from nst.networks.norms import Held, instance_norm
 
 
 class InstanceNorm(nn.InstanceNorm2d):
-    """Affine instance norm (:func:`~nst.norms.instance_norm`) whose statistics can be held (``held``)."""
+    """Affine instance norm (:func:`~nst.networks.norms.instance_norm`); its statistics can be ``held``."""
 
     def __init__(self, channels: int) -> None:
         super().__init__(channels, affine=True)

@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.norms import Held, instance_norm, phase_outputs, upsampled_phase_outputs
+from nst.networks.norms import Held, instance_norm, phase_outputs, upsampled_phase_outputs
 
 EMBEDDING = 100
 EPS = 1e-5

@@ -1,6 +1,6 @@
-"""Train a :class:`~nst.transformer.TransformerNet` for one style (Johnson et al. 2016).
+"""Train a :class:`~nst.networks.transformer.TransformerNet` for one style (Johnson et al. 2016).
 
-The loss is the same :class:`~nst.losses.PerceptualLoss` the Gatys optimiser
+The loss is the same :class:`~nst.base.losses.PerceptualLoss` the Gatys optimiser
 uses: content at relu2_2 and Gram style losses at relu1_2, relu2_2, relu3_3,
 relu4_3 (Johnson et al.'s layers), with Adam on the network's weights; options
 in one :class:`TrainOptions`.
@@ -24,12 +24,12 @@ from PIL import Image
 from safetensors.torch import save_file
 from torch.utils.data import DataLoader, Dataset
 
-from nst.device import default_device
-from nst.images import load_image, resize_long_side, to_tensor
-from nst.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
-from nst.options import check_non_negative, check_positive
-from nst.transformer import TransformerNet
-from nst.vgg import VGGFeatures
+from nst.base.device import default_device
+from nst.base.images import load_image, resize_long_side, to_tensor
+from nst.base.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
+from nst.base.options import check_non_negative, check_positive
+from nst.networks.transformer import TransformerNet
+from nst.networks.vgg import VGGFeatures
 
 CONTENT_LAYER = "relu2_2"
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
@@ -70,7 +70,7 @@ class TrainOptions:
     """How to train a style, checked when made; the CLI takes its defaults here.
 
     ``L = α·L_content + β·L_style + γ·L_tv`` between each batch and the network's output
-    (:class:`~nst.losses.PerceptualLoss`, every term relative to its target). Johnson et
+    (:class:`~nst.base.losses.PerceptualLoss`, every term relative to its target). Johnson et
     al.'s layers: content at relu2_2, style at relu1_2, relu2_2, relu3_3, relu4_3 with
     equal shares. ``style_size`` (default ``image_size``) sizes the style image's long
     side for its Gram targets.

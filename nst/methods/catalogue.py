@@ -3,7 +3,7 @@
 Sources, later ones overriding earlier names:
 
 1. the 26 built-in styles of Dumoulin et al.'s network (``builtin_00`` … ``builtin_25``),
-   shipped in a package (:mod:`nst.weights`), so they work offline;
+   shipped in a package (:mod:`nst.base.weights`), so they work offline;
 2. ``weights/catalogue.json`` shipped with the project: Johnson et al. networks on the Hub;
 3. the JSON files listed in ``$NST_CATALOGUE`` (``os.pathsep``-separated), same format,
    e.g. entries pointing at your own Hub repo;
@@ -12,7 +12,7 @@ Sources, later ones overriding earlier names:
 
 A Johnson entry also says how its network was trained: ``channels`` (``rgb`` or ``bgr``)
 and ``head`` (``clamp`` or ``tanh150``); ``mean_rgb``, the style painting's mean colour,
-lets :mod:`nst.fast` check both when it loads the network.
+lets :mod:`nst.methods.fast` check both when it loads the network.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from nst.dumoulin import STYLES
-from nst.transformer import CHANNELS, HEADS
-from nst.weights import ROOT, hub_file, local_file, weights_dir
+from nst.base.weights import ROOT, hub_file, local_file, weights_dir
+from nst.networks.dumoulin import STYLES
+from nst.networks.transformer import CHANNELS, HEADS
 
 KINDS = ("builtin", "hub", "local")
 DEFAULT_CATALOGUE = ROOT / "weights" / "catalogue.json"

@@ -30,7 +30,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+"""The project folder (``weights/`` lives there)."""
 
 
 class WeightsError(RuntimeError):

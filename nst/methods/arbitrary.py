@@ -8,9 +8,9 @@ it runs at the content's own resolution (no working size, no upscaling).
 - Several styles blend by embedding: ``e = Σ_k b_k e(S_k)``, ``b`` summing to 1.
 - Strength ``s`` interpolates from the content's own embedding, as in the paper:
   ``e_s = s·e + (1 − s)·e(C)``; 0 gives about the content back.
-- Colour preservation keeps the content's chroma (:func:`~nst.color.transfer_luminance`).
+- Colour preservation keeps the content's chroma (:func:`~nst.base.color.transfer_luminance`).
 
-The weights are the Apache-2.0 Magenta networks shipped in a package (:mod:`nst.weights`).
+The weights are the Apache-2.0 Magenta networks shipped in a package (:mod:`nst.base.weights`).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ import torch
 from PIL import Image, ImageOps
 from torch import nn
 
-from nst import ghiasi
-from nst.color import transfer_luminance
-from nst.device import default_device
-from nst.ghiasi import StylePredictor, StyleTransformer
-from nst.images import to_image, to_tensor
-from nst.options import blend_weights, check, check_fraction
-from nst.weights import WeightsError, package_weights
+from nst.base.color import transfer_luminance
+from nst.base.device import default_device
+from nst.base.images import to_image, to_tensor
+from nst.base.options import blend_weights, check, check_fraction
+from nst.base.weights import WeightsError, package_weights
+from nst.networks import ghiasi
+from nst.networks.ghiasi import StylePredictor, StyleTransformer
 
 STYLE_SIDE = 256
 """The style prediction network's input side, as trained."""

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.norms import Held, instance_norm, phase_outputs, upsampled_phase_outputs
+from nst.networks.norms import Held, instance_norm, phase_outputs, upsampled_phase_outputs
 
 STYLES = 26
 
@@ -36,7 +36,7 @@ STYLES = 26
 class ConditionalInstanceNorm(nn.Module):
     """``γ_w · (x − μ) / √(σ² + ε) + β_w`` with ``γ_w = Σ_k w_k γ_k``, ``β_w = Σ_k w_k β_k``.
 
-    ``held`` works as in :class:`~nst.transformer.InstanceNorm`: it may replace the
+    ``held`` works as in :class:`~nst.networks.transformer.InstanceNorm`: it may replace the
     observed ``(μ, σ²)`` (tiles of one image, frames of one clip).
     """
 
@@ -57,7 +57,7 @@ class ConditionalConv(nn.Module):
 
     With ``upsample``, nearest ×2 upsampling comes first; that layer, and a stride-1 layer
     at full resolution marked ``phased``, are computed as sub-pixel phases
-    (:mod:`nst.norms`), which the CPU runs faster, exact up to rounding.
+    (:mod:`nst.networks.norms`), which the CPU runs faster, exact up to rounding.
     """
 
     def __init__(

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.device import default_device
-from nst.weights import WeightsError, vgg19_state
+from nst.base.device import default_device
+from nst.base.weights import WeightsError, vgg19_state
 
 # VGG-19 (configuration "E" of Simonyan & Zisserman): channels of its 16 3×3 convolutions, "M" a pooling.
 # torchvision (2 s to import) is imported only where the weights are loaded.

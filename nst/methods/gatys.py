@@ -2,7 +2,7 @@
 
 ``L = α·L_content(C, P) + β·L_style(S, P) + γ·L_tv(P)``, content at relu4_2 and style at
 relu1_1, relu2_1, relu3_1, relu4_1 and relu5_1, every term relative to its target's
-magnitude (:mod:`nst.losses`), solved coarse-to-fine over several scales, each carried up
+magnitude (:mod:`nst.base.losses`), solved coarse-to-fine over several scales, each carried up
 to start the next. Every option lives in one validated :class:`GatysOptions`.
 """
 
@@ -22,12 +22,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from nst.color import luminance, match_color, transfer_luminance
-from nst.device import deterministic
-from nst.images import MAX_PIXELS, fit_long_side, resize_long_side, to_image, to_tensor
-from nst.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
-from nst.options import blend_weights, check, check_choice, check_non_negative, check_positive
-from nst.vgg import VGGFeatures
+from nst.base.color import luminance, match_color, transfer_luminance
+from nst.base.device import deterministic
+from nst.base.images import MAX_PIXELS, fit_long_side, resize_long_side, to_image, to_tensor
+from nst.base.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
+from nst.base.options import blend_weights, check, check_choice, check_non_negative, check_positive
+from nst.networks.vgg import VGGFeatures
 
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -41,7 +41,7 @@ POOLINGS = ("avg", "max")
 class GatysOptions:
     """Everything a Gatys run can be asked, checked when made; the CLI and the app take their defaults here.
 
-    **Weights.** Each loss term is relative to its target (:mod:`nst.losses`), so a term
+    **Weights.** Each loss term is relative to its target (:mod:`nst.base.losses`), so a term
     is about 1 when the pastiche is as far from the target as a blank image would be,
     and the weights compare like with like whatever the loss network's scale:
 

@@ -3,7 +3,7 @@
 One source of flicker in instance-norm networks is that each frame gets
 its own normalisation statistics, so a small change anywhere (a moving object, sensor
 noise) shifts the colours of the whole frame. Here every norm holds a running estimate
-of its statistics instead (:class:`nst.norms.Running`, the mechanism tiles use to share
+of its statistics instead (:class:`nst.networks.norms.Running`, the mechanism tiles use to share
 an image's statistics): ``μ'_t = ρ·μ'_{t−1} + (1 − ρ)·μ_t`` with ``ρ = steady``, a memory of
 about ``1 / (1 − ρ)`` frames (50 by default: 2 s at 25 fps, so lighting that drifts is
 followed), restarted at once at a scene cut (a large change of the whole picture).
@@ -33,11 +33,11 @@ import torch
 from PIL import Image
 from torch import nn
 
-from nst.color import transfer_luminance
-from nst.device import memory_format
-from nst.images import MAX_PIXELS, fit_long_side
-from nst.norms import Running, holding
-from nst.options import check, check_fraction, check_positive
+from nst.base.color import transfer_luminance
+from nst.base.device import memory_format
+from nst.base.images import MAX_PIXELS, fit_long_side
+from nst.base.options import check, check_fraction, check_positive
+from nst.networks.norms import Running, holding
 
 if TYPE_CHECKING:  # PyAV loads on first use: importing this module loads nothing
     import av
@@ -189,8 +189,8 @@ def stylize_video(
 ) -> Iterator[VideoProgress]:
     """Stylise the clip at ``source`` into an MP4 at ``target``, yielding progress after each batch.
 
-    ``model`` maps RGB [B, 3, H, W] in [0, 255] to the same (:func:`nst.fast.load_style`,
-    :func:`nst.arbitrary.load_style`). The output appears at ``target`` only when the
+    ``model`` maps RGB [B, 3, H, W] in [0, 255] to the same (:func:`nst.methods.fast.load_style`,
+    :func:`nst.methods.arbitrary.load_style`). The output appears at ``target`` only when the
     whole clip is done; a run stopped early (the caller stops iterating) leaves nothing.
     """
     import av

@@ -51,8 +51,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nst"
 
 
-def read_state_dict(path: str | os.PathLike, fix: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """The tensors of a ``.safetensors`` file (with its metadata) or of a plain ``.pth`` state dict.
+def read_state_dict(path: str | os.PathLike, fix: str) -> dict[str, torch.Tensor]:
+    """The tensors of a ``.safetensors`` file or of a plain ``.pth`` state dict.
 
     ``.pth`` files go through ``torch.load(weights_only=True)``, so a pickle that holds
     code is refused, not run. ``fix`` ends the error message: what the user can do.
@@ -63,7 +63,7 @@ def read_state_dict(path: str | os.PathLike, fix: str) -> tuple[dict[str, torch.
     try:
         if path.suffix == ".safetensors":
             with safe_open(path, framework="pt") as f:
-                return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})  # noqa: SIM118
+                return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any reader failure is the same fault: a bad file
         raise WeightsError(
@@ -74,7 +74,7 @@ def read_state_dict(path: str | os.PathLike, fix: str) -> tuple[dict[str, torch.
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"{path} holds a {type(state).__name__}, not a state dict of tensors. {fix}")
-    return state, {}
+    return state
 
 
 def vgg19_state() -> dict[str, torch.Tensor]:
@@ -86,7 +86,7 @@ def vgg19_state() -> dict[str, torch.Tensor]:
     explicit = os.environ.get("NST_VGG_WEIGHTS", "").strip()
     if explicit:
         fix = "Point NST_VGG_WEIGHTS at torchvision's vgg19-dcbb9e9d.pth (or its features), or unset it."
-        state, _ = read_state_dict(explicit, fix)
+        state = read_state_dict(explicit, fix)
     else:
         from torchvision.models import VGG19_Weights
 

@@ -73,7 +73,7 @@ def load_model(
 @functools.lru_cache(maxsize=8)
 def _load_model(path: str, device: torch.device, channels: str, head: str) -> TransformerNet:
     fix = "Replace it with a Johnson et al. TransformerNet state dict (.pth or .safetensors)."
-    state, _ = read_state_dict(path, fix)
+    state = read_state_dict(path, fix)
     try:
         state, upsample = fit_state(state)
     except ValueError as err:

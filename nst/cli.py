@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from torch import nn
 from tqdm import tqdm
 
 from nst.base.images import ImageError, load_image, save_image
@@ -122,42 +121,45 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-side", type=int, help="shrink contents to this long side first (default: never)")
     p.add_argument("--max-pixels", type=int, help="tile larger images (default: NST_FAST_MAX_PIXELS)")
     p.add_argument("--tile-pixels", type=int, default=d["tile_pixels"], help="pixels a tile (%(default)s)")
+    p.add_argument("--batch", type=int, default=4, help="images of one size per forward pass (%(default)s)")
     p.set_defaults(run=_run_fast)
 
 
 def _run_fast(args: argparse.Namespace) -> None:
     model = fast.load_model(args.weights) if args.weights else fast.load_style(args.style, args.style_blend)
-    _each_content(args, lambda path, output: _fast_one(args, model, path, output))
-
-
-def _each_content(args: argparse.Namespace, one: Callable[[Path, Path], None]) -> None:
-    """``one(content, output)`` for each content; several go into the output folder, bad ones reported."""
+    options = {
+        "strength": args.strength,
+        "preserve_color": args.preserve_color,
+        "max_pixels": args.max_pixels,
+        "tile_pixels": args.tile_pixels,
+    }
     if len(args.contents) == 1:
-        one(args.contents[0], args.output)
+        save_image(
+            fast.stylize(load_image(args.contents[0], max_side=args.max_side), model, **options), args.output
+        )
         return
     args.output.mkdir(parents=True, exist_ok=True)
     failed = 0
-    for path in tqdm(args.contents, unit="image", disable=None):
-        try:
-            one(path, args.output / f"{path.stem}.png")
-        except (ImageError, ValueError) as err:  # a bad file in a batch: report it, go on
-            failed += 1
-            tqdm.write(f"error: {path}: {err}", file=sys.stderr)
+    with tqdm(total=len(args.contents), unit="image", disable=None) as bar:
+        for start in range(0, len(args.contents), args.batch):
+            by_size: dict[tuple[int, int], list] = {}
+            for path in args.contents[start : start + args.batch]:
+                try:
+                    image = load_image(path, max_side=args.max_side)
+                    by_size.setdefault(image.size, []).append((path, image))
+                except (ImageError, ValueError) as err:  # a bad file in a batch: report it, go on
+                    failed += 1
+                    tqdm.write(f"error: {path}: {err}", file=sys.stderr)
+                    bar.update()
+            for (w, h), same in by_size.items():
+                fits = len(same) * w * h <= (args.max_pixels or fast.MAX_PIXELS)
+                for group in [same] if fits else [[one] for one in same]:  # one size: one forward pass
+                    outs = fast.stylize([image for _, image in group], model, **options)
+                    for (path, _), out in zip(group, outs, strict=True):
+                        save_image(out, args.output / f"{path.stem}.png")
+                    bar.update(len(group))
     if failed:
         raise ValueError(f"{failed} of {len(args.contents)} images failed")
-
-
-def _fast_one(args: argparse.Namespace, model: nn.Module, path: Path, output: Path) -> None:
-    content = load_image(path, max_side=args.max_side)
-    out = fast.stylize(
-        content,
-        model,
-        strength=args.strength,
-        preserve_color=args.preserve_color,
-        max_pixels=args.max_pixels,
-        tile_pixels=args.tile_pixels,
-    )
-    save_image(out, output)
 
 
 def _add_arbitrary(sub: argparse._SubParsersAction) -> None:

@@ -83,15 +83,13 @@ def upsampled_phase_outputs(w: torch.Tensor) -> torch.Tensor:
     return folded.contiguous(memory_format=torch.channels_last)
 
 
-class FirstSeen:
-    """Held statistics that are the first ones observed: measure on one image, then apply to others."""
+class Fixed:
+    """Held statistics given in advance, e.g. a whole image's, for each of its tiles."""
 
-    def __init__(self) -> None:
-        self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
+    def __init__(self, mean: torch.Tensor, var: torch.Tensor) -> None:
+        self.stats = (mean, var)
 
     def __call__(self, mean: torch.Tensor, var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.stats is None:
-            self.stats = (mean.mean(0), var.mean(0))
         return self.stats
 
 

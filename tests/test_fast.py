@@ -333,3 +333,14 @@ def test_transformer_net_matches_the_plain_nchw_network():
         torch.testing.assert_close(ours, plain(x), atol=1e-3, rtol=1e-4)
         tiled_norms = net(torch.cat([x, x.flip(-1)]))  # a batch: stock instance norm, per image
         torch.testing.assert_close(tiled_norms[1:], plain(x.flip(-1)), atol=1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize("style", ["mosaic", "builtin_07"])
+def test_a_batch_of_one_size_matches_one_at_a_time(style):
+    model = fast.load_style(style)
+    images = [synthetic(64, 48, seed=s) for s in range(3)]
+    batch = fast.stylize(images, model, strength=0.8, preserve_color=True)
+    for image, out in zip(images, batch, strict=True):
+        assert _levels_apart(out, fast.stylize(image, model, strength=0.8, preserve_color=True)) <= 1
+    with pytest.raises(ValueError, match="one size"):
+        fast.stylize([images[0], synthetic(10, 10)], model)

@@ -127,14 +127,19 @@ def probe_colours(net: TransformerNet) -> dict[tuple[str, str], torch.Tensor]:
     return out
 
 
-@functools.cache
+_readings: dict[tuple[str, str], tuple[str, str]] = {}
+
+
 def reading(repo_id: str, revision: str) -> tuple[str, str]:
     """How a Hub repo's networks were trained, ``(channels, head)``, decided from all its styles at once.
 
     Each network in the Hub cache with a ``mean_rgb`` in the catalogue is probed (:func:`probe_colours`);
     the reading whose colours lie closest to the paintings', summed over the styles, wins.
-    Without any such style, the catalogue's declared reading stands. The decision is logged.
+    Without any such style, the catalogue's declared reading stands. A decision is logged
+    and kept for the process; a repo with nothing cached yet is asked again next time.
     """
+    if (repo_id, revision) in _readings:
+        return _readings[repo_id, revision]
     styles = [s for s in load_catalogue().values() if (s.repo_id, s.revision) == (repo_id, revision)]
     declared = (styles[0].channels, styles[0].head) if styles else ("rgb", "clamp")
     distance = dict.fromkeys(product(CHANNELS, HEADS), 0.0)
@@ -165,6 +170,7 @@ def reading(repo_id: str, revision: str) -> tuple[str, str]:
         distance[runner_up] / len(probed),
         *declared,
     )
+    _readings[repo_id, revision] = best
     return best
 
 
@@ -181,10 +187,11 @@ def load_style(
     shares = blend_weights(blend, len(styles))
     if len(styles) == 1 and styles[0].kind != "builtin":
         style = styles[0]
+        path = style.fetch()  # first, so that the probe can see this network too
         channels, head = (
             reading(style.repo_id, style.revision) if style.kind == "hub" else (style.channels, style.head)
         )
-        return load_model(style.fetch(), device, channels, head)
+        return load_model(path, device, channels, head)
     for style in styles:
         check(style.kind == "builtin", f"only built-in styles blend; {style.name} is a network of its own")
     vector = torch.zeros(dumoulin.STYLES)

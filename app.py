@@ -138,8 +138,9 @@ def unavailable() -> dict[str, list[str]]:
     _, problems = fast.available()
     if problems:
         missing["Fast"] = problems
-    if arbitrary.unavailable():
-        missing["Any style"] = arbitrary.unavailable()
+    problems = arbitrary.unavailable()
+    if problems:
+        missing["Any style"] = problems
     return missing
 
 

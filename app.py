@@ -318,7 +318,11 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
     ready, _ = fast.available()
     styles = [(style.title, name) for name, style in catalogue.items()]  # shown, sent
     builtins = [(style.title, name) for name, style in ready.items() if style.kind == "builtin"]
-    gallery = [(str(fast.thumbnail(name)), style.title) for name, style in ready.items()]
+    # Captions stay short under small thumbnails: a built-in style's number, or the title.
+    gallery = [
+        (str(fast.thumbnail(name)), str(style.index) if style.kind == "builtin" else style.title)
+        for name, style in ready.items()
+    ]
     disabled = {method for method in ("Gatys", "Any style") if method in missing}
     if not ready:
         disabled.add("Fast")
@@ -339,7 +343,7 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
                     picker = gr.Gallery(
                         gallery,
                         label="Pick a style",
-                        columns=6,
+                        columns=5,
                         height=260,
                         allow_preview=False,
                         object_fit="cover",

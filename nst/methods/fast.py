@@ -40,7 +40,7 @@ from nst.base.weights import (
 from nst.methods.catalogue import Style, find, load_catalogue
 from nst.networks import dumoulin
 from nst.networks.dumoulin import MultiStyleNet
-from nst.networks.norms import Fixed, holding
+from nst.networks.norms import Fixed, holding, padded_side
 from nst.networks.transformer import CHANNELS, HEADS, TransformerNet, fit_state
 
 log = logging.getLogger(__name__)
@@ -315,8 +315,7 @@ def _measure(model: nn.Module, norm: nn.Module, x: torch.Tensor, tiles: list[Til
     hook = norm.register_forward_pre_hook(add, with_kwargs=True)
     try:
         for rows, cols, core_rows, core_cols in tiles:
-            padded_h = max(8, -(-(rows.stop - rows.start) // 4) * 4)
-            padded_w = max(8, -(-(cols.stop - cols.start) // 4) * 4)
+            padded_h, padded_w = padded_side(rows.stop - rows.start), padded_side(cols.stop - cols.start)
             # A core at the image's edge reaches into the padding, which the untiled pass normalises too.
             stop_r = padded_h if rows.start + core_rows.stop == h else core_rows.stop
             stop_c = padded_w if cols.start + core_cols.stop == w else core_cols.stop

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.networks.norms import Held, instance_norm, phase_outputs, upsampled_phase_outputs
+from nst.networks.norms import Held, instance_norm, pad_to_strides, phase_outputs, upsampled_phase_outputs
 
 STYLES = 26
 
@@ -110,8 +110,7 @@ class MultiStyleNet(nn.Module):
     def forward(self, image: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
         """[B, 3, H, W] RGB in [0, 1] and [N] blend weights (≥ 0, summing to 1) → [B, 3, H, W] in [0, 1]."""
         h, w = image.shape[-2:]
-        pad_h, pad_w = max(8, -(-h // 4) * 4) - h, max(8, -(-w // 4) * 4) - w
-        x = F.pad(image, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else image
+        x = pad_to_strides(image)
         blend = blend.to(x.device, x.dtype)
         for layer in self.contract:
             x = layer(x, blend).relu_()

@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.networks.norms import Held, instance_norm, phase_outputs, upsampled_phase_outputs
+from nst.networks.norms import Held, instance_norm, pad_to_strides, phase_outputs, upsampled_phase_outputs
 
 EMBEDDING = 100
 EPS = 1e-5
@@ -235,9 +235,7 @@ class StyleTransformer(nn.Module):
                 f"the embedding must be [1 or {content.shape[0]}, {EMBEDDING}], not {list(embedding.shape)}"
             )
         h, w = content.shape[-2:]
-        pad_h, pad_w = max(8, -(-h // 4) * 4) - h, max(8, -(-w // 4) * 4) - w
-        x = F.pad(content, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else content
-        x = x.contiguous(memory_format=torch.channels_last)
+        x = pad_to_strides(content).contiguous(memory_format=torch.channels_last)
         for conv in self.contract.values():
             x = conv(x).relu_()
         for block in self.residual:

@@ -64,6 +64,19 @@ def instance_norm(
     return x.mul_(scale[..., None, None]).add_(shift[..., None, None])
 
 
+def padded_side(n: int) -> int:
+    """The side a one-pass network works at for an image side of ``n``: a multiple of 4 (its two
+    stride-2 layers), and at least 8 (so that its reflection pads fit)."""
+    return max(8, -(-n // 4) * 4)
+
+
+def pad_to_strides(x: torch.Tensor) -> torch.Tensor:
+    """``x`` edge-padded at the bottom and right to :func:`padded_side`; the caller crops back."""
+    h, w = x.shape[-2:]
+    pad_h, pad_w = padded_side(h) - h, padded_side(w) - w
+    return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else x
+
+
 def phase_outputs(w: torch.Tensor) -> torch.Tensor:
     """A stride-1 k×k convolution's four output phases: a stride-2 (k+1)×(k+1) one with 4·O outputs."""
     shifted = [F.pad(w, (b, 1 - b, a, 1 - a)) for a in (0, 1) for b in (0, 1)]

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.networks.norms import Held, instance_norm
+from nst.networks.norms import Held, instance_norm, pad_to_strides
 
 
 class InstanceNorm(nn.InstanceNorm2d):
@@ -121,10 +121,8 @@ class TransformerNet(nn.Module):
         Sides are edge-padded to a multiple of 4 (and at least 8) and cropped back.
         """
         h, w = x.shape[-2:]
-        pad_h, pad_w = max(8, -(-h // 4) * 4) - h, max(8, -(-w // 4) * 4) - w
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-        return self.DeconvBlock(self.ResidualBlock(self.ConvBlock(x)))[..., :h, :w]
+        y = self.DeconvBlock(self.ResidualBlock(self.ConvBlock(pad_to_strides(x))))
+        return y[..., :h, :w]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[B, 3, H, W] RGB in [0, 255] → the same shape, clamped to [0, 255] in eval mode.

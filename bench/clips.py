@@ -75,3 +75,11 @@ def write_clip(
             out.mux(audio.encode(None))
         out.mux(video.encode(None))
     return path
+
+
+def read_frames(path: Path) -> np.ndarray:
+    """Every frame of the clip at ``path`` as float32 RGB, [T, H, W, 3]."""
+    import av
+
+    with av.open(str(path)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(np.float32)

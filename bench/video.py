@@ -18,16 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.clips import pan, static_scene, write_clip
+from bench.clips import pan, read_frames, static_scene, write_clip
 from bench.run import sync
 from nst.methods import fast, video
-
-
-def _frames(path: Path) -> np.ndarray:
-    import av
-
-    with av.open(str(path)) as container:
-        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(np.float32)
 
 
 def flicker(frames_in: np.ndarray, frames_out: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -62,7 +55,7 @@ def main() -> None:
     print("| clip | " + " | ".join(variants) + " |\n|---|" + "---|" * len(variants))
     for name, frames in clips.items():
         source = write_clip(folder / "in.mp4", frames, audio_hz=None, crf=0)
-        decoded = _frames(source)
+        decoded = read_frames(source)
         moving = np.abs(np.diff(decoded, axis=0)).max(axis=(0, 3)) > 40  # where the disc passes
         far = np.zeros(moving.shape, bool)
         far[: moving.shape[0] // 6] = True  # a band at the top, beyond the network's reach from the disc
@@ -70,7 +63,7 @@ def main() -> None:
         for options in variants.values():
             for _ in video.stylize_video(source, folder / "out.mp4", model, options):
                 pass
-            out = _frames(folder / "out.mp4")
+            out = read_frames(folder / "out.mp4")
             cell = f"{flicker(decoded, out):.2f}"
             if name.startswith("static"):
                 far_change = np.abs(np.diff(out, axis=0))[:, far].mean()

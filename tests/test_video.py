@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from bench.clips import pan, static_scene, write_clip
+from bench.clips import pan, read_frames, static_scene, write_clip
 from nst.methods import fast, video
 from nst.networks.norms import Running
 
@@ -21,11 +21,6 @@ def model():
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     return write_clip(tmp_path_factory.mktemp("clips") / "clip.mp4", static_scene(96, 64, 24), fps=12)
-
-
-def _frames(path) -> np.ndarray:
-    with av.open(str(path)) as container:
-        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(np.float32)
 
 
 def _audio_payload(path) -> bytes:
@@ -43,7 +38,9 @@ def test_a_clip_keeps_its_frames_rate_size_and_sound(clip, model, tmp_path):
     info = video.probe(tmp_path / "out.mp4")
     assert (info.width, info.height, info.fps, info.frames, info.audio) == (96, 64, 12, 24, "aac")
     assert _audio_payload(tmp_path / "out.mp4") == _audio_payload(clip), "the sound is copied as it is"
-    assert np.abs(_frames(tmp_path / "out.mp4") - _frames(clip)).mean() > 10, "and the frames are painted"
+    assert np.abs(read_frames(tmp_path / "out.mp4") - read_frames(clip)).mean() > 10, (
+        "and the frames are painted"
+    )
 
 
 def test_sound_the_mp4_cannot_hold_is_re_encoded(model, tmp_path):
@@ -53,7 +50,7 @@ def test_sound_the_mp4_cannot_hold_is_re_encoded(model, tmp_path):
     assert info.audio == "aac" and info.frames == 12
 
 
-def test_limits_trim_the_clip_and_shrink_its_frames(clip, model, tmp_path):
+def test_limits_trim_the_clip_and_shrink_itsread_frames(clip, model, tmp_path):
     _run(clip, tmp_path / "out.mp4", model, max_seconds=1.0, max_side=49)
     info = video.probe(tmp_path / "out.mp4")
     assert info.frames == 12 and (info.width, info.height) == (48, 32)
@@ -80,7 +77,7 @@ def test_held_statistics_steady_what_the_moving_object_cannot_reach(model, tmp_p
 
     def far_change(**options) -> float:
         _run(source, tmp_path / "out.mp4", model, crf=0, **options)
-        return float(np.abs(np.diff(_frames(tmp_path / "out.mp4")[:, far], axis=0)).mean())
+        return float(np.abs(np.diff(read_frames(tmp_path / "out.mp4")[:, far], axis=0)).mean())
 
     plain, steady = far_change(steady=0.0), far_change()
     assert steady < 0.5 * plain
@@ -91,7 +88,7 @@ def test_held_statistics_restart_at_a_scene_cut(model, tmp_path):
     source = write_clip(tmp_path / "in.mp4", frames, audio_hz=None, crf=0)
     _run(source, tmp_path / "plain.mp4", model, steady=0.0, crf=0)
     _run(source, tmp_path / "steady.mp4", model, steady=0.98, crf=0, batch=4)
-    plain, steady = _frames(tmp_path / "plain.mp4"), _frames(tmp_path / "steady.mp4")
+    plain, steady = read_frames(tmp_path / "plain.mp4"), read_frames(tmp_path / "steady.mp4")
     # The first frame after the cut is normalised with its own statistics, as a lone frame is.
     assert np.abs(plain[6] - steady[6]).mean() < 0.5
     assert np.abs(plain[9] - steady[9]).mean() > 0.5, "later frames hold the estimate"
@@ -101,7 +98,7 @@ def test_blending_with_the_previous_frame_is_there_and_off_by_default(clip, mode
     assert video.VideoOptions().blend == 0
     _run(clip, tmp_path / "a.mp4", model)
     _run(clip, tmp_path / "b.mp4", model, blend=0.3)
-    assert np.abs(_frames(tmp_path / "a.mp4") - _frames(tmp_path / "b.mp4")).mean() > 0.5
+    assert np.abs(read_frames(tmp_path / "a.mp4") - read_frames(tmp_path / "b.mp4")).mean() > 0.5
 
 
 @pytest.fixture()

@@ -13,8 +13,10 @@ import base64
 import dataclasses
 import os
 import tempfile
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,8 +66,12 @@ class Limits:
 
 
 LIMITS = Limits()
+FAST = fast.FastOptions(max_side=LIMITS.fast_side)
+"""The app's fast preset: the library's options, results capped for a shared CPU."""
+ARBITRARY = arbitrary.ArbitraryOptions(max_side=LIMITS.arbitrary_side)
+"""The app's any-style preset."""
 VIDEO = video.VideoOptions(max_side=LIMITS.video_side)
-"""The app's video preset: the library's options, frames capped for a shared CPU."""
+"""The app's video preset: frames capped for a shared CPU."""
 GATYS = gatys.GatysOptions(size=256, steps=60, preview_every=5, time_limit=LIMITS.gatys_seconds)
 """The app's Gatys preset: the library's options, smaller for a shared CPU; the sliders start here."""
 
@@ -100,6 +106,32 @@ def user_errors() -> Iterator[None]:
 
 
 RESULTS = Path(tempfile.mkdtemp(prefix="nst-results-"))
+PNG_COMPRESSION = 1
+"""zlib level of result PNGs: level 6 (Pillow's default) took 1.25 s of a 9 s run at 2048×1536."""
+
+
+class Befores:
+    """Each result's decoded, capped content, by the result's file name, for the before/after slider.
+
+    The name is a fresh random one per result, so a slider can only show the content that
+    made that result; the oldest entries go first.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size, self.lock, self.entries = size, threading.Lock(), OrderedDict()
+
+    def put(self, result: Path, content: Image.Image) -> None:
+        with self.lock:
+            self.entries[result.name] = content
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def get(self, result: str) -> Image.Image | None:
+        with self.lock:
+            return self.entries.get(Path(result).name)
+
+
+BEFORES = Befores()
 
 
 def _result_path(suffix: str) -> Path:
@@ -116,9 +148,10 @@ def _result_path(suffix: str) -> Path:
     return RESULTS / f"{uuid.uuid4().hex}{suffix}"
 
 
-def _png_file(img: Image.Image) -> str:
+def _png_file(img: Image.Image, content: Image.Image) -> str:
     path = _result_path(".png")
-    img.save(path)
+    img.save(path, compress_level=PNG_COMPRESSION)
+    BEFORES.put(path, content)
     return str(path)
 
 
@@ -126,6 +159,11 @@ def _load(upload: str | bytes | None, what: str, max_side: int) -> Image.Image:
     if upload is None:
         raise gr.Error(f"Please add a {what} image.")
     return load_image(upload, max_side=max_side)
+
+
+def _second(name: str | bytes | None, share: float) -> tuple[list, tuple[float, float] | None]:
+    """A second style and the blend that gives it ``share``; none when not given."""
+    return ([name], (1 - share, share)) if name else ([], None)
 
 
 def unavailable() -> dict[str, list[str]]:
@@ -148,64 +186,62 @@ def unavailable() -> dict[str, list[str]]:
 def stylize_fast(
     content: str | bytes | None,
     style: str,
-    strength: float = 1.0,
-    preserve_color: bool = False,
-    blend_with: str = "",
-    blend_share: float = 0.5,
+    strength: float = FAST.strength,
+    preserve_color: bool = FAST.preserve_color,
+    second_style: str = "",
+    second_style_share: float = 0.5,
 ) -> str:
     """Stylise ``content`` with a catalogue style's network, in about a second.
 
-    ``blend_with`` names a second built-in style, mixed inside the network with
-    ``blend_share``. Returns the path of a PNG at the content's size, shrunk to
+    ``second_style`` names a second built-in style, mixed inside the network with
+    ``second_style_share``. Returns the path of a PNG at the content's size, shrunk to
     NST_FAST_MAX_SIDE on its long side if larger.
     """
     with user_errors():
-        image = _load(content, "content", LIMITS.fast_side)
-        names, blend = [style], None
-        if blend_with:
-            names, blend = [style, blend_with], [1 - blend_share, blend_share]
-        model = fast.load_style(names, blend)
-        return _png_file(fast.stylize(image, model, strength=strength, preserve_color=preserve_color))
+        image = _load(content, "content", FAST.max_side)
+        more, blend = _second(second_style, second_style_share)
+        options = dataclasses.replace(
+            FAST, strength=strength, preserve_color=preserve_color, style_blend=blend
+        )
+        return _png_file(fast.stylize(image, [style, *more], options), image)
 
 
 @gpu
 def stylize_arbitrary(
     content: str | bytes | None,
-    style: str | bytes | None,
-    strength: float = 1.0,
-    preserve_color: bool = False,
-    second_style: str | bytes | None = None,
-    second_style_weight: float = 0.5,
+    style_image: str | bytes | None,
+    strength: float = ARBITRARY.strength,
+    preserve_color: bool = ARBITRARY.preserve_color,
+    second_style_image: str | bytes | None = None,
+    second_style_share: float = 0.5,
 ) -> str:
     """Paint ``content`` in the style of any image, in one pass (Ghiasi et al. 2017).
 
     Runs at the content's size, shrunk to NST_ARBITRARY_MAX_SIDE on its long side if larger;
-    a second style blends in by embedding with ``second_style_weight``.
+    a second style image blends in by embedding with ``second_style_share``.
     """
     with user_errors():
-        image = _load(content, "content", LIMITS.arbitrary_side)
-        styles, blend = [_load(style, "style", LIMITS.arbitrary_side)], None
-        if second_style is not None:
-            styles.append(_load(second_style, "second style", LIMITS.arbitrary_side))
-            blend = [1 - second_style_weight, second_style_weight]
-        out = arbitrary.stylize(
-            image, styles, style_blend=blend, strength=strength, preserve_color=preserve_color
+        image = _load(content, "content", ARBITRARY.max_side)
+        more, blend = _second(second_style_image, second_style_share)
+        styles = [_load(s, "style", ARBITRARY.max_side) for s in (style_image, *more)]
+        options = dataclasses.replace(
+            ARBITRARY, strength=strength, preserve_color=preserve_color, style_blend=blend
         )
-        return _png_file(out)
+        return _png_file(arbitrary.stylize(image, styles, options), image)
 
 
 @gpu
 def stylize_gatys(
     content: str | bytes | None,
-    style: str | bytes | None,
+    style_image: str | bytes | None,
     steps: int = GATYS.steps,
     size: int = GATYS.size,
     style_weight: float = GATYS.style_weight,
     preserve_color: bool = False,
     optimizer: str = GATYS.optimizer,
     seed: int = GATYS.seed,
-    second_style: str | bytes | None = None,
-    second_style_weight: float = 0.5,
+    second_style_image: str | bytes | None = None,
+    second_style_share: float = 0.5,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ) -> Iterator[str]:
     """Optimise a pastiche (Gatys et al.), streaming PNG paths: a preview every few steps, then the result.
@@ -214,14 +250,11 @@ def stylize_gatys(
     NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after NST_GATYS_TIME_LIMIT s.
     """
     with user_errors():
-        content_img = _load(content, "content", LIMITS.gatys_side)
-        styles = [_load(style, "style", LIMITS.gatys_side)]
-        blend = [1.0]
-        if second_style is not None:
-            styles.append(_load(second_style, "second style", LIMITS.gatys_side))
-            blend = [1.0 - second_style_weight, second_style_weight]
+        image = _load(content, "content", LIMITS.gatys_side)
+        more, blend = _second(second_style_image, second_style_share)
+        styles = [_load(s, "style", LIMITS.gatys_side) for s in (style_image, *more)]
         events = gatys.stylize(
-            content_img,
+            image,
             styles,
             GATYS,
             style_blend=blend,
@@ -239,7 +272,7 @@ def stylize_gatys(
                 desc=f"scale {event.scale}/{event.scales} · about {left:.0f} s left",
             )
             if event.image is not None:
-                yield _png_file(event.image)
+                yield _png_file(event.image, image)
 
 
 @gpu
@@ -247,8 +280,8 @@ def stylize_video(
     clip: str | None,
     style: str = "builtin_00",
     style_image: str | bytes | None = None,
-    strength: float = 1.0,
-    preserve_color: bool = False,
+    strength: float = VIDEO.strength,
+    preserve_color: bool = VIDEO.preserve_color,
     steady: bool = True,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ) -> Iterator:
@@ -267,22 +300,24 @@ def stylize_video(
                 f"The clip is {info.seconds:.0f} s long; this app takes up to {LIMITS.video_seconds:.0f} s "
                 "(NST_VIDEO_MAX_SECONDS). Trim it, or use `python -m nst video --max-seconds`."
             )
-        options = VIDEO
-        if style_image is not None:
-            styles = [_load(style_image, "style", LIMITS.arbitrary_side)]
-            content = video.first_frame(clip) if strength < 1 else None
-            model = arbitrary.load_style(styles, strength=strength, content=content)
-        else:
-            model = fast.load_style(style)
-            options = dataclasses.replace(options, strength=strength)
+        chosen = style if style_image is None else [_load(style_image, "style", ARBITRARY.max_side)]
         options = dataclasses.replace(
-            options, preserve_color=preserve_color, steady=options.steady if steady else 0.0
+            VIDEO, strength=strength, preserve_color=preserve_color, steady=VIDEO.steady if steady else 0.0
         )
         target = _result_path(".mp4")
-        for event in video.stylize_video(clip, target, model, options):
+        for event in video.stylize_video(clip, target, chosen, options):
             progress((event.frame, event.total), desc="frames", unit="frames")
             yield gr.skip()
         yield str(target)
+
+
+def before_after(result: str | None) -> tuple | None:
+    """The content that made ``result`` (as decoded and capped for it) beside the result."""
+    before = None if result is None else BEFORES.get(result)
+    if before is None:
+        return None
+    after = Image.open(result)
+    return (before if before.size == after.size else before.resize(after.size)), result
 
 
 def _example_images(folder: Path) -> list[list[str]]:
@@ -311,18 +346,148 @@ def _notice(missing: dict[str, list[str]], disabled: set[str]) -> str:
     return "\n".join(lines)
 
 
-def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
-    """The interface; ``missing`` maps a method to one line per source of weights it lacks."""
-    missing = unavailable() if missing is None else missing
-    catalogue = load_catalogue()
-    ready, _ = fast.available()
-    styles = [(style.title, name) for name, style in catalogue.items()]  # shown, sent
-    builtins = [(style.title, name) for name, style in ready.items() if style.kind == "builtin"]
+@dataclass
+class Shared:
+    """What every tab reads and writes: the content, the result panes, the catalogue, and which
+    methods cannot run."""
+
+    content: gr.Image
+    result: gr.Image
+    compare: gr.ImageSlider
+    styles: list[tuple[str, str]]
+    ready: dict
+    disabled: set[str]
+
+
+def _shown(event: gr.events.Dependency, ui: Shared) -> None:
+    """After a result, the before/after slider shows it beside its content."""
+    event.then(before_after, ui.result, ui.compare, api_visibility="private", show_progress="hidden")
+
+
+def fast_tab(ui: Shared) -> None:
+    """Catalogue styles by thumbnail, strength, colours, and two built-in styles blended."""
+    builtins = [(style.title, name) for name, style in ui.ready.items() if style.kind == "builtin"]
     # Captions stay short under small thumbnails: a built-in style's number, or the title.
     gallery = [
         (str(fast.thumbnail(name)), str(style.index) if style.kind == "builtin" else style.title)
-        for name, style in ready.items()
+        for name, style in ui.ready.items()
     ]
+    with gr.Tab("Fast"):
+        picker = gr.Gallery(
+            gallery, label="Pick a style", columns=5, height=260, allow_preview=False, object_fit="cover"
+        )
+        style = gr.Dropdown(ui.styles, value=next(iter(ui.ready), None), label="Style")
+        strength = gr.Slider(0, 1, value=FAST.strength, step=0.05, label="Strength")
+        colour = gr.Checkbox(value=FAST.preserve_color, label="Keep the photo's colours")
+        with gr.Accordion("Blend two built-in styles", open=False):
+            second = gr.Dropdown([("None", ""), *builtins], value="", label="Blend with")
+            share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+        button = gr.Button("Stylise", variant="primary", interactive="Fast" not in ui.disabled)
+
+    def pick(event: gr.SelectData) -> str:
+        return list(ui.ready)[event.index]
+
+    picker.select(pick, None, style, api_visibility="private", show_progress="hidden")
+    _shown(
+        button.click(
+            stylize_fast,
+            [ui.content, style, strength, colour, second, share],
+            ui.result,
+            api_name="stylize_fast",
+            concurrency_limit=LIMITS.fast_concurrency,
+            concurrency_id="fast",
+        ),
+        ui,
+    )
+
+
+def any_style_tab(ui: Shared) -> None:
+    """Any picture as the style, and a second one blended by embedding."""
+    with gr.Tab("Any style"):
+        style = image_upload("Style image", height=200)
+        strength = gr.Slider(0, 1, value=ARBITRARY.strength, step=0.05, label="Strength")
+        colour = gr.Checkbox(value=ARBITRARY.preserve_color, label="Keep the photo's colours")
+        with gr.Accordion("Blend a second style", open=False):
+            second = image_upload("Second style (optional)", height=160)
+            share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+        button = gr.Button("Stylise", variant="primary", interactive="Any style" not in ui.disabled)
+    _shown(
+        button.click(
+            stylize_arbitrary,
+            [ui.content, style, strength, colour, second, share],
+            ui.result,
+            api_name="stylize_arbitrary",
+            concurrency_limit=LIMITS.arbitrary_concurrency,
+            concurrency_id="arbitrary",
+        ),
+        ui,
+    )
+
+
+def gatys_tab(ui: Shared) -> gr.Image:
+    """The optimiser's controls; returns the style input, which the examples fill."""
+    with gr.Tab("Gatys"):
+        style = image_upload("Style image", height=200)
+        with gr.Row():
+            steps = gr.Slider(1, LIMITS.gatys_steps, value=GATYS.steps, step=1, label="Steps")
+            size = gr.Slider(
+                64, LIMITS.gatys_side, value=GATYS.size, step=32, label="Output size (long side)"
+            )
+        colour = gr.Checkbox(label="Keep the photo's colours")
+        with gr.Accordion("Advanced", open=False):
+            weight = gr.Slider(
+                0.1, 50, value=GATYS.style_weight, step=0.1, label="Style weight (content is 1)"
+            )
+            optimizer = gr.Radio(list(gatys.OPTIMIZERS), value=GATYS.optimizer, label="Optimiser")
+            seed = gr.Number(GATYS.seed, precision=0, label="Seed")
+            second = image_upload("Second style to blend in (optional)", height=160)
+            share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+        with gr.Row():
+            button = gr.Button("Run", variant="primary", interactive="Gatys" not in ui.disabled)
+            stop = gr.Button("Stop", variant="stop")
+    event = button.click(
+        stylize_gatys,
+        [ui.content, style, steps, size, weight, colour, optimizer, seed, second, share],
+        ui.result,
+        api_name="stylize_gatys",
+        concurrency_limit=LIMITS.gatys_concurrency,
+        concurrency_id="gatys",
+        show_progress_on=ui.compare,  # keeps the streamed pastiche in view
+    )
+    _shown(event, ui)
+    stop.click(None, cancels=[event], api_visibility="private")
+    return style
+
+
+def video_tab(ui: Shared) -> None:
+    """A clip in a catalogue style or any style image, steady from frame to frame."""
+    with gr.Tab("Video"):
+        clip = gr.Video(label="Clip", sources=["upload"], format=None, height=240)
+        style = gr.Dropdown(ui.styles, value=next(iter(ui.ready), None), label="Style")
+        style_image = image_upload("…or any style image (optional)", height=160)
+        with gr.Row():
+            strength = gr.Slider(0, 1, value=VIDEO.strength, step=0.05, label="Strength")
+            colour = gr.Checkbox(value=VIDEO.preserve_color, label="Keep the clip's colours")
+            steady = gr.Checkbox(value=True, label="Steady (hold norm statistics)")
+        result = gr.Video(label="Stylised clip", interactive=False, height=240)
+        with gr.Row():
+            button = gr.Button("Stylise clip", variant="primary", interactive=bool(ui.ready))
+            stop = gr.Button("Stop (discards the clip)", variant="stop")
+    event = button.click(
+        stylize_video,
+        [clip, style, style_image, strength, colour, steady],
+        result,
+        api_name="stylize_video",
+        concurrency_limit=LIMITS.video_concurrency,
+        concurrency_id="video",
+    )
+    stop.click(None, cancels=[event], api_visibility="private")
+
+
+def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
+    """The interface; ``missing`` maps a method to one line per source of weights it lacks."""
+    missing = unavailable() if missing is None else missing
+    ready, _ = fast.available()
     disabled = {method for method in ("Gatys", "Any style") if method in missing}
     if not ready:
         disabled.add("Fast")
@@ -338,72 +503,10 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
             gr.Markdown(_notice(missing, disabled), elem_classes="nst-warning")
         with gr.Row():
             with gr.Column():
-                content = image_upload("Content photo", sources=["upload", "webcam", "clipboard"], height=320)
-                with gr.Tab("Fast"):
-                    picker = gr.Gallery(
-                        gallery,
-                        label="Pick a style",
-                        columns=5,
-                        height=260,
-                        allow_preview=False,
-                        object_fit="cover",
-                    )
-                    style_name = gr.Dropdown(styles, value=next(iter(ready), None), label="Style")
-                    strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
-                    fast_colour = gr.Checkbox(label="Keep the photo's colours")
-                    with gr.Accordion("Blend two built-in styles", open=False):
-                        blend_with = gr.Dropdown([("None", ""), *builtins], value="", label="Blend with")
-                        blend_share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
-                    fast_button = gr.Button("Stylise", variant="primary", interactive="Fast" not in disabled)
-                with gr.Tab("Any style"):
-                    any_style = image_upload("Style image", height=200)
-                    any_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
-                    any_colour = gr.Checkbox(label="Keep the photo's colours")
-                    with gr.Accordion("Blend a second style", open=False):
-                        any_second = image_upload("Second style (optional)", height=160)
-                        any_share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
-                    any_button = gr.Button(
-                        "Stylise", variant="primary", interactive="Any style" not in disabled
-                    )
-                with gr.Tab("Gatys"):
-                    style_image = image_upload("Style image", height=200)
-                    with gr.Row():
-                        steps = gr.Slider(1, LIMITS.gatys_steps, value=GATYS.steps, step=1, label="Steps")
-                        size = gr.Slider(
-                            64, LIMITS.gatys_side, value=GATYS.size, step=32, label="Output size (long side)"
-                        )
-                    gatys_colour = gr.Checkbox(label="Keep the photo's colours")
-                    with gr.Accordion("Advanced", open=False):
-                        style_weight = gr.Slider(
-                            0.1,
-                            50,
-                            value=GATYS.style_weight,
-                            step=0.1,
-                            label="Style weight (content is 1)",
-                        )
-                        optimizer = gr.Radio(list(gatys.OPTIMIZERS), value=GATYS.optimizer, label="Optimiser")
-                        seed = gr.Number(GATYS.seed, precision=0, label="Seed")
-                        second_style = image_upload("Second style to blend in (optional)", height=160)
-                        second_weight = gr.Slider(
-                            0, 1, value=0.5, step=0.05, label="Share of the second style"
-                        )
-                    with gr.Row():
-                        gatys_button = gr.Button(
-                            "Run", variant="primary", interactive="Gatys" not in disabled
-                        )
-                        stop_button = gr.Button("Stop", variant="stop")
-                with gr.Tab("Video"):
-                    clip = gr.Video(label="Clip", sources=["upload"], format=None, height=240)
-                    clip_style = gr.Dropdown(styles, value=next(iter(ready), None), label="Style")
-                    clip_style_image = image_upload("…or any style image (optional)", height=160)
-                    with gr.Row():
-                        clip_strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength")
-                        clip_colour = gr.Checkbox(label="Keep the clip's colours")
-                        clip_steady = gr.Checkbox(value=True, label="Steady (hold norm statistics)")
-                    clip_result = gr.Video(label="Stylised clip", interactive=False, height=240)
-                    with gr.Row():
-                        video_button = gr.Button("Stylise clip", variant="primary", interactive=bool(ready))
-                        video_stop = gr.Button("Stop (discards the clip)", variant="stop")
+                content = image_upload(
+                    "Content photo", sources=["upload", "webcam", "clipboard"], height=320
+                )
+                tabs = gr.Column()
             with gr.Column():
                 result = gr.Image(
                     label="Result",
@@ -415,71 +518,14 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
                     elem_id="nst-result",
                 )
                 compare = gr.ImageSlider(label="Before / after", format="png", max_height=420)
-        gr.Examples(examples, [content, style_image], label="Examples (content, style)")
-
-        def before_after(before: str | bytes | None, after: str | None) -> tuple | None:
-            if before is None or after is None:
-                return None
-            try:
-                photo = load_image(before)
-            except ImageError:  # the event before it already said why
-                return None
-            return photo.resize(Image.open(after).size), after
-
-        def pick(event: gr.SelectData) -> str:
-            return list(ready)[event.index]
-
-        picker.select(pick, None, style_name, api_visibility="private", show_progress="hidden")
-        fast_event = fast_button.click(
-            stylize_fast,
-            [content, style_name, strength, fast_colour, blend_with, blend_share],
-            result,
-            api_name="stylize_fast",
-            concurrency_limit=LIMITS.fast_concurrency,
-            concurrency_id="fast",
-        )
-        any_event = any_button.click(
-            stylize_arbitrary,
-            [content, any_style, any_strength, any_colour, any_second, any_share],
-            result,
-            api_name="stylize_arbitrary",
-            concurrency_limit=LIMITS.arbitrary_concurrency,
-            concurrency_id="arbitrary",
-        )
-        gatys_event = gatys_button.click(
-            stylize_gatys,
-            [
-                content,
-                style_image,
-                steps,
-                size,
-                style_weight,
-                gatys_colour,
-                optimizer,
-                seed,
-                second_style,
-                second_weight,
-            ],
-            result,
-            api_name="stylize_gatys",
-            concurrency_limit=LIMITS.gatys_concurrency,
-            concurrency_id="gatys",
-            show_progress_on=compare,  # keeps the streamed pastiche in view
-        )
-        for event in (fast_event, any_event, gatys_event):
-            event.then(
-                before_after, [content, result], compare, api_visibility="private", show_progress="hidden"
-            )
-        stop_button.click(None, cancels=[gatys_event], api_visibility="private")
-        video_event = video_button.click(
-            stylize_video,
-            [clip, clip_style, clip_style_image, clip_strength, clip_colour, clip_steady],
-            clip_result,
-            api_name="stylize_video",
-            concurrency_limit=LIMITS.video_concurrency,
-            concurrency_id="video",
-        )
-        video_stop.click(None, cancels=[video_event], api_visibility="private")
+        styles = [(style.title, name) for name, style in load_catalogue().items()]  # shown, sent
+        ui = Shared(content, result, compare, styles, ready, disabled)
+        with tabs:
+            fast_tab(ui)
+            any_style_tab(ui)
+            gatys_style = gatys_tab(ui)
+            video_tab(ui)
+        gr.Examples(examples, [content, gatys_style], label="Examples (content, style)")
     demo.queue(max_size=LIMITS.queue_size)
     return demo
 

@@ -47,6 +47,24 @@ def test_only_the_four_endpoints_are_public(client):
     ]
 
 
+def test_the_endpoints_name_their_parameters_alike(client):
+    """A catalogue name is ``style``, an image ``style_image``, a second one's share ``second_style_share``."""
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    names = {api: [p["parameter_name"] for p in end["parameters"]] for api, end in endpoints.items()}
+    one_pass = ["strength", "preserve_color"]
+    assert names["/stylize_fast"] == ["content", "style", *one_pass, "second_style", "second_style_share"]
+    assert names["/stylize_arbitrary"] == [
+        "content",
+        "style_image",
+        *one_pass,
+        "second_style_image",
+        "second_style_share",
+    ]
+    assert names["/stylize_gatys"][:2] == ["content", "style_image"]
+    assert names["/stylize_gatys"][-2:] == ["second_style_image", "second_style_share"]
+    assert names["/stylize_video"] == ["clip", "style", "style_image", *one_pass, "steady"]
+
+
 def test_video_endpoint_keeps_frames_rate_and_sound_and_refuses_long_clips(client, tmp_path):
     clip = write_clip(tmp_path / "clip.mp4", static_scene(96, 64, 24), fps=12)
     out = client.predict(clip=handle_file(str(clip)), style="builtin_03", api_name="/stylize_video")
@@ -85,20 +103,20 @@ def test_fast_endpoint_by_keyword_keeps_the_size_and_the_hub_styles_colours(clie
 def test_built_in_styles_and_their_blend_through_the_api(client, images):
     kwargs = {"content": handle_file(images["content"]), "api_name": "/stylize_fast"}
     one = client.predict(style="builtin_04", **kwargs)
-    blend = client.predict(style="builtin_04", blend_with="builtin_20", blend_share=0.5, **kwargs)
+    blend = client.predict(style="builtin_04", second_style="builtin_20", second_style_share=0.5, **kwargs)
     assert Image.open(one).size == Image.open(blend).size == (150, 100)
     assert Image.open(one).tobytes() != Image.open(blend).tobytes()
     with pytest.raises(Exception, match="only built-in styles blend"):
-        client.predict(style="mosaic", blend_with="builtin_20", **kwargs)
+        client.predict(style="mosaic", second_style="builtin_20", **kwargs)
 
 
 def test_any_style_endpoint(client, images):
     out = client.predict(
         content=handle_file(images["content"]),
-        style=handle_file(images["style"]),
+        style_image=handle_file(images["style"]),
         strength=0.8,
-        second_style=handle_file(images["content"]),
-        second_style_weight=0.25,
+        second_style_image=handle_file(images["content"]),
+        second_style_share=0.25,
         api_name="/stylize_arbitrary",
     )
     assert Image.open(out).size == (150, 100)
@@ -107,7 +125,7 @@ def test_any_style_endpoint(client, images):
 def test_gatys_endpoint_streams_previews_then_the_pastiche(client, images):
     job = client.submit(
         content=handle_file(images["content"]),
-        style=handle_file(images["style"]),
+        style_image=handle_file(images["style"]),
         steps=16,
         size=96,
         api_name="/stylize_gatys",
@@ -121,7 +139,7 @@ def test_gatys_endpoint_streams_previews_then_the_pastiche(client, images):
 def test_stop_ends_the_run_and_frees_the_worker(client, images):
     job = client.submit(
         content=handle_file(images["content"]),
-        style=handle_file(images["style"]),
+        style_image=handle_file(images["style"]),
         steps=400,
         size=256,  # 400 steps here take minutes
         api_name="/stylize_gatys",
@@ -134,7 +152,7 @@ def test_stop_ends_the_run_and_frees_the_worker(client, images):
     start = time.monotonic()
     quick = client.predict(
         content=handle_file(images["content"]),
-        style=handle_file(images["style"]),
+        style_image=handle_file(images["style"]),
         steps=2,
         size=64,
         api_name="/stylize_gatys",
@@ -149,10 +167,10 @@ def test_stop_ends_the_run_and_frees_the_worker(client, images):
         ({"content": "text", "style": "mosaic", "api_name": "/stylize_fast"}, "not an image"),
         ({"content": "content", "style": "nope", "api_name": "/stylize_fast"}, "nope"),
         (
-            {"content": "content", "style": "style", "steps": 0, "api_name": "/stylize_gatys"},
+            {"content": "content", "style_image": "style", "steps": 0, "api_name": "/stylize_gatys"},
             "minimum value 1",
         ),
-        ({"content": "content", "style": "text", "api_name": "/stylize_gatys"}, "not an image"),
+        ({"content": "content", "style_image": "text", "api_name": "/stylize_gatys"}, "not an image"),
     ],
 )
 def test_errors_are_readable(client, images, call, message):
@@ -178,7 +196,7 @@ def test_without_weights_the_ui_starts_and_says_what_is_missing(tmp_path, images
         with pytest.raises(Exception, match=r"vgg19-dcbb9e9d\.pth"):
             client.predict(
                 content=handle_file(images["content"]),
-                style=handle_file(images["style"]),
+                style_image=handle_file(images["style"]),
                 api_name="/stylize_gatys",
             )
         out = client.predict(

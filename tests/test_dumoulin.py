@@ -57,10 +57,10 @@ def test_blending_happens_inside_the_network():
 
 def test_builtin_styles_by_name_and_blend():
     img = synthetic(80, 60)
-    one = fast.stylize(img, fast.load_style("builtin_05"))
-    also = fast.stylize(img, fast.load_style(["builtin_05", "builtin_06"], [1, 0]))
+    one = fast.stylize(img, "builtin_05")
+    also = fast.stylize(img, ["builtin_05", "builtin_06"], style_blend=(1, 0))
     assert one.tobytes() == also.tobytes()
-    assert fast.stylize(img, fast.load_style(["builtin_05", "builtin_06"])).tobytes() != one.tobytes()
+    assert fast.stylize(img, ["builtin_05", "builtin_06"]).tobytes() != one.tobytes()
     with pytest.raises(ValueError, match="only built-in styles blend"):
         fast.load_style(["builtin_05", "mosaic"])
 

@@ -20,6 +20,7 @@ from conftest import (
 from nst.base.images import to_image, to_tensor
 from nst.base.weights import WeightsError
 from nst.methods import catalogue, fast, train
+from nst.methods.engine import NetworkStyle
 from nst.networks.transformer import TransformerNet
 
 
@@ -51,7 +52,7 @@ def test_every_key_naming_loads_to_the_same_network(tmp_path):
             save_file(state, tmp_path / name)
         model = fast.load_model(tmp_path / name)
         assert model.upsample == net.upsample, name
-        outputs[name] = fast.stylize(img, model)
+        outputs[name] = fast.stylize(img, NetworkStyle(model))
         assert _levels_apart(outputs[name], _forward(net, img)) <= 1, name  # NCHW there: other kernels
     assert len({outputs[n].tobytes() for n in ("rrmina.pth", "card.pth", "anonymous.pth")}) == 1
     assert outputs["examples.pth"].tobytes() == outputs["ours.safetensors"].tobytes()
@@ -161,11 +162,11 @@ def test_channel_order_and_head_are_checked_at_load(trained, declared, tmp_path,
 @pytest.mark.parametrize("size", [(37, 23), (1, 1), (5, 300), (64, 64)])
 @pytest.mark.parametrize("style", ["mosaic", "builtin_07"])
 def test_output_has_the_input_size(size, style):
-    assert fast.stylize(synthetic(*size), fast.load_style(style)).size == size
+    assert fast.stylize(synthetic(*size), style).size == size
 
 
 def test_tiled_matches_untiled():
-    model = random_transformer("deconv", seed=1)
+    model = NetworkStyle(random_transformer("deconv", seed=1))
     img = synthetic(301, 263)
     whole = to_tensor(fast.stylize(img, model), scale=1)
     tiled = to_tensor(fast.stylize(img, model, max_pixels=160 * 160, tile_pixels=256 * 256), scale=1)
@@ -182,10 +183,11 @@ def test_tiles_hold_exact_statistics_above_a_megapixel():
 
 
 def test_strength_zero_is_the_content_and_colour_can_be_kept():
-    model = random_transformer("nearest")
+    net = random_transformer("nearest")
+    model = NetworkStyle(net)
     img = synthetic(40, 30)
-    assert fast.stylize(img, model, strength=0.0).tobytes() == img.tobytes()
-    half = fast.stylize(img, model, strength=0.5)
+    assert fast.stylize(img, NetworkStyle(net, 0.0)).tobytes() == img.tobytes()
+    half = fast.stylize(img, NetworkStyle(net, 0.5))
     assert half.tobytes() not in (img.tobytes(), fast.stylize(img, model).tobytes())
 
     def chroma_error(out: Image.Image) -> float:
@@ -200,7 +202,9 @@ def test_strength_zero_is_the_content_and_colour_can_be_kept():
     )
     assert kept < 1.5 and free > 10 * kept
     with pytest.raises(ValueError):
-        fast.stylize(img, model, strength=float("nan"))
+        NetworkStyle(net, float("nan"))
+    with pytest.raises(ValueError, match="carries its own strength"):
+        fast.stylize(img, model, strength=0.5)
 
 
 def test_catalogue_fetches_from_the_hub_cache(hub_cache):
@@ -292,7 +296,7 @@ def test_training_lowers_the_loss_exports_and_resumes(tmp_path):
     )
     assert [e.step for e in events] == list(range(1, 13))
     assert events[-1].losses["total"] < events[0].losses["total"]
-    model = fast.load_model(out / "mine.safetensors")
+    model = fast.load_style(weights=out / "mine.safetensors")
     assert fast.stylize(synthetic(20, 10), model).size == (20, 10)
     config = json.loads((out / "config.json").read_text())
     assert config["steps"] == 12 and config["content_layer"] == "relu2_2"
@@ -337,10 +341,9 @@ def test_transformer_net_matches_the_plain_nchw_network():
 
 @pytest.mark.parametrize("style", ["mosaic", "builtin_07"])
 def test_a_batch_of_one_size_matches_one_at_a_time(style):
-    model = fast.load_style(style)
     images = [synthetic(64, 48, seed=s) for s in range(3)]
-    batch = fast.stylize(images, model, strength=0.8, preserve_color=True)
+    batch = fast.stylize(images, style, strength=0.8, preserve_color=True)
     for image, out in zip(images, batch, strict=True):
-        assert _levels_apart(out, fast.stylize(image, model, strength=0.8, preserve_color=True)) <= 1
+        assert _levels_apart(out, fast.stylize(image, style, strength=0.8, preserve_color=True)) <= 1
     with pytest.raises(ValueError, match="one size"):
-        fast.stylize([images[0], synthetic(10, 10)], model)
+        fast.stylize([images[0], synthetic(10, 10)], style)

@@ -43,7 +43,7 @@ def _scaled(size: tuple[int, int], long_side: int) -> tuple[int, int]:
 
 
 def test_library_accepts_the_odd_and_refuses_the_invalid(corpus, hub_cache):
-    model = fast.load_model(hub_cache / HUB_FILES[0])
+    model = fast.load_style(weights=hub_cache / HUB_FILES[0])
     for name, (path, outcome, size) in corpus.items():
         if outcome == VALID:
             image = load_image(path, max_side=512)
@@ -130,7 +130,7 @@ def test_app_survives_the_corpus_with_readable_answers(corpus, client, app_proce
         assert proc.poll() is None, f"the server died on {name}"
     sliver = client.predict(
         content=handle_file(str(corpus["sliver_12000x8.png"][0])),
-        style=handle_file(str(corpus["cmyk.jpg"][0])),
+        style_image=handle_file(str(corpus["cmyk.jpg"][0])),
         steps=2,
         size=128,
         api_name="/stylize_gatys",
@@ -154,7 +154,12 @@ def test_out_of_range_parameters_are_refused_readably(client, corpus, kwargs, me
     args = (
         {"content": content, "style": "mosaic"}
         if kwargs["api_name"] == "/stylize_fast"
-        else {"content": content, "style": handle_file(str(corpus["grey.png"][0])), "steps": 2, "size": 64}
+        else {
+            "content": content,
+            "style_image": handle_file(str(corpus["grey.png"][0])),
+            "steps": 2,
+            "size": 64,
+        }
     )
     with pytest.raises(Exception, match=message):
         client.predict(**(args | kwargs))
@@ -214,7 +219,7 @@ def test_an_abandoned_gatys_run_stops_using_the_worker(server, corpus, client):
         from gradio_client import Client, handle_file
         job = Client({server!r}, verbose=False).submit(
             content=handle_file({str(corpus["cmyk.jpg"][0])!r}),
-            style=handle_file({str(corpus["grey.png"][0])!r}),
+            style_image=handle_file({str(corpus["grey.png"][0])!r}),
             steps=400, size=256, api_name="/stylize_gatys")
         while not job.outputs():
             time.sleep(0.1)
@@ -224,7 +229,7 @@ def test_an_abandoned_gatys_run_stops_using_the_worker(server, corpus, client):
     start = time.monotonic()
     quick = client.predict(
         content=handle_file(str(corpus["cmyk.jpg"][0])),
-        style=handle_file(str(corpus["grey.png"][0])),
+        style_image=handle_file(str(corpus["grey.png"][0])),
         steps=2,
         size=64,
         api_name="/stylize_gatys",

@@ -95,9 +95,9 @@ def test_held_statistics_restart_at_a_scene_cut(model, tmp_path):
 
 
 def test_blending_with_the_previous_frame_is_there_and_off_by_default(clip, model, tmp_path):
-    assert video.VideoOptions().blend == 0
+    assert video.VideoOptions().blend_previous == 0
     _run(clip, tmp_path / "a.mp4", model)
-    _run(clip, tmp_path / "b.mp4", model, blend=0.3)
+    _run(clip, tmp_path / "b.mp4", model, blend_previous=0.3)
     assert np.abs(read_frames(tmp_path / "a.mp4") - read_frames(tmp_path / "b.mp4")).mean() > 0.5
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -128,29 +129,34 @@ def save_image(img: Image.Image, path: str | os.PathLike) -> None:
 
 
 def to_tensor(
-    img: Image.Image,
+    img: Image.Image | Sequence[Image.Image],
     device: torch.device | str = "cpu",
     memory_format: torch.memory_format = torch.contiguous_format,
     scale: float = 1 / 255,
 ) -> torch.Tensor:
-    """RGB image → [1, 3, H, W] float32 of ``value · scale`` (default: [0, 1]) on ``device``.
+    """RGB image(s) of one size → [B, 3, H, W] float32 of ``value · scale`` (default: [0, 1]) on ``device``.
 
     The pixels travel as uint8 (a quarter of float32's bytes) and become floats on the
     device. Pillow's pixels are already channels-last in memory, so asking for that
     layout costs no copy.
     """
-    hwc = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).to(device)
-    nchw = hwc.permute(2, 0, 1).unsqueeze(0)
-    return nchw.to(dtype=torch.float32, memory_format=memory_format).mul_(scale)
+    images = [img] if isinstance(img, Image.Image) else list(img)
+    bhwc = torch.from_numpy(np.stack([np.asarray(i, dtype=np.uint8) for i in images])).to(device)
+    return bhwc.permute(0, 3, 1, 2).to(dtype=torch.float32, memory_format=memory_format).mul_(scale)
 
 
-def to_image(tensor: torch.Tensor, scale: float = 255) -> Image.Image:
-    """[1, 3, H, W] or [3, H, W] of ``value · scale`` in [0, 255] (default: [0, 1] in) → RGB image.
+def to_images(tensor: torch.Tensor, scale: float = 255) -> list[Image.Image]:
+    """[B, 3, H, W] of ``value · scale`` in [0, 255] (default: [0, 1] in) → B RGB images.
 
     Values are rounded and clamped on the tensor's device, and travel back as uint8.
     """
-    t = tensor.detach().squeeze(0).mul(scale).round_().clamp_(0, 255).to(torch.uint8)
-    return Image.fromarray(t.permute(1, 2, 0).cpu().numpy(), "RGB")
+    t = tensor.detach().mul(scale).round_().clamp_(0, 255).to(torch.uint8)
+    return [Image.fromarray(hwc, "RGB") for hwc in t.permute(0, 2, 3, 1).cpu().numpy()]
+
+
+def to_image(tensor: torch.Tensor, scale: float = 255) -> Image.Image:
+    """[1, 3, H, W] or [3, H, W] (see :func:`to_images`) → one RGB image."""
+    return to_images(tensor.reshape(1, *tensor.shape[-3:]), scale)[0]
 
 
 def drawn_scene(width: int = 384, height: int = 256) -> Image.Image:

@@ -1,9 +1,22 @@
-"""Checks shared by every method's options, so that each refuses bad values with the same words."""
+"""What every method's options share: fields that carry their help, and checks that refuse bad
+values with the same words."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
+from typing import Any
+
+
+def option(default: Any, help: str, **cli: Any) -> Any:
+    """A dataclass field with its one-line ``help``, from which the command line makes its flag.
+
+    ``cli`` may say how the flag differs from ``--field-name``: ``flag`` (another name; for a
+    bool, the flag that flips its default), ``const`` (the value of a bare flag), or
+    ``cli=False`` (no flag).
+    """
+    return dataclasses.field(default=default, metadata={"help": help, **cli})
 
 
 def check(ok: bool, message: str) -> None:

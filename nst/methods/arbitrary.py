@@ -15,18 +15,20 @@ The weights are the Apache-2.0 Magenta networks shipped in a package (:mod:`nst.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from PIL import Image, ImageOps
-from torch import nn
 
-from nst.base.color import transfer_luminance
-from nst.base.device import default_device
-from nst.base.images import to_image, to_tensor
-from nst.base.options import blend_weights, check, check_fraction
+from nst.base.device import default_device, memory_format
+from nst.base.images import to_tensor
+from nst.base.options import blend_weights, check
 from nst.base.weights import WeightsError, package_weights
+from nst.methods import engine
+from nst.methods.engine import EmbeddingStyle, OnePassOptions, OnePassStyle
 from nst.networks import ghiasi
 from nst.networks.ghiasi import StylePredictor, StyleTransformer
 
@@ -34,16 +36,26 @@ STYLE_SIDE = 256
 """The style prediction network's input side, as trained."""
 
 
-@functools.cache
+@dataclass(frozen=True)
+class ArbitraryOptions(OnePassOptions):
+    """An any-style run (:class:`~nst.methods.engine.OnePassOptions`): ``style_blend`` blends
+    the styles' embeddings, and strength moves the embedding from the content's own to the
+    style's, ``s·e + (1 − s)·e(C)``, not the pixels."""
+
+
 def networks(device: torch.device | None = None) -> tuple[StylePredictor, StyleTransformer]:
     """The style prediction and style transformer networks, from the package, on ``device`` (cached)."""
-    device = device or default_device()
+    return _networks(device or default_device())
+
+
+@functools.cache
+def _networks(device: torch.device) -> tuple[StylePredictor, StyleTransformer]:
     predictor, transformer = StylePredictor(), StyleTransformer()
     predictor.load_state_dict(package_weights("arbitrary_predict", ghiasi.predictor_state))
     transformer.load_state_dict(package_weights("arbitrary_transform", ghiasi.transformer_state))
     return (
         predictor.eval().requires_grad_(False).to(device, memory_format=torch.channels_last),
-        transformer.eval().requires_grad_(False).to(device, memory_format=torch.channels_last),
+        transformer.eval().requires_grad_(False).to(device, memory_format=memory_format(device)),
     )
 
 
@@ -64,62 +76,38 @@ def embedding(image: Image.Image, device: torch.device | None = None) -> torch.T
     return predictor(to_tensor(square, next(predictor.parameters()).device, torch.channels_last))
 
 
-class EmbeddedStyle(nn.Module):
-    """The style transformer at a fixed embedding, mapping RGB [0, 255] to RGB [0, 255] like the
-    other one-pass networks (for video)."""
-
-    def __init__(self, transformer: StyleTransformer, embedding: torch.Tensor) -> None:
-        super().__init__()
-        self.transformer = transformer
-        self.register_buffer("embedding", embedding)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.transformer(x / 255, self.embedding) * 255
-
-
 @torch.inference_mode()
-def style_embedding(
-    styles: Sequence[Image.Image],
-    style_blend: Sequence[float] | None = None,
-    strength: float = 1.0,
-    content: Image.Image | None = None,
-    device: torch.device | None = None,
-) -> torch.Tensor:
-    """``e = Σ_k b_k e(S_k)``, moved towards ``e(content)`` when ``strength`` < 1: ``s·e + (1 − s)·e(C)``."""
-    shares = blend_weights(style_blend, len(styles))
-    check_fraction("strength", strength)
-    e = sum(b * embedding(s, device) for s, b in zip(styles, shares, strict=True))
-    if strength < 1:
-        check(content is not None, "strength below 1 needs the content, whose own embedding it moves towards")
-        e = torch.lerp(embedding(content, device), e, strength)
-    return e
-
-
 def load_style(
     styles: Sequence[Image.Image],
-    style_blend: Sequence[float] | None = None,
-    strength: float = 1.0,
+    options: ArbitraryOptions | None = None,
     content: Image.Image | None = None,
     device: torch.device | None = None,
-) -> EmbeddedStyle:
-    """The network painting in ``styles`` (see :func:`style_embedding`), in [0, 255]."""
-    _, transformer = networks(device)
-    return EmbeddedStyle(transformer, style_embedding(styles, style_blend, strength, content, device))
+) -> EmbeddingStyle:
+    """The transformer at ``e = Σ_k b_k e(S_k)``, moved towards ``e(content)`` when strength < 1:
+    ``s·e + (1 − s)·e(C)``; ``b`` from ``options.style_blend`` (equal by default)."""
+    o = options or ArbitraryOptions()
+    shares = blend_weights(o.style_blend, len(styles))
+    e = sum(b * embedding(s, device) for s, b in zip(styles, shares, strict=True))
+    if o.strength < 1:
+        check(content is not None, "strength below 1 needs the content, whose own embedding it moves towards")
+        e = torch.lerp(embedding(content, device), e, o.strength)
+    return EmbeddingStyle(networks(device)[1], e)
 
 
-@torch.inference_mode()
 def stylize(
     content: Image.Image,
-    styles: Sequence[Image.Image],
-    *,
-    style_blend: Sequence[float] | None = None,
-    strength: float = 1.0,
-    preserve_color: bool = False,
-    device: torch.device | None = None,
+    styles: Sequence[Image.Image] | OnePassStyle,
+    options: ArbitraryOptions | None = None,
+    **changes: object,
 ) -> Image.Image:
-    """Paint ``content`` in the style of ``styles`` (blended by ``style_blend``), at the content's size."""
-    _, transformer = networks(device)
-    e = style_embedding(styles, style_blend, strength, content, device)
-    x = to_tensor(content, next(transformer.parameters()).device, torch.channels_last)
-    pastiche = to_image(transformer(x, e))
-    return transfer_luminance(pastiche, content) if preserve_color else pastiche
+    """Paint ``content`` in the style of ``styles`` at the content's size (or ``max_side``).
+
+    ``options`` (default :class:`ArbitraryOptions`) with ``changes`` to any of its fields. A
+    style object (:func:`load_style`) is used as it is: it carries its own strength and blend.
+    """
+    o = dataclasses.replace(options or ArbitraryOptions(), **changes)
+    if isinstance(styles, OnePassStyle):
+        engine.check_prebuilt(o)
+    else:
+        styles = load_style(styles, o, content)
+    return engine.stylize(content, styles, o)

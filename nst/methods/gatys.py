@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -26,15 +27,23 @@ from nst.base.color import luminance, match_color, transfer_luminance
 from nst.base.device import deterministic
 from nst.base.images import MAX_PIXELS, fit_long_side, resize_long_side, to_image, to_tensor
 from nst.base.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
-from nst.base.options import blend_weights, check, check_choice, check_non_negative, check_positive
+from nst.base.options import (
+    blend_weights,
+    check,
+    check_choice,
+    check_non_negative,
+    check_positive,
+    option,
+)
 from nst.networks.vgg import VGGFeatures
 
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-INITS = ("content", "noise", "style")
-OPTIMIZERS = ("lbfgs", "adam")
-PRESERVE_COLOR = ("none", "luminance", "histogram")
-POOLINGS = ("avg", "max")
+Init = Literal["content", "noise", "style"]
+Optimizer = Literal["lbfgs", "adam"]
+PreserveColor = Literal["none", "luminance", "histogram"]
+Pooling = Literal["avg", "max"]
+INITS, OPTIMIZERS, PRESERVE_COLOR, POOLINGS = (get_args(t) for t in (Init, Optimizer, PreserveColor, Pooling))
 
 
 @dataclass(frozen=True)
@@ -62,23 +71,29 @@ class GatysOptions:
     scales; 100 keeps a 384-pixel run under about two minutes on a 2-core CPU.
     """
 
-    size: int = 384
-    steps: int = 100
-    content_weight: float = 1.0
-    style_weight: float = 10.0
-    tv_weight: float = 0.0
-    style_blend: tuple[float, ...] | None = None
-    init: str = "content"
-    optimizer: str = "lbfgs"
-    lr: float = 0.02
-    multiscale: bool = True
-    min_scale: int = 128
-    preserve_color: str = "none"
-    style_scale: float = 1.0
-    pooling: str = "avg"
-    seed: int = 0
-    preview_every: int = 10
-    time_limit: float | None = None
+    size: int = option(384, "output long side in pixels")
+    steps: int = option(100, "optimisation steps in all")
+    content_weight: float = option(1.0, "α, the content term's weight")
+    style_weight: float = option(10.0, "β, the style term's weight")
+    tv_weight: float = option(0.0, "γ, the total variation term's weight")
+    style_blend: tuple[float, ...] | None = option(
+        None, "shares of several styles, comma-separated, e.g. 0.7,0.3 (default: equal)"
+    )
+    init: Init = option("content", "where the pastiche starts")
+    optimizer: Optimizer = option("lbfgs", "L-BFGS or Adam")
+    lr: float = option(0.02, "Adam's step size")
+    multiscale: bool = option(
+        True, "optimise at the output size only (default: coarse to fine)", flag="--single-scale"
+    )
+    min_scale: int = option(128, "coarsest long side")
+    preserve_color: PreserveColor = option(
+        "none", "keep the content's colours (a bare flag: luminance)", const="luminance"
+    )
+    style_scale: float = option(1.0, "style size relative to the output")
+    pooling: Pooling = option("avg", "VGG's pooling")
+    seed: int = option(0, "seed of the noise start")
+    preview_every: int = option(10, "steps between previews", cli=False)
+    time_limit: float | None = option(None, "seconds before the run stops and returns what it has")
 
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight"):

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from nst.base.device import default_device
 from nst.base.images import load_image, resize_long_side, to_tensor
 from nst.base.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
-from nst.base.options import check_non_negative, check_positive
+from nst.base.options import check_non_negative, check_positive, option
 from nst.networks.transformer import TransformerNet
 from nst.networks.vgg import VGGFeatures
 
@@ -76,18 +76,20 @@ class TrainOptions:
     side for its Gram targets.
     """
 
-    name: str = "style"
-    steps: int = 40_000
-    image_size: int = 256
-    batch_size: int = 4
-    lr: float = 1e-3
-    content_weight: float = 1.0
-    style_weight: float = 10.0
-    tv_weight: float = 0.0
-    style_size: int | None = None
-    checkpoint_every: int = 1000
-    resume: bool = True
-    seed: int = 0
+    name: str | None = option(None, "model name (default: the style file's name, else 'style')")
+    steps: int = option(40_000, "training steps")
+    image_size: int = option(256, "training photos are cropped to this square side")
+    batch_size: int = option(4, "photos per step")
+    lr: float = option(1e-3, "Adam's learning rate")
+    content_weight: float = option(1.0, "α, the content term's weight")
+    style_weight: float = option(10.0, "β, the style term's weight")
+    tv_weight: float = option(0.0, "γ, the total variation term's weight")
+    style_size: int | None = option(
+        None, "the style image's long side for its Gram targets (default: image_size)"
+    )
+    checkpoint_every: int = option(1000, "steps between checkpoints")
+    resume: bool = option(True, "ignore an existing checkpoint", flag="--no-resume")
+    seed: int = option(0, "seed of the data order and the network's start")
 
     def __post_init__(self) -> None:
         for label in ("steps", "image_size", "batch_size", "checkpoint_every", "lr"):
@@ -168,7 +170,7 @@ def train(
         "training_images": len(dataset),
         "style_image_size": list(style.size),
     }
-    export(model, output, o.name, config)
+    export(model, output, o.name or "style", config)
 
 
 def _save_checkpoint(

@@ -8,36 +8,36 @@ an image's statistics): ``μ'_t = ρ·μ'_{t−1} + (1 − ρ)·μ_t`` with ``ρ
 about ``1 / (1 − ρ)`` frames (50 by default: 2 s at 25 fps, so lighting that drifts is
 followed), restarted at once at a scene cut (a large change of the whole picture).
 ``steady=0`` gives plain per-frame stylisation. Blending each output
-with the previous one (``blend``, the usual remedy, which smears motion) is available
-and off by default.
+with the previous one (``blend_previous``, the usual remedy, which smears motion) is
+available and off by default. The running estimate belongs to the clip's own call: the
+cached networks are shared with every other request and are never changed.
 
 Reading and writing go through PyAV (FFmpeg's libraries, shipped in its wheels): the
 output is H.264 (yuv420p) at the input's frame rate, and the audio is copied as it is
 (or re-encoded as AAC where the MP4 container cannot hold it). Frames run through the
-network in batches.
+one-pass engine (:mod:`nst.methods.engine`) in batches.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image
-from torch import nn
 
-from nst.base.color import transfer_luminance
-from nst.base.device import memory_format
 from nst.base.images import MAX_PIXELS, fit_long_side
-from nst.base.options import check, check_fraction, check_positive
-from nst.networks.norms import Running, holding
+from nst.base.options import check, check_fraction, check_positive, option
+from nst.methods import arbitrary, engine, fast
+from nst.methods.engine import OnePassOptions, OnePassStyle
+from nst.networks.norms import Running, norms
 
 if TYPE_CHECKING:  # PyAV loads on first use: importing this module loads nothing
     import av
@@ -51,32 +51,29 @@ class VideoError(ValueError):
 
 
 @dataclass(frozen=True)
-class VideoOptions:
-    """How a clip is stylised, checked when made; the CLI and the app take their defaults here.
+class VideoOptions(OnePassOptions):
+    """How a clip is stylised (:class:`~nst.methods.engine.OnePassOptions`), checked when made.
 
-    ``max_side`` shrinks frames to that long side (sides are made even, as H.264 needs);
-    ``max_seconds`` stylises only the clip's start. ``steady`` is the held statistics'
-    momentum ρ (0: per-frame statistics); ``cut`` the mean change of the picture, on
-    [0, 1], that counts as a scene cut. ``blend`` mixes each output frame with the
-    previous output (0: off). ``batch`` frames go through the network at once.
+    Strength means what the style's method means by it (:func:`load_style`). ``max_side``
+    shrinks frames to that long side (sides are made even, as H.264 needs); ``max_seconds``
+    stylises only the clip's start. ``steady`` is the held statistics' momentum ρ (0:
+    per-frame statistics); ``cut`` the mean change of the picture, on [0, 1], that counts
+    as a scene cut. ``blend_previous`` mixes each output frame with the previous output
+    (0: off). ``batch`` frames go through the network at once; ``crf`` is H.264's quality.
     """
 
-    max_side: int | None = None
-    max_seconds: float | None = None
-    strength: float = 1.0
-    preserve_color: bool = False
-    steady: float = 0.98
-    cut: float = 0.08
-    blend: float = 0.0
-    batch: int = 4
-    crf: int = 18
+    max_seconds: float | None = option(None, "stylise only the clip's first seconds")
+    steady: float = option(0.98, "momentum of the held norm statistics; 0 = per frame")
+    cut: float = option(0.08, "mean change of the picture (0–1) that counts as a scene cut")
+    blend_previous: float = option(0.0, "mix each output frame with the previous one (0 = off)")
+    batch: int = option(4, "frames per forward pass")
+    crf: int = option(18, "H.264 quality: 0 lossless … 51 worst")
 
     def __post_init__(self) -> None:
-        if self.max_side is not None:
-            check_positive("max_side", self.max_side)
+        super().__post_init__()
         if self.max_seconds is not None:
             check_positive("max_seconds", self.max_seconds)
-        for name in ("strength", "steady", "cut", "blend"):
+        for name in ("steady", "cut", "blend_previous"):
             check_fraction(name, getattr(self, name))
         check(self.steady < 1, "steady must be below 1 (1 would never update)")
         check_positive("batch", self.batch)
@@ -170,36 +167,60 @@ def _even_size(info: ClipInfo, max_side: int | None) -> tuple[int, int]:
     return max(2, width // 2 * 2), max(2, height // 2 * 2)
 
 
-def _is_cut(previous: np.ndarray | None, frame: np.ndarray, threshold: float) -> bool:
+def _is_cut(previous: np.ndarray | None, thumb: np.ndarray, threshold: float) -> bool:
     """Whether the picture changed as a whole: mean absolute change of a 32×32 thumbnail."""
     if previous is None:
         return False
-    return float(np.abs(previous.astype(np.float32) - frame).mean()) / 255 > threshold
+    return float(np.abs(previous - thumb).mean()) / 255 > threshold
 
 
-def _thumb(frame: np.ndarray) -> np.ndarray:
-    return np.asarray(Image.fromarray(frame).resize((32, 32), Image.Resampling.BOX), dtype=np.float32)
+def _thumb(frame: Image.Image) -> np.ndarray:
+    return np.asarray(frame.resize((32, 32), Image.Resampling.BOX), dtype=np.float32)
+
+
+def load_style(
+    source: str | os.PathLike,
+    style: str | Sequence[str] | Sequence[Image.Image],
+    options: VideoOptions | None = None,
+) -> OnePassStyle:
+    """The style a clip is painted in: catalogue name(s), or any style image(s).
+
+    Strength means what each method means by it: the pixel blend for catalogue styles
+    (:func:`nst.methods.fast.load_style`); for style images, the embedding moved towards
+    the clip's first frame's (:func:`nst.methods.arbitrary.load_style`), one embedding for
+    the whole clip so that it does not flicker.
+    """
+    o = options or VideoOptions()
+    if isinstance(style, str) or all(isinstance(s, str) for s in style):
+        return fast.load_style(style, o)
+    content = first_frame(source) if o.strength < 1 else None
+    return arbitrary.load_style(list(style), o, content)
 
 
 def stylize_video(
     source: str | os.PathLike,
     target: str | os.PathLike,
-    model: nn.Module,
+    style: str | Sequence[str] | Sequence[Image.Image] | OnePassStyle,
     options: VideoOptions | None = None,
+    **changes: object,
 ) -> Iterator[VideoProgress]:
     """Stylise the clip at ``source`` into an MP4 at ``target``, yielding progress after each batch.
 
-    ``model`` maps RGB [B, 3, H, W] in [0, 255] to the same (:func:`nst.methods.fast.load_style`,
-    :func:`nst.methods.arbitrary.load_style`). The output appears at ``target`` only when the
-    whole clip is done; a run stopped early (the caller stops iterating) leaves nothing.
+    ``style``: catalogue name(s) or style image(s) (:func:`load_style`), or a style object,
+    used as it is. ``options`` (default :class:`VideoOptions`) with ``changes`` to any of its
+    fields. The output appears at ``target`` only when the whole clip is done; a run
+    stopped early (the caller stops iterating) leaves nothing.
     """
     import av
 
-    o = options or VideoOptions()
+    o = dataclasses.replace(options or VideoOptions(), **changes)
+    if isinstance(style, OnePassStyle):
+        engine.check_prebuilt(o)
+    else:
+        style = load_style(source, style, o)
     target = Path(target)
     partial = target.with_name(f".{target.stem}.partial{target.suffix or '.mp4'}")
     start = time.perf_counter()
-    device = next(model.parameters()).device
     with _open(source) as container:
         info = _info(container, Path(source).name)
         width, height = _even_size(info, o.max_side)
@@ -221,23 +242,21 @@ def stylize_video(
                         audio_out = out.add_stream_from_template(audio_in)
                     else:
                         audio_out = out.add_stream("aac", rate=audio_in.codec_context.sample_rate)
-                painter = _Painter(model, device, o)
-                with holding(model, lambda: Running(o.steady)) as helds:
-                    painter.helds = helds
-                    for packet in container.demux(*(s for s in (video_in, audio_in) if s is not None)):
-                        if o.max_seconds is not None and written >= total:
+                painter = _Painter(style, o)
+                for packet in container.demux(*(s for s in (video_in, audio_in) if s is not None)):
+                    if o.max_seconds is not None and written >= total:
+                        break
+                    if packet.stream is audio_in:
+                        _audio(packet, audio_in, audio_out, out, o.max_seconds, info.audio in MP4_AUDIO)
+                        continue
+                    for frame in packet.decode():
+                        if o.max_seconds is not None and painter.seen >= total:
                             break
-                        if packet.stream is audio_in:
-                            _audio(packet, audio_in, audio_out, out, o.max_seconds, info.audio in MP4_AUDIO)
-                            continue
-                        for frame in packet.decode():
-                            if o.max_seconds is not None and painter.seen >= total:
-                                break
-                            painter.add(frame.to_ndarray(width=width, height=height, format="rgb24"))
-                            if painter.full():
-                                written = _write(painter.flush(), video_out, out, written)
-                                yield VideoProgress(written, max(total, written), time.perf_counter() - start)
-                    written = _write(painter.flush(), video_out, out, written)
+                        painter.add(frame.to_image(width=width, height=height))
+                        if painter.full():
+                            written = _write(painter.flush(), video_out, out, written)
+                            yield VideoProgress(written, max(total, written), time.perf_counter() - start)
+                written = _write(painter.flush(), video_out, out, written)
                 if written == 0:
                     raise VideoError(f"{Path(source).name} has no frames we could decode.")
                 for packet in video_out.encode(None):
@@ -281,13 +300,13 @@ def _audio(
 
 
 def _write(
-    frames: list[np.ndarray], stream: av.video.VideoStream, out: av.container.OutputContainer, written: int
+    frames: list[Image.Image], stream: av.video.VideoStream, out: av.container.OutputContainer, written: int
 ) -> int:
     """Encode ``frames`` as the next frames of ``stream``; returns the count written so far."""
     import av
 
-    for array in frames:
-        frame = av.VideoFrame.from_ndarray(array, format="rgb24")
+    for image in frames:
+        frame = av.VideoFrame.from_image(image)
         frame.pts = written
         written += 1
         for packet in stream.encode(frame):
@@ -296,21 +315,23 @@ def _write(
 
 
 class _Painter:
-    """Collects frames into batches and stylises them, holding statistics across them.
+    """Collects frames into batches and paints them, holding statistics across them.
 
-    A scene cut ends the batch before it and restarts the held statistics.
+    The running statistics are this clip's own (one :class:`Running` per norm of the
+    style's network), handed to each engine call. A scene cut ends the batch before it and
+    restarts them.
     """
 
-    def __init__(self, model: nn.Module, device: torch.device, options: VideoOptions) -> None:
-        self.model, self.device, self.options = model, device, options
-        self.frames: list[np.ndarray] = []
-        self.helds: list[Running] = []
+    def __init__(self, style: OnePassStyle, options: VideoOptions) -> None:
+        self.style, self.options = style, options
+        self.held = {norm: Running(options.steady) for norm in norms(style.network)}
+        self.frames: list[Image.Image] = []
         self.seen = 0
         self.cut: int | None = None
         self.thumb: np.ndarray | None = None
-        self.previous: torch.Tensor | None = None
+        self.previous: Image.Image | None = None
 
-    def add(self, frame: np.ndarray) -> None:
+    def add(self, frame: Image.Image) -> None:
         thumb = _thumb(frame)
         if self.cut is None and _is_cut(self.thumb, thumb, self.options.cut):
             self.cut = len(self.frames)
@@ -321,37 +342,26 @@ class _Painter:
     def full(self) -> bool:
         return len(self.frames) >= self.options.batch or self.cut is not None
 
-    @torch.inference_mode()
-    def flush(self) -> list[np.ndarray]:
-        """Stylise the frames collected so far."""
+    def flush(self) -> list[Image.Image]:
+        """Paint the frames collected so far."""
         cut, self.cut = self.cut, None
         if cut is None:
             done, self.frames = self._paint(self.frames), []
             return done
         done = self._paint(self.frames[:cut])
-        for held in self.helds:
+        for held in self.held.values():
             held.reset()
         self.frames = self.frames[cut:]
         return done + self.flush()
 
-    def _paint(self, frames: list[np.ndarray]) -> list[np.ndarray]:
+    def _paint(self, frames: list[Image.Image]) -> list[Image.Image]:
         if not frames:
             return []
-        o = self.options
-        x = torch.from_numpy(np.stack(frames)).to(self.device).permute(0, 3, 1, 2).float()
-        y = self.model(x.contiguous(memory_format=memory_format(self.device)))
-        if o.strength < 1:
-            y = torch.lerp(x, y, o.strength)
-        if o.blend:
-            blended = []
-            for frame in y:
-                if self.previous is not None:
-                    frame = torch.lerp(frame, self.previous, o.blend)
-                blended.append(frame)
-                self.previous = frame
-            y = torch.stack(blended)
-        out = list(y.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy())
-        if o.preserve_color:
-            pairs = zip(out, frames, strict=True)
-            out = [np.asarray(transfer_luminance(Image.fromarray(a), Image.fromarray(f))) for a, f in pairs]
-        return out
+        painted = engine.stylize(frames, self.style, self.options, held=self.held)
+        if not self.options.blend_previous:
+            return painted
+        for i, frame in enumerate(painted):
+            if self.previous is not None:
+                painted[i] = Image.blend(frame, self.previous, self.options.blend_previous)
+            self.previous = painted[i]
+        return painted

@@ -28,16 +28,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.networks.norms import Held, instance_norm, pad_to_strides, phase_outputs, upsampled_phase_outputs
+from nst.networks.norms import (
+    HoldableNorm,
+    held_for,
+    instance_norm,
+    pad_to_strides,
+    phase_outputs,
+    upsampled_phase_outputs,
+)
 
 STYLES = 26
 
 
-class ConditionalInstanceNorm(nn.Module):
+class ConditionalInstanceNorm(nn.Module, HoldableNorm):
     """``γ_w · (x − μ) / √(σ² + ε) + β_w`` with ``γ_w = Σ_k w_k γ_k``, ``β_w = Σ_k w_k β_k``.
 
-    ``held`` works as in :class:`~nst.networks.transformer.InstanceNorm`: it may replace the
-    observed ``(μ, σ²)`` (tiles of one image, frames of one clip).
+    A call may hold its ``(μ, σ²)`` (:func:`~nst.networks.norms.held_for`): tiles of one
+    image, frames of one clip.
     """
 
     def __init__(self, styles: int, channels: int, eps: float = 1e-5) -> None:
@@ -45,11 +52,11 @@ class ConditionalInstanceNorm(nn.Module):
         self.gamma = nn.Parameter(torch.ones(styles, channels))
         self.beta = nn.Parameter(torch.zeros(styles, channels))
         self.eps = eps
-        self.held: Held | None = None
 
     def forward(self, x: torch.Tensor, blend: torch.Tensor, phases: int = 1) -> torch.Tensor:
         """``blend``: [N] weights, one blend for the whole batch; ``phases`` as in :func:`instance_norm`."""
-        return instance_norm(x, blend @ self.gamma, blend @ self.beta, self.eps, self.held, phases)
+        held = held_for(self, x, phases)
+        return instance_norm(x, blend @ self.gamma, blend @ self.beta, self.eps, held, phases)
 
 
 class ConditionalConv(nn.Module):

@@ -53,7 +53,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.networks.norms import Held, instance_norm, pad_to_strides, phase_outputs, upsampled_phase_outputs
+from nst.networks.norms import (
+    HoldableNorm,
+    held_for,
+    instance_norm,
+    pad_to_strides,
+    phase_outputs,
+    upsampled_phase_outputs,
+)
 
 EMBEDDING = 100
 EPS = 1e-5
@@ -133,19 +140,20 @@ class StylePredictor(nn.Module):
         return self.bottleneck(F.relu6(self.conv_1(x)).mean((2, 3)))
 
 
-class CondConv(nn.Module):
-    """Reflection padding, a k×k convolution and conditional instance norm (γ, β from the embedding)."""
+class CondConv(nn.Module, HoldableNorm):
+    """Reflection padding, a k×k convolution and conditional instance norm (γ, β from the embedding);
+    a call may hold the norm's statistics (:func:`~nst.networks.norms.held_for`)."""
 
     def __init__(self, cin: int, cout: int, kernel: int) -> None:
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, kernel, padding=kernel // 2, padding_mode="reflect")
         self.gamma = nn.Linear(EMBEDDING, cout)
         self.beta = nn.Linear(EMBEDDING, cout)
-        self.held: Held | None = None
 
     def norm(self, x: torch.Tensor, embedding: torch.Tensor, relu: bool, phases: int = 1) -> torch.Tensor:
         """Conditional instance norm of the convolution's output ``x``, then ReLU if asked."""
-        y = instance_norm(x, self.gamma(embedding), self.beta(embedding), EPS, self.held, phases)
+        held = held_for(self, x, phases)
+        y = instance_norm(x, self.gamma(embedding), self.beta(embedding), EPS, held, phases)
         return y.relu_() if relu else y
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor, relu: bool = False) -> torch.Tensor:
@@ -183,7 +191,7 @@ class OutputCondConv(CondConv):
         w, bias = F.pad(self.conv.weight, (0, 0, 0, 0, 0, 0, 0, 1)), F.pad(self.conv.bias, (0, 1))
         x = F.conv2d(F.pad(x, (4, 4, 4, 4), mode="reflect"), phase_outputs(w), bias.repeat_interleave(4), 2)
         gamma, beta = F.pad(self.gamma(embedding), (0, 1)), F.pad(self.beta(embedding), (0, 1))
-        x = instance_norm(x, gamma, beta, EPS, self.held, phases=4)
+        x = instance_norm(x, gamma, beta, EPS, held_for(self, x, 4), phases=4)
         return F.pixel_shuffle(x.sigmoid_(), 2)[:, :3]
 
 
@@ -235,7 +243,7 @@ class StyleTransformer(nn.Module):
                 f"the embedding must be [1 or {content.shape[0]}, {EMBEDDING}], not {list(embedding.shape)}"
             )
         h, w = content.shape[-2:]
-        x = pad_to_strides(content).contiguous(memory_format=torch.channels_last)
+        x = pad_to_strides(content)  # in the caller's memory layout (channels-last on CPUs)
         for conv in self.contract.values():
             x = conv(x).relu_()
         for block in self.residual:

@@ -1,9 +1,14 @@
 """What every one-pass network here shares: instance norm with holdable statistics, and sub-pixel layers.
 
 **Instance norm** ``y = γ · (x − μ) / √(σ² + ε) + β``, μ and σ² per image and channel over
-H×W. A norm module's ``held`` (a :data:`Held`) may replace the observed ``(μ, σ²)``: tiles of
-one image then share the whole image's statistics, and frames of one clip a running
+H×W. A call may replace a norm's observed ``(μ, σ²)`` with held ones (a :data:`Held`): tiles
+of one image then share the whole image's statistics, and frames of one clip a running
 estimate, which is what keeps instance-norm networks from flickering.
+
+**Held statistics belong to the call, never to the network.** Networks are cached and
+shared by every request and thread, so a norm module keeps no state of its own: a call
+states what it holds with :func:`holding`, a per-call context (a :class:`~contextvars.ContextVar`,
+so each thread sees only its own), and each norm asks :func:`held_for` what applies to it.
 
 **Sub-pixel phases.** A layer whose output is at ×2 resolution can compute it as a
 "phase" tensor [B, 4·C, H/2, W/2] whose channel ``4c + 2a + b`` holds pixels
@@ -14,8 +19,10 @@ foldings of a kernel below make this exact up to float rounding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -133,15 +140,48 @@ class Running:
         return torch.stack(means), torch.stack(variances)
 
 
+class HoldableNorm:
+    """Marks a module whose instance norm takes held statistics (:func:`held_for`); holds none itself."""
+
+
+Tap = Callable[[nn.Module, torch.Tensor, int], None]
+"""``tap(norm, x, phases)``: shown each norm's input before it is normalised (it may raise to stop)."""
+
+
+@dataclass(frozen=True)
+class NormCall:
+    """What one call asks of the norms: held statistics by norm module, and a tap to watch their inputs."""
+
+    held: Mapping[nn.Module, Held] = field(default_factory=dict)
+    tap: Tap | None = None
+
+
+_CALL: ContextVar[NormCall | None] = ContextVar("nst_norm_call", default=None)
+
+
+def norms(model: nn.Module) -> list[nn.Module]:
+    """The modules of ``model`` whose statistics can be held, in registration order."""
+    return [m for m in model.modules() if isinstance(m, HoldableNorm)]
+
+
 @contextmanager
-def holding(model: nn.Module, make: Callable[[], Held]) -> Iterator[list[Held]]:
-    """Within the block, every norm of ``model`` (a module with a ``held`` slot) holds ``make()``."""
-    norms = [m for m in model.modules() if hasattr(m, "held")]
-    helds = [make() for _ in norms]
-    for norm, held in zip(norms, helds, strict=True):
-        norm.held = held
+def holding(call: NormCall) -> Iterator[None]:
+    """Within the block, in this thread (or task) only, norms follow ``call``.
+
+    Keep the block free of ``yield``: a generator shares its caller's context.
+    """
+    token = _CALL.set(call)
     try:
-        yield helds
+        yield
     finally:
-        for norm in norms:
-            norm.held = None
+        _CALL.reset(token)
+
+
+def held_for(norm: nn.Module, x: torch.Tensor, phases: int = 1) -> Held | None:
+    """The statistics the current call holds for ``norm`` (None: its input's own), after showing it ``x``."""
+    call = _CALL.get()
+    if call is None:
+        return None
+    if call.tap is not None:
+        call.tap(norm, x, phases)
+    return call.held.get(norm)

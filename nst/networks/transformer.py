@@ -18,18 +18,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.networks.norms import Held, instance_norm, pad_to_strides
+from nst.networks.norms import HoldableNorm, held_for, instance_norm, pad_to_strides
 
 
-class InstanceNorm(nn.InstanceNorm2d):
-    """Affine instance norm (:func:`~nst.networks.norms.instance_norm`); its statistics can be ``held``."""
+class InstanceNorm(nn.InstanceNorm2d, HoldableNorm):
+    """Affine instance norm (:func:`~nst.networks.norms.instance_norm`); a call may hold its statistics."""
 
     def __init__(self, channels: int) -> None:
         super().__init__(channels, affine=True)
-        self.held: Held | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return instance_norm(x, self.weight, self.bias, self.eps, self.held)
+        return instance_norm(x, self.weight, self.bias, self.eps, held_for(self, x))
 
 
 class ConvLayer(nn.Module):

@@ -48,7 +48,7 @@ def test_only_the_four_endpoints_are_public(client):
 
 
 def test_the_endpoints_name_their_parameters_alike(client):
-    """A catalogue name is ``style``, an image ``style_image``, a second one's share ``second_style_share``."""
+    """A catalogue name is ``style``, an image ``style_image``, a second share ``second_style_share``."""
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     names = {api: [p["parameter_name"] for p in end["parameters"]] for api, end in endpoints.items()}
     one_pass = ["strength", "preserve_color"]

@@ -119,17 +119,17 @@ def _lay_repo(repo_id: str, nets: dict[str, TransformerNet], declared: dict, tmp
     monkeypatch.setenv("NST_CATALOGUE", str(tmp_path / "extra.json"))
 
 
-def _probe_mean(model) -> torch.Tensor:
+def _probe_mean(style: NetworkStyle) -> torch.Tensor:
     grey = torch.full((1, 3, 64, 64), 128.0) + 40 * torch.randn(1, 1, 64, 64)
     with torch.inference_mode():
-        return model(grey).mean(dim=(0, 2, 3))
+        return style.network(grey).mean(dim=(0, 2, 3))
 
 
 def test_the_hub_repo_is_read_as_bgr_and_paints_in_the_paintings_colours():
     assert fast.reading("maze/FastStyleTransfer", "main") == ("bgr", "clamp")
     for name in ("mosaic", "starry_night"):
         model = fast.load_style(name)
-        assert model.channels == "bgr"
+        assert model.network.channels == "bgr"
         painting = torch.tensor(catalogue.load_catalogue()[name].mean_rgb)
         assert (_probe_mean(model) - painting).abs().max() < 8, name
 

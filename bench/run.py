@@ -1,7 +1,7 @@
 """Benchmarks, ours beside the plain implementations, printed as a markdown table.
 
-    python -m bench.run            # the full set (about 10 minutes on 2 cores)
-    python -m bench.run --quick    # smaller sizes and budgets
+    python -m bench.run            # the full set (about 12 minutes on 2 cores)
+    python -m bench.run --quick    # tiny sizes and budgets: that every case runs (a test does)
 
 Uses the real weights when cached, else seeded stand-ins of the same shapes
 (timings do not depend on the values). Cases that report peak memory run in a
@@ -25,6 +25,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+from nst.methods.engine import MAX_PIXELS, TILE_PIXELS
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [(256, 256), (512, 512), (1024, 1024), (1536, 2048)]
@@ -96,7 +98,7 @@ def roof() -> float:
 
 def case_fast(which: str, h: int, w: int, weights: str) -> dict:
     from bench.plain import PlainTransformerNet
-    from nst import fast
+    from nst.methods import fast
 
     if which == "ours":
         model = fast.load_model(weights)
@@ -110,13 +112,14 @@ def case_fast(which: str, h: int, w: int, weights: str) -> dict:
     return {"seconds": seconds, "gflop": conv_flops(model, x) / 1e9, "peak_rss_mb": peak_rss_mb()}
 
 
-def case_tiled(side: int, weights: str) -> dict:
-    from nst import fast
+def case_tiled(side: int, weights: str, max_pixels: int, tile_pixels: int) -> dict:
+    from nst.methods import engine, fast
 
-    model = fast.load_model(weights)
+    style = engine.NetworkStyle(fast.load_model(weights))
     image = Image.effect_noise((side, side), 64).convert("RGB")
+    options = engine.OnePassOptions(max_pixels=max_pixels, tile_pixels=tile_pixels)
     start = time.perf_counter()
-    fast.stylize(image, model)
+    engine.stylize(image, style, options)
     return {"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 
@@ -140,8 +143,8 @@ def run_case(name: str, *args) -> dict:
 def gatys_step_seconds(width: int, height: int, steps: int) -> tuple[float, float]:
     """Seconds per full-resolution step, (ours, plain), on a ``width``×``height`` content."""
     from bench.plain import plain_gatys, plain_vgg
-    from nst import gatys
     from nst.base.images import to_tensor
+    from nst.methods import gatys
 
     content = Image.effect_noise((width, height), 64).convert("RGB")
     style = Image.effect_noise((256, 256), 90).convert("RGB")
@@ -170,15 +173,15 @@ def gatys_step_seconds(width: int, height: int, steps: int) -> tuple[float, floa
     return statistics.median(times[ours]), statistics.median(times[plain])
 
 
-def first_preview_seconds() -> float:
+def first_preview_seconds(size: int) -> float:
     """From the call to the first streamed image, with VGG loaded (as in the running app), app defaults."""
-    from nst import gatys
+    from nst.methods import gatys
 
     content = Image.effect_noise((384, 288), 64).convert("RGB")
     style = Image.effect_noise((300, 300), 90).convert("RGB")
     next(iter(gatys.stylize(content, [style], size=64, steps=1)))  # loads VGG once
     start = time.perf_counter()
-    for event in gatys.stylize(content, [style], size=256, steps=60, seed=1):
+    for event in gatys.stylize(content, [style], size=size, steps=60, seed=1):
         if event.image is not None:
             return time.perf_counter() - start
     raise AssertionError("no preview")
@@ -190,8 +193,8 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
     Ours (L-BFGS, multi-scale by default, and single-scale) by variant, then the plain loop's.
     """
     from bench.plain import STYLE, gram_matrix, objective, plain_features, plain_gatys, plain_vgg
-    from nst import gatys
     from nst.base.images import to_tensor
+    from nst.methods import gatys
 
     content = Image.effect_noise((side, side * 3 // 4), 64).convert("RGB")
     style = Image.effect_noise((side, side), 90).convert("RGB")
@@ -219,10 +222,10 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
     return ours, (loss(pastiche), plain_steps)
 
 
-def cli_seconds(weights: str, folder: Path) -> tuple[float, float]:
-    """Whole ``python -m nst fast`` on a 2048×1536 PNG vs the plain script, startup included."""
+def cli_seconds(weights: str, folder: Path, size: tuple[int, int], runs: int) -> tuple[float, float]:
+    """Whole ``python -m nst fast`` on a PNG of ``size`` vs the plain script, startup included."""
     photo = folder / "photo.png"
-    Image.effect_noise((2048, 1536), 64).convert("RGB").save(photo)
+    Image.effect_noise(size, 64).convert("RGB").save(photo)
     ours = [
         sys.executable,
         "-m",
@@ -241,7 +244,11 @@ def cli_seconds(weights: str, folder: Path) -> tuple[float, float]:
         subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
         return time.perf_counter() - start
 
-    return statistics.median(run(ours) for _ in range(2)), statistics.median(run(plain) for _ in range(2))
+    times: dict = {"ours": [], "plain": []}
+    for _ in range(runs):  # interleaved, as this machine's speed drifts
+        times["ours"].append(run(ours))
+        times["plain"].append(run(plain))
+    return statistics.median(times["ours"]), statistics.median(times["plain"])
 
 
 def ensure_weights(folder: Path) -> tuple[str, str]:
@@ -260,13 +267,13 @@ def ensure_weights(folder: Path) -> tuple[str, str]:
     return vgg, str(weights)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.case:
         name, *rest = args.case
         params = [int(x) if x.isdigit() else x for x in rest]
@@ -275,7 +282,7 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="nst-bench-"))
     vgg_source, weights = ensure_weights(folder)
-    sizes = SIZES[:2] if args.quick else SIZES
+    sizes = [(64, 64)] if args.quick else SIZES
     rows = []
     fast_256 = fast_512 = float("nan")
     top = roof()
@@ -294,29 +301,29 @@ def main() -> None:
         )
         fast_256 = ours["seconds"] if (h, w) == (256, 256) else fast_256
         fast_512 = ours["seconds"] if (h, w) == (512, 512) else fast_512
-    tile_side = 2048 if args.quick else 4096
-    tiled = run_case("tiled", tile_side, weights)
+    tile_side, tiles = (256, (128 * 128, 160 * 160)) if args.quick else (4096, (MAX_PIXELS, TILE_PIXELS))
+    tiled = run_case("tiled", tile_side, weights, *tiles)
     rows.append(
         (
-            f"fast tiled {tile_side}² (default tiles)",
+            f"fast tiled {tile_side}² ({'small' if args.quick else 'default'} tiles)",
             f"{tiled['seconds']:.1f} s, peak RSS {tiled['peak_rss_mb']:.0f} MB",
             "",
             "",
         )
     )
-    if not args.quick:
-        ours_cli, plain_cli = cli_seconds(weights, folder)
-        rows.append(
-            (
-                "`python -m nst fast` 2048×1536, whole run",
-                f"{ours_cli:.2f} s",
-                f"{plain_cli:.2f} s",
-                f"{ours_cli / plain_cli:.2f}",
-            )
+    cli_size = (256, 192) if args.quick else (2048, 1536)
+    ours_cli, plain_cli = cli_seconds(weights, folder, cli_size, 1 if args.quick else 3)
+    rows.append(
+        (
+            f"`python -m nst fast` {cli_size[0]}×{cli_size[1]}, whole run",
+            f"{ours_cli:.2f} s",
+            f"{plain_cli:.2f} s",
+            f"{ours_cli / plain_cli:.2f}",
         )
-    steps = 3 if args.quick else 5
+    )
+    steps = 2 if args.quick else 5
     per_step = {}
-    for side in (256, 384):
+    for side in (64,) if args.quick else (256, 384):
         ours, plain = gatys_step_seconds(side, side * 3 // 4, steps)
         per_step[side] = ours
         rows.append(
@@ -330,23 +337,24 @@ def main() -> None:
     rows.append(
         (
             "Gatys first streamed preview (app defaults, VGG loaded)",
-            f"{first_preview_seconds():.2f} s",
+            f"{first_preview_seconds(64 if args.quick else 256):.2f} s",
             "",
             "",
         )
     )
-    budget = 10.0 if args.quick else 30.0
-    ours, (plain_loss, plain_n) = loss_after_budget(256, budget)
+    budget, budget_side = (1.0, 64) if args.quick else (30.0, 256)
+    ours, (plain_loss, plain_n) = loss_after_budget(budget_side, budget)
     for label, (ours_loss, ours_n) in ours.items():
         rows.append(
             (
-                f"Gatys loss after {budget:.0f} s at 256×192, {label} (max-pool VGG loss)",
+                f"Gatys loss after {budget:.0f} s at {budget_side}×{budget_side * 3 // 4}, {label} "
+                "(max-pool VGG loss)",
                 f"{ours_loss:.4g} ({ours_n} steps, L-BFGS)",
                 f"{plain_loss:.4g} ({plain_n} steps, Adam)",
                 f"{ours_loss / plain_loss:.2f}",
             )
         )
-    for side, fast_seconds in ((256, fast_256), (512, fast_512))[: 1 if args.quick else 2]:
+    for side, fast_seconds in ((256, fast_256), (512, fast_512))[: 0 if args.quick else 2]:
         square, _ = gatys_step_seconds(side, side, 2)
         rows.append(
             (

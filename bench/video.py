@@ -1,6 +1,6 @@
 """Video benchmarks: flicker of plain, steady and blended stylisation, and frames per second.
 
-    python -m bench.video [--style builtin_05] [--frames 48]
+    python -m bench.video [--style builtin_05] [--frames 48] [--quick]
 
 Flicker is the mean absolute difference between consecutive output frames divided by the
 same for the input, on synthetic clips (bench/clips.py) written losslessly; "object" is the
@@ -31,27 +31,30 @@ def flicker(frames_in: np.ndarray, frames_out: np.ndarray, mask: np.ndarray | No
     return float(d_out.mean() / d_in.mean())
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--style", default="builtin_05")
     parser.add_argument("--frames", type=int, default=48)
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="6 frames at 160×90: that every case runs")
+    args = parser.parse_args(argv)
+    w, h = (160, 90) if args.quick else (640, 360)
+    length = 6 if args.quick else args.frames
     folder = Path(tempfile.mkdtemp(prefix="nst-video-bench-"))
     model = fast.load_style(args.style)
     variants = {
         "plain per-frame": video.VideoOptions(steady=0.0, crf=0),
         "held, ρ = 0.9": video.VideoOptions(steady=0.9, crf=0),
         "ours (held, ρ = 0.98)": video.VideoOptions(crf=0),
-        "0.3 blend with the previous frame": video.VideoOptions(steady=0.0, blend=0.3, crf=0),
+        "0.3 blend with the previous frame": video.VideoOptions(steady=0.0, blend_previous=0.3, crf=0),
     }
     clips = {
-        "static camera, moving object": static_scene(640, 360, args.frames),
-        "static camera, moving object, ±3 noise": static_scene(640, 360, args.frames, noise=3),
-        "panning camera": pan(640, 360, args.frames),
+        "static camera, moving object": static_scene(w, h, length),
+        "static camera, moving object, ±3 noise": static_scene(w, h, length, noise=3),
+        "panning camera": pan(w, h, length),
     }
-    print(f"\nFlicker ({args.style}, 640×360, {args.frames} frames; lower is steadier)\n")
+    print(f"\nFlicker ({args.style}, {w}×{h}, {length} frames; lower is steadier)\n")
     print("| clip | " + " | ".join(variants) + " |\n|---|" + "---|" * len(variants))
     for name, frames in clips.items():
         source = write_clip(folder / "in.mp4", frames, audio_hz=None, crf=0)
@@ -70,8 +73,8 @@ def main() -> None:
                 cell += f" (object {flicker(decoded, out, moving):.2f}, far {far_change:.2f})"
             cells.append(cell)
         print(f"| {name} | " + " | ".join(cells) + " |")
-    source = write_clip(folder / "fps.mp4", static_scene(640, 360, args.frames), audio_hz=None)
-    print(f"\nFrames per second at 640×360, {args.style}, {torch.get_num_threads()} threads\n")
+    source = write_clip(folder / "fps.mp4", static_scene(w, h, length), audio_hz=None)
+    print(f"\nFrames per second at {w}×{h}, {args.style}, {torch.get_num_threads()} threads\n")
     print("| batch | frames/s |\n|---|---|")
     for batch in (1, 4):
         sync()
@@ -79,7 +82,7 @@ def main() -> None:
         for _ in video.stylize_video(source, folder / "out.mp4", model, video.VideoOptions(batch=batch)):
             pass
         sync()
-        print(f"| {batch} | {args.frames / (time.perf_counter() - start):.1f} |")
+        print(f"| {batch} | {length / (time.perf_counter() - start):.1f} |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import torch
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from bench.clips import static_scene, write_clip
+from bench.clips import pan, static_scene, write_clip
 from bench.standins import random_vgg19_features
 from conftest import launch, stop, synthetic
 from nst.base.images import to_tensor
@@ -80,6 +80,35 @@ def test_video_endpoint_keeps_frames_rate_and_sound_and_refuses_long_clips(clien
             style="builtin_03",
             api_name="/stylize_video",
         )
+
+
+def test_a_clip_stylised_meanwhile_leaves_every_other_picture_alone(client, server, images, tmp_path):
+    """Video runs beside the other tabs (its own concurrency group) on the same cached networks."""
+    clip = write_clip(tmp_path / "clip.mp4", pan(640, 480, 36), fps=12)  # 3 s: the test server's limit
+    content = handle_file(images["content"])
+    calls = {
+        "built-in": {"content": content, "style": "builtin_05", "api_name": "/stylize_fast"},
+        "hub": {"content": content, "style": "mosaic", "api_name": "/stylize_fast"},
+        "any style": {
+            "content": content,
+            "style_image": handle_file(images["style"]),
+            "api_name": "/stylize_arbitrary",
+        },
+    }
+    alone = {name: Image.open(client.predict(**call)) for name, call in calls.items()}
+    job = Client(server, verbose=False).submit(
+        clip=handle_file(str(clip)), style="builtin_00", api_name="/stylize_video"
+    )
+    deadline = time.monotonic() + 60
+    running = ("PROCESSING", "PROGRESS", "ITERATING")
+    while job.status().code.name not in running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    meanwhile = {name: Image.open(client.predict(**call)) for name, call in calls.items()}
+    assert not job.done(), "the clip ended before the other requests: nothing overlapped"
+    job.result(timeout=120)
+    for name, picture in meanwhile.items():
+        difference = to_tensor(picture, scale=1) - to_tensor(alone[name], scale=1)
+        assert difference.abs().max() <= 1, name
 
 
 def _mean_rgb(path: str) -> torch.Tensor:

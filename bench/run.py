@@ -152,7 +152,13 @@ def gatys_step_seconds(width: int, height: int, steps: int) -> tuple[float, floa
 
     def ours() -> None:
         for _ in gatys.stylize(
-            content, [style], size=side, steps=steps, multiscale=False, preview_every=10**6
+            content,
+            [style],
+            size=side,
+            steps=steps,
+            multiscale=False,
+            preview_every=10**6,
+            loss_network="vgg19",
         ):
             pass
 
@@ -160,7 +166,7 @@ def gatys_step_seconds(width: int, height: int, steps: int) -> tuple[float, floa
     c, s = to_tensor(content), to_tensor(style)
 
     def plain() -> None:
-        for _ in plain_gatys(vgg, c, s, steps, 1.0, gatys.GatysOptions.style_weight):
+        for _ in plain_gatys(vgg, c, s, steps, 1.0, gatys.WEIGHTS["vgg19"].style):
             pass
 
     ours(), plain()  # warm-up
@@ -179,9 +185,9 @@ def first_preview_seconds(size: int) -> float:
 
     content = Image.effect_noise((384, 288), 64).convert("RGB")
     style = Image.effect_noise((300, 300), 90).convert("RGB")
-    next(iter(gatys.stylize(content, [style], size=64, steps=1)))  # loads VGG once
+    next(iter(gatys.stylize(content, [style], size=64, steps=1, loss_network="vgg19")))  # loads VGG once
     start = time.perf_counter()
-    for event in gatys.stylize(content, [style], size=size, steps=60, seed=1):
+    for event in gatys.stylize(content, [style], size=size, steps=60, seed=1, loss_network="vgg19"):
         if event.image is not None:
             return time.perf_counter() - start
     raise AssertionError("no preview")
@@ -207,16 +213,23 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
     def loss(img: torch.Tensor) -> float:
         with torch.no_grad():
             f = plain_features(vgg, img)
-            return objective(f, target, grams, 1.0, gatys.GatysOptions.style_weight).item()
+            return objective(f, target, grams, 1.0, gatys.WEIGHTS["vgg19"].style).item()
 
     ours = {}
     for label, options in (("multi-scale", {}), ("single-scale", {"multiscale": False})):
         *_, event = gatys.stylize(
-            content, [style], size=side, steps=10**6, time_limit=seconds, pooling="max", **options
+            content,
+            [style],
+            size=side,
+            steps=10**6,
+            time_limit=seconds,
+            pooling="max",
+            loss_network="vgg19",
+            **options,
         )
         ours[label] = (loss(to_tensor(event.image)), event.step)
     start, plain_steps = time.perf_counter(), 0
-    for plain_steps, _, pastiche in plain_gatys(vgg, c, s, 10**6, 1.0, gatys.GatysOptions.style_weight):  # noqa: B007
+    for plain_steps, _, pastiche in plain_gatys(vgg, c, s, 10**6, 1.0, gatys.WEIGHTS["vgg19"].style):  # noqa: B007
         if time.perf_counter() - start >= seconds:
             break
     return ours, (loss(pastiche), plain_steps)
@@ -365,11 +378,16 @@ def main(argv: list[str] | None = None) -> None:
             )
         )
 
+    print_table(vgg_source, ("benchmark", "ours", "plain", "ours / plain"), rows)
+
+
+def print_table(vgg_source: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """The machine, then ``rows`` as a markdown table under ``header``."""
     print(
         f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, {vgg_source}\n"
     )
-    print("| benchmark | ours | plain | ours / plain |\n|---|---|---|---|")
+    print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for row in rows:
         print("| " + " | ".join(row) + " |")
 

@@ -81,6 +81,12 @@ def _run_gatys(args: argparse.Namespace) -> None:
     content = load_image(args.content)
     styles = [load_image(s) for s in args.styles]
     options = _options(args, gatys.GatysOptions)
+    chosen = gatys.loss_network_for(options)
+    if chosen.name != "vgg19":
+        print(
+            f"Gatys runs on {chosen.title} ({chosen.reason}); VGG-19 gives the paper's results.",
+            file=sys.stderr,
+        )
     events = gatys.stylize(content, styles, options)
     with tqdm(total=options.steps, unit="step", disable=None) as bar:
         for event in events:

@@ -208,7 +208,7 @@ def test_errors_are_readable(client, images, call, message):
         client.predict(**kwargs)
 
 
-def test_without_weights_the_ui_starts_and_says_what_is_missing(tmp_path, images):
+def test_without_weights_the_ui_starts_says_what_is_missing_and_gatys_runs_on_mobilenet(tmp_path, images):
     truncated = tmp_path / "torch" / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"
     truncated.parent.mkdir(parents=True)
     torch.save(random_vgg19_features(), truncated)
@@ -216,18 +216,22 @@ def test_without_weights_the_ui_starts_and_says_what_is_missing(tmp_path, images
     proc, url = launch({"TORCH_HOME": str(tmp_path / "torch"), "HF_HUB_CACHE": str(tmp_path / "hub")})
     try:
         page = httpx.get(url + "config", timeout=10).text
-        assert "Gatys is unavailable" in page and "Fast is partly available" in page
-        assert "vgg19-dcbb9e9d.pth is not a readable weights file" in page
+        assert "Gatys is unavailable" not in page and "Fast is partly available" in page
+        assert (
+            "Runs on **MobileNetV2**" in page and "vgg19-dcbb9e9d.pth is not a readable weights file" in page
+        )
         assert "maze/FastStyleTransfer: Mosaic_512.pth" in page and page.count("Mosaic_512.pth") == 1
         client = Client(url, verbose=False)
         with pytest.raises(Exception, match=r"Mosaic_512\.pth.*maze/FastStyleTransfer"):
             client.predict(content=handle_file(images["content"]), style="mosaic", api_name="/stylize_fast")
-        with pytest.raises(Exception, match=r"vgg19-dcbb9e9d\.pth"):
-            client.predict(
-                content=handle_file(images["content"]),
-                style_image=handle_file(images["style"]),
-                api_name="/stylize_gatys",
-            )
+        out = client.predict(
+            content=handle_file(images["content"]),
+            style_image=handle_file(images["style"]),
+            steps=4,
+            size=96,
+            api_name="/stylize_gatys",
+        )
+        assert Image.open(out).size == (96, 64)
         out = client.predict(
             content=handle_file(images["content"]), style="builtin_01", api_name="/stylize_fast"
         )

@@ -10,7 +10,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["bench.run", "bench.networks", "bench.video"])
+@pytest.mark.parametrize("module", ["bench.run", "bench.networks", "bench.video", "bench.gatys"])
 def test_each_benchmark_runs_its_quick_mode_and_prints_its_table(module, capsys):
     importlib.import_module(module).main(["--quick"])
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]

@@ -347,3 +347,30 @@ def test_a_batch_of_one_size_matches_one_at_a_time(style):
         assert _levels_apart(out, fast.stylize(image, style, strength=0.8, preserve_color=True)) <= 1
     with pytest.raises(ValueError, match="one size"):
         fast.stylize([images[0], synthetic(10, 10)], style)
+
+
+def test_training_on_mobilenet_lowers_the_loss_and_says_so_in_the_card(tmp_path):
+    data = tmp_path / "photos"
+    data.mkdir()
+    for seed in range(2):
+        synthetic(48, 40, seed=seed).save(data / f"{seed}.png")
+    out = tmp_path / "model"
+    events = list(
+        train.train(
+            synthetic(64, 64, seed=9),
+            data,
+            out,
+            steps=8,
+            image_size=32,
+            batch_size=2,
+            lr=1e-2,
+            loss_network="mobilenet",
+        )
+    )
+    assert events[-1].losses["total"] < events[0].losses["total"]
+    config = json.loads((out / "config.json").read_text())
+    assert (
+        config["loss_network"] == "mobilenet" and config["content_layer"] == train.LAYERS["mobilenet"].content
+    )
+    card = (out / "README.md").read_text()
+    assert "MobileNetV2 `block2`" in card and "VGG-19" not in card

@@ -78,12 +78,13 @@ def test_histogram_matching_gives_the_style_the_content_statistics():
 
 def test_blended_styles_change_the_target_and_the_gram_cache_serves_repeats():
     styles = [synthetic(40, 40, seed=1), synthetic(30, 50, seed=2)]
-    vgg = VGGFeatures((gatys.CONTENT_LAYER, *gatys.STYLE_LAYERS), pooling="avg")
+    layers = gatys.LAYERS["vgg19"]
+    vgg = VGGFeatures((layers.content, *layers.style), pooling="avg")
     content = to_tensor(synthetic(48, 32))
-    blended = gatys._style_targets(vgg, styles, [0.7, 0.3], 48, content, "none")
-    first = gatys._style_targets(vgg, styles[:1], [1.0], 48, content, "none")
-    second = gatys._style_targets(vgg, styles[1:], [1.0], 48, content, "none")
-    for layer in gatys.STYLE_LAYERS:
+    blended = gatys._style_targets(vgg, layers, styles, [0.7, 0.3], 48, content, "none")
+    first = gatys._style_targets(vgg, layers, styles[:1], [1.0], 48, content, "none")
+    second = gatys._style_targets(vgg, layers, styles[1:], [1.0], 48, content, "none")
+    for layer in layers.style:
         torch.testing.assert_close(blended[layer], 0.7 * first[layer] + 0.3 * second[layer])
         assert not torch.allclose(blended[layer], first[layer])
     only_first = _run(styles=styles, style_blend=[1.0, 0.0])[-1].image.tobytes()

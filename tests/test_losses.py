@@ -55,11 +55,11 @@ def test_every_term_is_free_of_the_activations_scale(c):
     torch.testing.assert_close(StyleLoss(gram_matrix(c * g[:1]))(c * f), StyleLoss(gram_matrix(g[:1]))(f))
 
 
-def test_tv_loss_zero_on_flat_and_positive_on_edges():
+def test_tv_loss_is_the_mean_absolute_difference():
     assert TVLoss()(torch.full((1, 3, 8, 8), 0.3)).item() == 0.0
     edge = torch.zeros(1, 3, 8, 8)
-    edge[..., 4:] = 1.0
-    assert TVLoss()(edge).item() == pytest.approx(1 / 7)
+    edge[..., 4:] = 0.5  # one step of 0.5 in each of 8 rows of 7 horizontal differences
+    assert TVLoss()(edge).item() == pytest.approx(0.5 / 7)
 
 
 def test_terms_compose_and_sum_by_group():

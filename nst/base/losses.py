@@ -23,6 +23,7 @@ B dimension and differentiable.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -100,12 +101,16 @@ class StyleLoss(nn.Module):
 
 
 class TVLoss(nn.Module):
-    """Total variation ``mean((x[i+1,j] − x[i,j])²) + mean((x[i,j+1] − x[i,j])²)``, a smoothness prior."""
+    """Anisotropic total variation ``mean|x[i+1,j] − x[i,j]| + mean|x[i,j+1] − x[i,j]|``, a smoothness prior.
+
+    The absolute differences (not their squares) damp pixel-level noise while letting
+    edges stand, as in Rudin, Osher & Fatemi's denoising.
+    """
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         dy = image[..., 1:, :] - image[..., :-1, :]
         dx = image[..., :, 1:] - image[..., :, :-1]
-        return dy.square().mean() + dx.square().mean()
+        return dy.abs().mean() + dx.abs().mean()
 
 
 class LayerApply(nn.Module):
@@ -142,6 +147,18 @@ def style_terms(
     return [
         Scale(LayerApply(StyleLoss(grams[layer]), layer), weight * w) for layer, w in layer_weights.items()
     ]
+
+
+@dataclass(frozen=True)
+class LossLayers:
+    """Where a method reads a loss network: a content layer, and style layers weighted ``w_l = 1/L``."""
+
+    content: str
+    style: tuple[str, ...]
+
+    @property
+    def style_weights(self) -> dict[str, float]:
+        return {layer: 1 / len(self.style) for layer in self.style}
 
 
 class PerceptualLoss(nn.Module):

@@ -16,17 +16,16 @@ The weights are the Apache-2.0 Magenta networks shipped in a package (:mod:`nst.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from PIL import Image, ImageOps
 
-from nst.base.device import default_device, memory_format
+from nst.base.device import default_device
 from nst.base.images import to_tensor
 from nst.base.options import blend_weights, check
-from nst.base.weights import WeightsError, package_weights
+from nst.base.weights import WeightsError
 from nst.methods import engine
 from nst.methods.engine import EmbeddingStyle, OnePassOptions, OnePassStyle
 from nst.networks import ghiasi
@@ -45,18 +44,8 @@ class ArbitraryOptions(OnePassOptions):
 
 def networks(device: torch.device | None = None) -> tuple[StylePredictor, StyleTransformer]:
     """The style prediction and style transformer networks, from the package, on ``device`` (cached)."""
-    return _networks(device or default_device())
-
-
-@functools.cache
-def _networks(device: torch.device) -> tuple[StylePredictor, StyleTransformer]:
-    predictor, transformer = StylePredictor(), StyleTransformer()
-    predictor.load_state_dict(package_weights("arbitrary_predict", ghiasi.predictor_state))
-    transformer.load_state_dict(package_weights("arbitrary_transform", ghiasi.transformer_state))
-    return (
-        predictor.eval().requires_grad_(False).to(device, memory_format=torch.channels_last),
-        transformer.eval().requires_grad_(False).to(device, memory_format=memory_format(device)),
-    )
+    device = device or default_device()
+    return ghiasi.pretrained_predictor(device), ghiasi.pretrained_transformer(device)
 
 
 def unavailable() -> list[str]:

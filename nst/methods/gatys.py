@@ -1,9 +1,13 @@
-"""Gatys et al. (2016): optimise the pastiche's pixels against VGG-19 perceptual losses.
+"""Gatys et al. (2016): optimise the pastiche's pixels against perceptual losses of a loss network.
 
-``L = α·L_content(C, P) + β·L_style(S, P) + γ·L_tv(P)``, content at relu4_2 and style at
-relu1_1, relu2_1, relu3_1, relu4_1 and relu5_1, every term relative to its target's
+``L = α·L_content(C, P) + β·L_style(S, P) + γ·L_tv(P)``, every term relative to its target's
 magnitude (:mod:`nst.base.losses`), solved coarse-to-fine over several scales, each carried up
 to start the next. Every option lives in one validated :class:`GatysOptions`.
+
+The loss network (:mod:`nst.networks.loss_network`) is VGG-19 when its weights can be had:
+content at relu4_2, style at relu1_1, relu2_1, relu3_1, relu4_1 and relu5_1, the paper's
+method. Offline it is the packaged MobileNetV2, whose layers and smoothness prior were
+chosen by looking at results (:data:`LAYERS`).
 """
 
 from __future__ import annotations
@@ -17,16 +21,26 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from torch import nn
 
 from nst.base.color import luminance, match_color, transfer_luminance
 from nst.base.device import deterministic
 from nst.base.images import MAX_PIXELS, fit_long_side, resize_long_side, to_image, to_tensor
-from nst.base.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
+from nst.base.losses import (
+    LayerApply,
+    LossLayers,
+    PerceptualLoss,
+    Scale,
+    TVLoss,
+    content_terms,
+    gram_matrix,
+    style_terms,
+)
 from nst.base.options import (
     blend_weights,
     check,
@@ -35,10 +49,30 @@ from nst.base.options import (
     check_positive,
     option,
 )
-from nst.networks.vgg import VGGFeatures
+from nst.networks import loss_network
+from nst.networks.loss_network import Chosen
 
-CONTENT_LAYER = "relu4_2"
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+LAYERS = {
+    "vgg19": LossLayers("relu4_2", ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")),
+    # MobileNetV2's block 9 (64 channels at 1/16) keeps the photo's layout; Grams from ½ to 1/16
+    # resolution carry strokes and colour.
+    "mobilenet": LossLayers("block9", ("conv", "block0", "block2", "block5", "block9", "block12")),
+}
+"""Where Gatys reads each loss network (:class:`~nst.base.losses.LossLayers`): VGG-19's are the paper's."""
+
+
+class Weights(NamedTuple):
+    """A loss network's default β (style) and γ (total variation); α (content) is 1 on every network."""
+
+    style: float
+    tv: float
+
+
+WEIGHTS = {"vgg19": Weights(style=10.0, tv=0.0), "mobilenet": Weights(style=5.0, tv=5.0)}
+"""Each loss network's default :class:`Weights`. MobileNetV2's were chosen by looking: at 384 px and
+100 steps, β = 10 washes out the photo's smaller shapes (windows, branches) and β = 2.5 paints too
+little; without TV, L-BFGS finds high-frequency patterns that this stride-2 depthwise network barely
+sees, and γ = 5 removes them while keeping the strokes."""
 Init = Literal["content", "noise", "style"]
 Optimizer = Literal["lbfgs", "adam"]
 PreserveColor = Literal["none", "luminance", "histogram"]
@@ -54,17 +88,22 @@ class GatysOptions:
     is about 1 when the pastiche is as far from the target as a blank image would be,
     and the weights compare like with like whatever the loss network's scale:
 
-    - ``layer_weights``: ``w_l = 1/5`` on each style layer, as Gatys et al. Their equal
+    - style layer weights: ``w_l = 1/5`` on each of VGG-19's style layers, as Gatys et al. Their equal
       weights only meant equal shares because of their normalised VGG; here the
       relative terms give that meaning with torchvision's weights too. (crowsonkb's
       256:64:16:4:1 compensates for the size of un-normalised deep-layer Gram matrices,
       which the relative terms already remove.)
-    - ``content_weight`` α = 1 and ``style_weight`` β = 10: a pastiche that matches the
-      style's Gram matrices to within 5% (style term ≈ 0.05·β = 0.5) while its relu4_2
-      activations differ from the photo's by half their energy (content term ≈ 0.5) is
-      in balance. β/α = 10 thus plays the role of Gatys et al.'s α/β = 10⁻³, which
+    - ``content_weight`` α = 1 and, on VGG-19, ``style_weight`` β = 10: a pastiche that
+      matches the style's Gram matrices to within 5% (style term ≈ 0.05·β = 0.5) while its
+      relu4_2 activations differ from the photo's by half their energy (content term ≈ 0.5)
+      is in balance. β/α = 10 thus plays the role of Gatys et al.'s α/β = 10⁻³, which
       was set in the raw units of Caffe's VGG and does not carry over to other units.
-    - ``tv_weight`` γ = 0: no smoothness prior unless asked for.
+    - ``tv_weight`` γ = 0 on VGG-19: no smoothness prior, the paper's method.
+    - β and γ left None take the loss network's defaults (:data:`WEIGHTS`): on MobileNetV2,
+      β = 5 and γ = 5.
+
+    ``loss_network``: ``auto`` is VGG-19 when its weights can be had, else MobileNetV2
+    (:func:`nst.networks.loss_network.choose`); ``pooling`` applies to VGG-19 only.
 
     ``lr`` is Adam's step in pixel units; L-BFGS takes unit steps. ``style_blend``
     gives several styles' shares (equal when None). ``steps`` is the budget over all
@@ -74,8 +113,13 @@ class GatysOptions:
     size: int = option(384, "output long side in pixels")
     steps: int = option(100, "optimisation steps in all")
     content_weight: float = option(1.0, "α, the content term's weight")
-    style_weight: float = option(10.0, "β, the style term's weight")
-    tv_weight: float = option(0.0, "γ, the total variation term's weight")
+    style_weight: float | None = option(
+        None, "β, the style term's weight (default: the loss network's, 10 on VGG-19, 5 on MobileNetV2)"
+    )
+    tv_weight: float | None = option(
+        None,
+        "γ, the total variation term's weight (default: the loss network's, 0 on VGG-19, 5 on MobileNetV2)",
+    )
     style_blend: tuple[float, ...] | None = option(
         None, "shares of several styles, comma-separated, e.g. 0.7,0.3 (default: equal)"
     )
@@ -90,14 +134,18 @@ class GatysOptions:
         "none", "keep the content's colours (a bare flag: luminance)", const="luminance"
     )
     style_scale: float = option(1.0, "style size relative to the output")
-    pooling: Pooling = option("avg", "VGG's pooling")
+    loss_network: loss_network.Choice = option(
+        "auto", "the network the losses read (auto: VGG-19 when its weights can be had, else MobileNetV2)"
+    )
+    pooling: Pooling = option("avg", "VGG-19's pooling")
     seed: int = option(0, "seed of the noise start")
     preview_every: int = option(10, "steps between previews", cli=False)
     time_limit: float | None = option(None, "seconds before the run stops and returns what it has")
 
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight"):
-            check_non_negative(name, getattr(self, name))
+            if getattr(self, name) is not None:
+                check_non_negative(name, getattr(self, name))
         for name in ("size", "steps", "min_scale", "preview_every", "style_scale", "lr"):
             check_positive(name, getattr(self, name))
         if self.time_limit is not None:
@@ -106,13 +154,10 @@ class GatysOptions:
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("preserve_color", self.preserve_color, PRESERVE_COLOR)
         check_choice("pooling", self.pooling, POOLINGS)
+        check_choice("loss_network", self.loss_network, loss_network.CHOICES)
         if self.style_blend is not None:
             object.__setattr__(self, "style_blend", tuple(self.style_blend))
             blend_weights(self.style_blend, len(self.style_blend))
-
-    @property
-    def layer_weights(self) -> dict[str, float]:
-        return {layer: 1 / len(STYLE_LAYERS) for layer in STYLE_LAYERS}
 
 
 @dataclass(frozen=True)
@@ -199,20 +244,44 @@ def stylize(
     keep the content's chroma) or ``"histogram"`` (match the style's colours to the
     content's first). A seeded run gives the same pastiche each time on the same device;
     on CUDA it selects deterministic kernels for that (slower; see the README).
+
+    The loss network is resolved first (:func:`resolve`), so an unavailable one fails here.
     """
-    options = dataclasses.replace(options or GatysOptions(), **changes)
+    options = resolve(dataclasses.replace(options or GatysOptions(), **changes), device)
     blend = blend_weights(options.style_blend, len(styles))
     out_w, out_h = fit_long_side(content.size, options.size)
     check(
         out_w * out_h <= MAX_PIXELS,
         f"size {options.size} makes a {out_w}×{out_h} image, over {MAX_PIXELS} pixels",
     )
-    vgg = VGGFeatures((CONTENT_LAYER, *STYLE_LAYERS), pooling=options.pooling, device=device)
-    return _optimise(content, list(styles), blend, vgg, options)
+    layers = LAYERS[options.loss_network]
+    net = loss_network.features(
+        options.loss_network, (layers.content, *layers.style), options.pooling, device
+    )
+    return _optimise(content, list(styles), blend, net, options)
+
+
+def loss_network_for(options: GatysOptions, device: torch.device | None = None) -> Chosen:
+    """The loss network ``options`` run on here, and why (see :func:`nst.networks.loss_network.choose`)."""
+    return loss_network.choose(options.loss_network, device)
+
+
+def resolve(options: GatysOptions, device: torch.device | None = None) -> GatysOptions:
+    """``options`` with ``loss_network`` made concrete, and ``style_weight`` and ``tv_weight`` that
+    are None given that network's defaults (:data:`WEIGHTS`)."""
+    name = loss_network_for(options, device).name
+    style, tv = WEIGHTS[name]
+    return dataclasses.replace(
+        options,
+        loss_network=name,
+        style_weight=style if options.style_weight is None else options.style_weight,
+        tv_weight=tv if options.tv_weight is None else options.tv_weight,
+    )
 
 
 def _style_targets(
-    vgg: VGGFeatures,
+    net: nn.Module,
+    layers: LossLayers,
     styles: list[Image.Image],
     blend: list[float],
     long_side: int,
@@ -222,12 +291,12 @@ def _style_targets(
     """``Σ_k b_k G_l(S_k)`` for each style layer, the styles sized to ``long_side``."""
     targets: dict[str, torch.Tensor] = {}
     for style, b in zip(styles, blend, strict=True):
-        s = to_tensor(resize_long_side(style, long_side), vgg.device)
+        s = to_tensor(resize_long_side(style, long_side), content.device)
         if preserve_color != "none":
             s = match_color(s, content)
         with torch.no_grad():
-            features = vgg(s)
-        for layer in STYLE_LAYERS:
+            features = net(s)
+        for layer in layers.style:
             targets[layer] = targets.get(layer, 0) + b * gram_matrix(features[layer])
     return targets
 
@@ -285,23 +354,24 @@ def _stepper(
 
 
 def _loss(
-    vgg: VGGFeatures, content: torch.Tensor, grams: dict[str, torch.Tensor], options: GatysOptions
+    net: nn.Module, content: torch.Tensor, grams: dict[str, torch.Tensor], options: GatysOptions
 ) -> PerceptualLoss:
+    layers = LAYERS[options.loss_network]
     with torch.no_grad():
-        content_target = vgg(content)[CONTENT_LAYER]
+        content_target = net(content)[layers.content]
     groups = {
-        "content": content_terms({CONTENT_LAYER: content_target}, options.content_weight),
-        "style": style_terms(grams, options.layer_weights, options.style_weight),
+        "content": content_terms({layers.content: content_target}, options.content_weight),
+        "style": style_terms(grams, layers.style_weights, options.style_weight),
         "tv": [Scale(LayerApply(TVLoss(), None), options.tv_weight)] if options.tv_weight else [],
     }
-    return PerceptualLoss(vgg, groups)
+    return PerceptualLoss(net, groups)
 
 
 def _optimise(
     content_img: Image.Image,
     style_imgs: list[Image.Image],
     blend: list[float],
-    vgg: VGGFeatures,
+    net: nn.Module,
     options: GatysOptions,
 ) -> Iterator[Progress]:
     o = options
@@ -328,22 +398,31 @@ def _optimise(
         tuple(_digest(s) for s in style_imgs),
         _digest(content_img) if o.preserve_color != "none" else None,
     )
-    with deterministic(vgg.device):
+    device, layers = next(net.parameters()).device, LAYERS[o.loss_network]
+    with deterministic(device):
         for index, (side, n_steps) in enumerate(plan, start=1):
             planned += cost[index - 1]
             deadline = math.inf if o.time_limit is None else o.time_limit * planned / sum(cost)
-            content = to_tensor(resize_long_side(content_img, side), vgg.device)
+            content = to_tensor(resize_long_side(content_img, side), device)
             style_side = max(1, round(side * o.style_scale))
-            key = (images_key, tuple(blend), style_side, o.preserve_color, o.pooling, str(vgg.device))
+            key = (
+                images_key,
+                tuple(blend),
+                style_side,
+                o.preserve_color,
+                o.loss_network,
+                o.pooling,
+                str(device),
+            )
             grams = style_cache.get(
                 key,
                 functools.partial(
-                    _style_targets, vgg, style_imgs, blend, style_side, content, o.preserve_color
+                    _style_targets, net, layers, style_imgs, blend, style_side, content, o.preserve_color
                 ),
             )
-            loss = _loss(vgg, content, grams, o)
+            loss = _loss(net, content, grams, o)
             if pastiche is None:
-                styles_t = [to_tensor(resize_long_side(s, side), vgg.device) for s in style_imgs]
+                styles_t = [to_tensor(resize_long_side(s, side), device) for s in style_imgs]
                 pastiche = _init(o.init, content, styles_t, blend, generator)
             else:
                 pastiche = F.interpolate(

@@ -26,13 +26,27 @@ from torch.utils.data import DataLoader, Dataset
 
 from nst.base.device import default_device
 from nst.base.images import load_image, resize_long_side, to_tensor
-from nst.base.losses import LayerApply, PerceptualLoss, Scale, TVLoss, content_terms, gram_matrix, style_terms
-from nst.base.options import check_non_negative, check_positive, option
+from nst.base.losses import (
+    LayerApply,
+    LossLayers,
+    PerceptualLoss,
+    Scale,
+    TVLoss,
+    content_terms,
+    gram_matrix,
+    style_terms,
+)
+from nst.base.options import check_choice, check_non_negative, check_positive, option
+from nst.networks import loss_network
 from nst.networks.transformer import TransformerNet
-from nst.networks.vgg import VGGFeatures
 
-CONTENT_LAYER = "relu2_2"
-STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+LAYERS = {
+    "vgg19": LossLayers("relu2_2", ("relu1_2", "relu2_2", "relu3_3", "relu4_3")),
+    # A shallow content layer, as Johnson et al.'s relu2_2 (block 2 is at ¼ resolution), and
+    # the style layers that Gatys reads on this network.
+    "mobilenet": LossLayers("block2", ("conv", "block0", "block2", "block5", "block9", "block12")),
+}
+"""Where training reads each loss network: VGG-19's are Johnson et al.'s."""
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 CHECKPOINT = "checkpoint.pt"
 
@@ -71,9 +85,10 @@ class TrainOptions:
 
     ``L = α·L_content + β·L_style + γ·L_tv`` between each batch and the network's output
     (:class:`~nst.base.losses.PerceptualLoss`, every term relative to its target). Johnson et
-    al.'s layers: content at relu2_2, style at relu1_2, relu2_2, relu3_3, relu4_3 with
-    equal shares. ``style_size`` (default ``image_size``) sizes the style image's long
-    side for its Gram targets.
+    al.'s layers on VGG-19: content at relu2_2, style at relu1_2, relu2_2, relu3_3, relu4_3 with
+    equal shares; on MobileNetV2 those of :data:`LAYERS`. ``loss_network`` is resolved as for
+    Gatys (:func:`nst.networks.loss_network.choose`). ``style_size`` (default ``image_size``)
+    sizes the style image's long side for its Gram targets.
     """
 
     name: str | None = option(None, "model name (default: the style file's name, else 'style')")
@@ -87,6 +102,9 @@ class TrainOptions:
     style_size: int | None = option(
         None, "the style image's long side for its Gram targets (default: image_size)"
     )
+    loss_network: loss_network.Choice = option(
+        "auto", "the network the losses read (auto: VGG-19 when its weights can be had, else MobileNetV2)"
+    )
     checkpoint_every: int = option(1000, "steps between checkpoints")
     resume: bool = option(True, "ignore an existing checkpoint", flag="--no-resume")
     seed: int = option(0, "seed of the data order and the network's start")
@@ -98,6 +116,7 @@ class TrainOptions:
             check_non_negative(label, getattr(self, label))
         if self.style_size is not None:
             check_positive("style_size", self.style_size)
+        check_choice("loss_network", self.loss_network, loss_network.CHOICES)
 
 
 def train(
@@ -116,6 +135,8 @@ def train(
     """
     o = dataclasses.replace(options or TrainOptions(), **changes)
     device = device or default_device()
+    chosen = loss_network.choose(o.loss_network, device)
+    layers = LAYERS[chosen.name]
     dataset = ImageFiles(data, o.image_size)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -128,12 +149,12 @@ def train(
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         step = saved["step"]
-    vgg = VGGFeatures({CONTENT_LAYER, *STYLE_LAYERS}, pooling="max", device=device)
+    net = loss_network.features(chosen.name, {layers.content, *layers.style}, "max", device)
     style_t = to_tensor(resize_long_side(style, o.style_size or o.image_size), device)
     with torch.no_grad():
-        grams = {layer: gram_matrix(f) for layer, f in vgg(style_t).items() if layer in STYLE_LAYERS}
+        grams = {layer: gram_matrix(f) for layer, f in net(style_t).items() if layer in layers.style}
     fixed = {
-        "style": style_terms(grams, dict.fromkeys(STYLE_LAYERS, 1 / len(STYLE_LAYERS)), o.style_weight),
+        "style": style_terms(grams, layers.style_weights, o.style_weight),
         "tv": [Scale(LayerApply(TVLoss(), None), o.tv_weight)] if o.tv_weight else [],
     }
     generator = torch.Generator().manual_seed(o.seed + step)
@@ -143,9 +164,9 @@ def train(
         for batch in loader:
             x = batch.to(device) / 255
             with torch.no_grad():
-                content = vgg(x)[CONTENT_LAYER]
+                content = net(x)[layers.content]
             loss = PerceptualLoss(
-                vgg, {"content": content_terms({CONTENT_LAYER: content}, o.content_weight), **fixed}
+                net, {"content": content_terms({layers.content: content}, o.content_weight), **fixed}
             )
             optimizer.zero_grad(set_to_none=True)
             terms = loss(model(x * 255) / 255)
@@ -163,10 +184,11 @@ def train(
         "architecture": "TransformerNet",
         "upsample": "nearest",
         **dataclasses.asdict(o),
+        "loss_network": chosen.name,
         "steps_this_run": o.steps - first,
         "style_size": o.style_size or o.image_size,
-        "content_layer": CONTENT_LAYER,
-        "style_layers": list(STYLE_LAYERS),
+        "content_layer": layers.content,
+        "style_layers": list(layers.style),
         "training_images": len(dataset),
         "style_image_size": list(style.size),
     }
@@ -195,6 +217,7 @@ def _model_card(name: str, config: dict) -> str:
     c = config
     style_w, style_h = c["style_image_size"]
     layers = ", ".join(f"`{x}`" for x in c["style_layers"])
+    network = loss_network.TITLES[c["loss_network"]]
     return f"""---
 library_name: pytorch
 tags: [style-transfer, neural-style-transfer, johnson-et-al]
@@ -213,8 +236,8 @@ file into the app's `weights/` folder.
 | style image | {style_w}×{style_h} px, Gram targets at {c["style_size"]} px |
 | training images | {c["training_images"]}, {c["image_size"]}² crops, batch {c["batch_size"]} |
 | steps | {c["steps"]} (Adam, lr {c["lr"]}) |
-| content loss | VGG-19 `{c["content_layer"]}`, weight {c["content_weight"]} |
-| style loss | Gram matrices at {layers}, weight {c["style_weight"]} |
+| content loss | {network} `{c["content_layer"]}`, weight {c["content_weight"]} |
+| style loss | {network} Gram matrices at {layers}, weight {c["style_weight"]} |
 | total variation | weight {c["tv_weight"]} |
 | upsampling | {c["upsample"]} ×2, then 3×3 convolution |
 

@@ -44,6 +44,7 @@ float rounding.
 
 from __future__ import annotations
 
+import functools
 import re
 from os import PathLike
 from typing import NamedTuple
@@ -53,6 +54,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nst.base.device import memory_format
+from nst.base.weights import package_weights
 from nst.networks.norms import (
     HoldableNorm,
     held_for,
@@ -250,6 +253,27 @@ class StyleTransformer(nn.Module):
             x = block(x, e)
         x = self.expand["conv2"](self.expand["conv1"](x, e, relu=True), e, relu=True)
         return self.expand["conv3"](x, e)[..., :h, :w]
+
+
+@functools.cache
+def pretrained_predictor(device: torch.device) -> StylePredictor:
+    """The packaged style prediction network, frozen, channels-last on ``device``: one copy per device,
+    shared by the any-style method and the MobileNetV2 loss network.
+
+    Built outside inference mode whoever asks first, since the loss network differentiates through it.
+    """
+    with torch.inference_mode(False):
+        predictor = StylePredictor()
+        predictor.load_state_dict(package_weights("arbitrary_predict", predictor_state))
+        return predictor.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
+
+
+@functools.cache
+def pretrained_transformer(device: torch.device) -> StyleTransformer:
+    """The packaged style transformer network, frozen, on ``device`` (one copy per device)."""
+    transformer = StyleTransformer()
+    transformer.load_state_dict(package_weights("arbitrary_transform", transformer_state))
+    return transformer.eval().requires_grad_(False).to(device, memory_format=memory_format(device))
 
 
 # --- ONNX conversion -------------------------------------------------------------------------------

@@ -1,0 +1,122 @@
+"""Gatys on the packaged MobileNetV2: real pictures, measured; and how the loss network is chosen.
+
+The content is a drawn landscape and the style diagonal orange/purple stripes, both made here.
+A pastiche should take the stripes' colours *and* their texture (not only a colour transfer)
+while keeping the landscape's layout.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from bench.pictures import diagonal, frechet, layout, stripes
+from conftest import random_vgg19_features
+from nst.base.color import match_color
+from nst.base.images import drawn_scene, to_tensor
+from nst.methods import arbitrary, gatys
+from nst.networks import ghiasi, loss_network
+from nst.networks.mobilenet import MobileNetFeatures
+
+
+@pytest.fixture(scope="module")
+def pictures():
+    content, style = drawn_scene(192, 128), stripes()
+    events = list(gatys.stylize(content, [style], loss_network="mobilenet", size=192, steps=60))
+    c, s, p = to_tensor(content), to_tensor(style), to_tensor(events[-1].image)
+    return c, s, p
+
+
+def test_the_pastiche_takes_the_styles_colours(pictures):
+    c, s, p = pictures
+    assert frechet(p, s) < 0.5 * frechet(c, s)
+
+
+def test_the_pastiche_keeps_the_contents_layout(pictures):
+    c, s, p = pictures
+    assert layout(c, p) > 0.35
+    assert abs(layout(c, F.interpolate(s, size=c.shape[-2:], mode="area"))) < 0.15  # the measure's floor
+
+
+def test_texture_moves_not_only_colour(pictures):
+    c, s, p = pictures
+    recoloured = match_color(c, s)  # a plain colour transfer keeps the content's edges
+    assert diagonal(s) > 0.95 and abs(diagonal(recoloured)) < 0.3
+    assert diagonal(p) > diagonal(recoloured) + 0.5
+
+
+@pytest.mark.parametrize("axis", [-2, -1])
+def test_the_first_row_and_column_are_not_a_frame(pictures, axis):
+    """The step from the first row (column) to the next is like any other: neither a flat band nor a
+    line along the edge, which the unpadded network paints (see ``mobilenet.PAD``)."""
+    _, _, p = pictures
+    steps = p.diff(dim=axis).abs().mean(dim=(0, 1, -1 if axis == -2 else -2))
+    assert 0.5 < steps[0] / steps.median() < 3
+
+
+def test_gatys_runs_after_the_any_style_method_loaded_the_shared_network_in_inference_mode():
+    ghiasi.pretrained_predictor.cache_clear()
+    arbitrary.embedding(stripes(32))  # the first to ask, under torch.inference_mode
+    events = list(
+        gatys.stylize(drawn_scene(48, 32), [stripes(32)], loss_network="mobilenet", size=48, steps=2)
+    )
+    assert events[-1].done and arbitrary.networks()[0] is ghiasi.pretrained_predictor(
+        arbitrary.default_device()
+    )
+
+
+def test_features_crop_the_padding_and_name_every_layer():
+    net = MobileNetFeatures(["conv", "block2", "block12"])
+    out = net(torch.rand(1, 3, 64, 48))
+    assert out["conv"].shape[-2:] == (32, 24) and out["block2"].shape[-2:] == (16, 12)
+    assert out["block12"].shape[-2:] == (5, 4)  # ceil((64 + 16) / 16), nothing cropped
+    with pytest.raises(ValueError, match="Unknown MobileNetV2 layers"):
+        MobileNetFeatures(["relu4_2"])
+
+
+def _cli(tmp_path, env: dict, *flags: str) -> subprocess.CompletedProcess:
+    drawn_scene(64, 48).save(tmp_path / "c.png")
+    stripes(48).save(tmp_path / "s.png")
+    command = [sys.executable, "-m", "nst", "gatys", tmp_path / "c.png", tmp_path / "s.png"]
+    command += ["-o", tmp_path / "o.png", "--steps", "3", "--size", "64", *flags]
+    environ = {k: v for k, v in os.environ.items() if k not in ("NST_VGG_WEIGHTS", "NST_LOSS_NETWORK")}
+    return subprocess.run(command, env={**environ, **env}, capture_output=True, text=True, timeout=180)
+
+
+def test_offline_without_vgg_the_cli_runs_on_mobilenet_and_says_why(tmp_path):
+    result = _cli(tmp_path, {"TORCH_HOME": str(tmp_path / "empty")})
+    assert result.returncode == 0, result.stderr
+    assert "Gatys runs on MobileNetV2" in result.stderr and "vgg19-dcbb9e9d.pth" in result.stderr
+    assert Image.open(tmp_path / "o.png").size == (64, 48)
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_asking_for_vgg_without_its_weights_is_a_one_line_error(tmp_path, how):
+    flags, env = (["--loss-network", "vgg19"], {}) if how == "flag" else ([], {"NST_LOSS_NETWORK": "vgg19"})
+    result = _cli(tmp_path, {"TORCH_HOME": str(tmp_path / "empty"), **env}, *flags)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "vgg19-dcbb9e9d.pth" in lines[0], lines
+
+
+def test_with_vgg_weights_auto_is_vgg_and_mobilenet_can_be_asked_for(tmp_path):
+    path = tmp_path / "vgg.pth"
+    torch.save(random_vgg19_features(), path)
+    result = _cli(tmp_path, {"NST_VGG_WEIGHTS": str(path)})
+    assert result.returncode == 0 and "MobileNetV2" not in result.stderr, result.stderr
+    result = _cli(tmp_path, {"NST_VGG_WEIGHTS": str(path), "NST_LOSS_NETWORK": "mobilenet"})
+    assert result.returncode == 0 and "Gatys runs on MobileNetV2 (NST_LOSS_NETWORK" in result.stderr
+
+
+def test_choices_are_checked():
+    with pytest.raises(ValueError, match="loss_network"):
+        gatys.GatysOptions(loss_network="resnet")
+    assert loss_network.choose("mobilenet").name == "mobilenet"
+    options = gatys.resolve(gatys.GatysOptions(loss_network="mobilenet"))
+    assert (options.style_weight, options.tv_weight) == gatys.WEIGHTS["mobilenet"] != gatys.WEIGHTS["vgg19"]
+    asked = gatys.resolve(gatys.GatysOptions(loss_network="mobilenet", style_weight=2, tv_weight=0))
+    assert (asked.loss_network, asked.style_weight, asked.tv_weight) == ("mobilenet", 2, 0)

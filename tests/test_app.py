@@ -15,7 +15,7 @@ from bench.clips import pan, static_scene, write_clip
 from bench.standins import random_vgg19_features
 from conftest import launch, stop, synthetic
 from nst.base.images import to_tensor
-from nst.methods import video
+from nst.methods import arbitrary, video
 from nst.methods.catalogue import load_catalogue
 
 
@@ -148,7 +148,12 @@ def test_any_style_endpoint(client, images):
         second_style_share=0.25,
         api_name="/stylize_arbitrary",
     )
-    assert Image.open(out).size == (150, 100)
+    content, style = Image.open(images["content"]), Image.open(images["style"])
+    asked = arbitrary.stylize(content, [style, content], strength=0.8, style_blend=(0.75, 0.25))
+    plain = arbitrary.stylize(content, [style])
+    served = to_tensor(Image.open(out).convert("RGB"), scale=1)
+    assert (served - to_tensor(asked, scale=1)).abs().max() <= 2  # what was asked: both styles, 0.8
+    assert (served - to_tensor(plain, scale=1)).abs().mean() > 3
 
 
 def test_gatys_endpoint_streams_previews_then_the_pastiche(client, images):

@@ -5,7 +5,7 @@ import sys
 import pytest
 import torch
 from PIL import Image
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from bench.plain import PlainTransformerNet
 from bench.standins import painted_transformer, random_transformer
@@ -374,3 +374,55 @@ def test_training_on_mobilenet_lowers_the_loss_and_says_so_in_the_card(tmp_path)
     )
     card = (out / "README.md").read_text()
     assert "MobileNetV2 `block2`" in card and "VGG-19" not in card
+
+
+def _train(tmp_path, out: str, **changes) -> list:
+    data = tmp_path / "photos"
+    if not data.exists():
+        data.mkdir()
+        for seed in range(3):
+            synthetic(48, 40, seed=seed).save(data / f"{seed}.png")
+    options = dict(steps=6, image_size=32, batch_size=2, lr=1e-2, checkpoint_every=3) | changes
+    return list(train.train(synthetic(64, 64, seed=9), data, tmp_path / out, **options))
+
+
+def _weights(tmp_path, out: str) -> dict:
+    return load_file(tmp_path / out / "style.safetensors")
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
+    _train(tmp_path, "straight")
+    assert [e.step for e in _train(tmp_path, "resumed", steps=3)] == [1, 2, 3]
+    assert [e.step for e in _train(tmp_path, "resumed")] == [4, 5, 6]  # weights, Adam's moments, data order
+    straight, resumed = _weights(tmp_path, "straight"), _weights(tmp_path, "resumed")
+    for key, value in straight.items():
+        torch.testing.assert_close(resumed[key], value, rtol=1e-5, atol=1e-6, msg=key)
+
+
+def test_no_resume_starts_again_from_step_one(tmp_path):
+    _train(tmp_path, "fresh")
+    _train(tmp_path, "again", steps=3)
+    assert [e.step for e in _train(tmp_path, "again", resume=False)] == list(range(1, 7))
+    for key, value in _weights(tmp_path, "fresh").items():
+        torch.testing.assert_close(_weights(tmp_path, "again")[key], value, msg=key)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"steps": 0}, "steps"),
+        ({"lr": -1.0}, "lr"),
+        ({"style_weight": -1.0}, "style_weight"),
+        ({"style_size": 0}, "style_size"),
+        ({"loss_network": "resnet"}, "loss_network"),
+    ],
+)
+def test_train_options_are_checked(changes, message):
+    with pytest.raises(ValueError, match=message):
+        train.TrainOptions(**changes)
+
+
+def test_a_data_folder_without_images_is_one_readable_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("no pictures here")
+    with pytest.raises(ValueError, match="No images"):
+        list(train.train(synthetic(32, 32), tmp_path, tmp_path / "out", steps=1))

@@ -73,6 +73,8 @@ def test_histogram_matching_gives_the_style_the_content_statistics():
     style = torch.rand(1, 3, 30, 30) * 0.3 + 0.4
     matched = match_color(style, content)
     torch.testing.assert_close(matched.mean(dim=(2, 3)), content.mean(dim=(2, 3)), atol=1e-3, rtol=0)
+    covariance = [torch.cov(t.reshape(3, -1), correction=0) for t in (matched, content)]
+    torch.testing.assert_close(*covariance, atol=2e-3, rtol=0)  # the spread too, not only the means
     _run(steps=2, preserve_color="histogram")  # and the engine accepts the mode
 
 

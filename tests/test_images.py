@@ -2,7 +2,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from nst.base.images import ImageError, load_image, resize_long_side, save_image, to_image, to_tensor
 
@@ -82,11 +82,21 @@ def test_decompression_bomb_is_refused_before_decoding(monkeypatch):
         load_image(_encode(Image.new("L", (100, 100)), "PNG"))
 
 
-def test_resize_keeps_aspect_and_draft_shrinks_jpeg():
+def test_resize_keeps_aspect_and_draft_shrinks_jpeg(monkeypatch):
     img = Image.new("RGB", (300, 100))
     assert resize_long_side(img, 96).size == (96, 32)
     assert resize_long_side(Image.new("RGB", (12000, 8)), 512).size == (512, 1)
+    decoded = []
+    load = ImageFile.ImageFile.load
+
+    def spy(self):
+        out = load(self)
+        decoded.append(self.size)  # the pixels actually decoded
+        return out
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
     assert load_image(_encode(Image.new("RGB", (800, 600)), "JPEG"), max_side=100).size == (100, 75)
+    assert decoded and max(max(size) for size in decoded) <= 200, decoded
 
 
 def test_tensor_round_trip_and_png_default(tmp_path):

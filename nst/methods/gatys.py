@@ -6,8 +6,8 @@ to start the next. Every option lives in one validated :class:`GatysOptions`.
 
 The loss network (:mod:`nst.networks.loss_network`) is VGG-19 when its weights can be had:
 content at relu4_2, style at relu1_1, relu2_1, relu3_1, relu4_1 and relu5_1, the paper's
-method. Offline it is the packaged MobileNetV2, whose layers and smoothness prior were
-chosen by looking at results (:data:`LAYERS`).
+method. Offline it is the packaged MobileNetV2, whose layers and default weights were
+chosen by looking at results (:data:`LAYERS`, :data:`WEIGHTS`).
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ WEIGHTS = {"vgg19": Weights(style=10.0, tv=0.0), "mobilenet": Weights(style=5.0,
 100 steps, β = 10 washes out the photo's smaller shapes (windows, branches) and β = 2.5 paints too
 little; without TV, L-BFGS finds high-frequency patterns that this stride-2 depthwise network barely
 sees, and γ = 5 removes them while keeping the strokes."""
+
 Init = Literal["content", "noise", "style"]
 Optimizer = Literal["lbfgs", "adam"]
 PreserveColor = Literal["none", "luminance", "histogram"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -131,7 +132,9 @@ def train(
     """Train on the images under ``data``; yields progress per step, then writes the model to ``output``.
 
     ``options`` (default :class:`TrainOptions`) with ``changes`` to any of its fields. A
-    ``checkpoint.pt`` in ``output`` is resumed from unless ``resume`` is false.
+    ``checkpoint.pt`` in ``output`` is resumed from unless ``resume`` is false. The photos
+    are visited in a seeded order per epoch (``seed + epoch``), so a resumed run sees the
+    batches an uninterrupted one would, and ends with the same weights.
     """
     o = dataclasses.replace(options or TrainOptions(), **changes)
     device = device or default_device()
@@ -157,10 +160,12 @@ def train(
         "style": style_terms(grams, layers.style_weights, o.style_weight),
         "tv": [Scale(LayerApply(TVLoss(), None), o.tv_weight)] if o.tv_weight else [],
     }
-    generator = torch.Generator().manual_seed(o.seed + step)
-    loader = DataLoader(dataset, batch_size=o.batch_size, shuffle=True, generator=generator)
+    per_epoch = math.ceil(len(dataset) / o.batch_size)
     start, first = time.perf_counter(), step
     while step < o.steps:
+        epoch, done = divmod(step, per_epoch)
+        order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(o.seed + epoch))
+        loader = DataLoader(dataset, batch_size=o.batch_size, sampler=order[done * o.batch_size :].tolist())
         for batch in loader:
             x = batch.to(device) / 255
             with torch.no_grad():

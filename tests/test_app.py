@@ -11,7 +11,7 @@ import torch
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from bench.clips import pan, static_scene, write_clip
+from bench.clips import pan, read_frames, static_scene, write_clip
 from bench.standins import random_vgg19_features
 from conftest import launch, stop, synthetic
 from nst.base.images import to_tensor
@@ -279,3 +279,45 @@ def test_browser_upload_click_and_see_the_result(server, images, tmp_path):
         assert size == [150, 100]
         page.screenshot(path=tmp_path / "fast.png", full_page=True)
         browser.close()
+
+
+def test_video_with_a_style_image_and_strength_is_what_the_library_paints(client, images, tmp_path):
+    clip = write_clip(tmp_path / "clip.mp4", static_scene(96, 64, 12), fps=12)
+    style = handle_file(images["style"])
+    out = client.predict(
+        clip=handle_file(str(clip)), style_image=style, strength=0.6, api_name="/stylize_video"
+    )
+    served = read_frames(out["video"] if isinstance(out, dict) else out).astype(float)
+    list(video.stylize_video(clip, tmp_path / "lib.mp4", [Image.open(images["style"])], strength=0.6))
+    assert abs(served - read_frames(tmp_path / "lib.mp4")).mean() < 1.5  # the image, at 0.6
+    list(video.stylize_video(clip, tmp_path / "full.mp4", [Image.open(images["style"])]))
+    assert abs(served - read_frames(tmp_path / "full.mp4")).mean() > 3
+
+
+def test_gatys_second_style_through_the_app(client, images):
+    def pastiche(style: str, **second) -> torch.Tensor:
+        out = client.predict(
+            content=handle_file(images["content"]),
+            style_image=handle_file(images[style]),
+            steps=3,
+            size=64,
+            api_name="/stylize_gatys",
+            **second,
+        )
+        return to_tensor(Image.open(out).convert("RGB"), scale=1)
+
+    grey = pastiche("grey")
+    all_grey = pastiche("style", second_style_image=handle_file(images["grey"]), second_style_share=1.0)
+    half = pastiche("style", second_style_image=handle_file(images["grey"]), second_style_share=0.5)
+    assert (all_grey - grey).abs().max() <= 1  # a share of 1 is the second style alone
+    assert (half - grey).abs().mean() > 1 and (half - pastiche("style")).abs().mean() > 1
+
+
+def test_uploads_over_the_cap_are_refused(server):
+    big = b"\0" * (21 * 1024 * 1024)  # the app's cap is NST_MAX_UPLOAD_MB = 20
+    response = httpx.post(
+        f"{server}gradio_api/upload", files={"files": ("big.png", big, "image/png")}, timeout=60
+    )
+    assert response.status_code == 413, response.text
+    small = httpx.post(f"{server}gradio_api/upload", files={"files": ("s.png", b"\0" * 1024, "image/png")})
+    assert small.status_code == 200

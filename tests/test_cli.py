@@ -47,3 +47,46 @@ def test_gatys_cli_bad_input_is_one_line_and_nonzero(tmp_path):
         "-3",
     )
     assert result.returncode == 1 and "steps" in result.stderr
+
+
+def test_styles_lists_the_built_in_and_hub_styles():
+    result = _nst("styles")
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert [n for n in names if n.startswith("builtin_")] == [f"builtin_{i:02d}" for i in range(26)]
+    assert {"mosaic", "rain_princess", "scream", "starry_night"} <= set(names)
+
+
+def test_train_writes_a_model_the_fast_command_can_use(tmp_path):
+    (tmp_path / "photos").mkdir()
+    for seed in range(2):
+        synthetic(48, 40, seed=seed).save(tmp_path / "photos" / f"{seed}.png")
+    synthetic(64, 64, seed=3).save(tmp_path / "painting.png")
+    result = _nst(
+        "train",
+        "--style",
+        str(tmp_path / "painting.png"),
+        "--data",
+        str(tmp_path / "photos"),
+        "--output",
+        str(tmp_path / "run"),
+        "--steps",
+        "2",
+        "--image-size",
+        "32",
+        "--batch-size",
+        "2",
+    )
+    assert result.returncode == 0, result.stderr
+    model = tmp_path / "run" / "painting.safetensors"  # named after the style file
+    assert result.stdout.strip().splitlines()[-1] == str(model)
+    result = _nst(
+        "fast", str(tmp_path / "painting.png"), "-o", str(tmp_path / "o.png"), "--weights", str(model)
+    )
+    assert result.returncode == 0 and Image.open(tmp_path / "o.png").size == (64, 64), result.stderr
+
+
+def test_push_without_a_model_is_one_line_and_nonzero(tmp_path):
+    result = _nst("push", str(tmp_path), "--repo-id", "someone/nothing")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "no .safetensors model" in result.stderr

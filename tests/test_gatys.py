@@ -11,6 +11,7 @@ from bench.standins import random_vgg19_features
 from conftest import synthetic
 from nst.base.color import match_color
 from nst.base.images import to_tensor
+from nst.base.losses import TVLoss
 from nst.methods import gatys
 from nst.networks.vgg import VGGFeatures
 
@@ -212,3 +213,27 @@ def test_any_positive_rescaling_changes_the_default_pastiche_by_rounding_only(tm
     weights = {"vgg": state, "rescaled": _rescaled(state, seed=7, powers_of_two=False)}
     original, rescaled = _cli_pastiches(tmp_path, weights, [])
     assert (original - rescaled).abs().mean() < 0.1 and (original - rescaled).abs().max() <= 2
+
+
+def test_a_style_start_has_the_styles_colours():
+    style = Image.new("RGB", (40, 40), (200, 40, 90))
+    style.paste((220, 60, 70), (0, 0, 20, 40))
+    # Adam with a vanishing step leaves the pastiche where it started.
+    start = _run(styles=[style], init="style", optimizer="adam", lr=1e-9, steps=1)[-1].image
+    mean = to_tensor(start).mean(dim=(2, 3))
+    torch.testing.assert_close(mean, to_tensor(style).mean(dim=(2, 3)), atol=0.02, rtol=0)
+    assert to_tensor(start).std(dim=(2, 3)).max() > 0.01  # noise in those colours, not a flat fill
+
+
+def _pixels(**options) -> torch.Tensor:
+    return to_tensor(_run(**options)[-1].image, scale=1)
+
+
+@pytest.mark.parametrize("change", [{"pooling": "max"}, {"style_scale": 0.5}, {"tv_weight": 1.0}])
+def test_each_option_changes_the_pastiche(change):
+    assert (_pixels(**change) - _pixels()).abs().mean() > 0.5
+
+
+def test_a_tv_weight_makes_the_pastiche_smoother():
+    tv = TVLoss()
+    assert tv(_pixels(tv_weight=50.0, steps=10)) < 0.8 * tv(_pixels(tv_weight=0.0, steps=10))

@@ -7,6 +7,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from PIL import Image, ImageOps
 
 from bench.clips import pan, read_frames, static_scene, write_clip
 from nst.methods import fast, video
@@ -185,3 +186,32 @@ def test_cli_video_with_a_style_and_with_a_style_image(clip, tmp_path):
         text=True,
     )
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+
+
+def _difference(a, b) -> float:
+    return float(np.abs(read_frames(a).astype(np.float64) - read_frames(b)).mean())
+
+
+def recoloured_scene() -> Image.Image:
+    """A style image: the clip's own scene in dark blue and orange."""
+    return ImageOps.colorize(Image.fromarray(static_scene(96, 64, 1)[0]).convert("L"), "darkblue", "orange")
+
+
+@pytest.mark.parametrize("style", ["builtin_05", "image"])
+def test_strength_below_one_stays_nearer_the_clip(clip, tmp_path, style):
+    chosen = ["builtin_05"] if style == "builtin_05" else [recoloured_scene()]
+    list(video.stylize_video(clip, tmp_path / "full.mp4", chosen))
+    list(video.stylize_video(clip, tmp_path / "half.mp4", chosen, strength=0.5))
+    assert _difference(tmp_path / "half.mp4", clip) < 0.8 * _difference(tmp_path / "full.mp4", clip)
+
+
+def test_preserve_color_keeps_the_clips_chroma(clip, tmp_path):
+    list(video.stylize_video(clip, tmp_path / "painted.mp4", "builtin_05"))
+    list(video.stylize_video(clip, tmp_path / "kept.mp4", "builtin_05", preserve_color=True))
+
+    def chroma(path) -> np.ndarray:
+        frames = read_frames(path).astype(np.float64)
+        return frames - frames.mean(axis=-1, keepdims=True)  # each pixel's colour less its grey
+
+    kept = np.abs(chroma(tmp_path / "kept.mp4") - chroma(clip)).mean()
+    assert kept < 0.5 * np.abs(chroma(tmp_path / "painted.mp4") - chroma(clip)).mean()

@@ -1,0 +1,190 @@
+"""Mutation check: plant realistic bugs in the core, one at a time, and see whether the tests notice.
+
+    python tests/mutations.py              # every mutation (about 5 minutes on 2 cores)
+    python tests/mutations.py draft blend  # those whose names contain "draft" or "blend"
+
+Each mutation is one textual change to one file: a bug someone could write. The working tree
+(tracked and untracked files, not the ignored ones) is copied to a temporary folder, the
+change is made there, and the tests that guard that behaviour run against it. A mutation the
+tests do not fail on *survives*: a test is missing or does not check what its name says.
+The table ends with the survivors; the exit status is their count. Nothing here touches the
+checkout or the installed packages.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    file: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+MUTATIONS = (
+    Mutation(
+        "JPEG draft removed: large photos decode whole",
+        "nst/base/images.py",
+        'img.draft("RGB", (math.ceil(w * scale), math.ceil(h * scale)))',
+        "pass",
+        ("tests/test_images.py", "tests/test_hostile.py::test_large_photo_and_bomb_stay_small_in_memory"),
+    ),
+    Mutation(
+        "EXIF orientation ignored",
+        "nst/base/images.py",
+        "img = ImageOps.exif_transpose(img)",
+        "pass",
+        ("tests/test_images.py",),
+    ),
+    Mutation(
+        "colour matching moves the means only",
+        "nst/base/color.py",
+        "out = transform @ (s - mu_s) + mu_c",
+        "out = (s - mu_s) + mu_c",
+        ("tests/test_gatys.py::test_histogram_matching_gives_the_style_the_content_statistics",),
+    ),
+    Mutation(
+        "TV squared instead of absolute differences",
+        "nst/base/losses.py",
+        "return dy.abs().mean() + dx.abs().mean()",
+        "return dy.square().mean() + dx.square().mean()",
+        ("tests/test_losses.py",),
+    ),
+    Mutation(
+        "Gram matrix not divided by the layer's size",
+        "nst/base/losses.py",
+        "return _Gram.apply(features.permute(0, 2, 3, 1).reshape(b, h * w, c), c * h * w)",
+        "return _Gram.apply(features.permute(0, 2, 3, 1).reshape(b, h * w, c), 1)",
+        ("tests/test_losses.py",),
+    ),
+    Mutation(
+        "training resume restores no weights",
+        "nst/methods/train.py",
+        'model.load_state_dict(saved["model"])',
+        "pass",
+        ("tests/test_fast.py::test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one",),
+    ),
+    Mutation(
+        "training resume restores no optimiser state",
+        "nst/methods/train.py",
+        'optimizer.load_state_dict(saved["optimizer"])',
+        "pass",
+        ("tests/test_fast.py::test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one",),
+    ),
+    Mutation(
+        "thumbnails are the drawn scene, not the network's picture",
+        "nst/methods/fast.py",
+        "picture = stylize(drawn_scene(side, side), name)",
+        "picture = drawn_scene(side, side)",
+        ("tests/test_dumoulin.py::test_thumbnails_are_rendered_once_by_the_network",),
+    ),
+    Mutation(
+        "video blending with the previous frame inverted",
+        "nst/methods/video.py",
+        "Image.blend(frame, self.previous, self.options.blend_previous)",
+        "Image.blend(frame, self.previous, 1 - self.options.blend_previous)",
+        ("tests/test_video.py::test_blending_with_the_previous_frame_is_there_and_off_by_default",),
+    ),
+    Mutation(
+        "MobileNetV2 loss network unpadded: a frame along the top and left",
+        "nst/networks/mobilenet.py",
+        "PAD = 8",
+        "PAD = 0",
+        ("tests/test_gatys_mobilenet.py",),
+    ),
+    Mutation(
+        "Gatys style term dropped",
+        "nst/methods/gatys.py",
+        '"style": style_terms(grams, layers.style_weights, options.style_weight)',
+        '"style": style_terms(grams, layers.style_weights, 0.0)',
+        ("tests/test_gatys_mobilenet.py",),
+    ),
+    Mutation(
+        "/stylize_arbitrary drops the second style and the strength",
+        "app.py",
+        "return _png_file(arbitrary.stylize(image, styles, options), image)",
+        "return _png_file(arbitrary.stylize(image, styles[:1], ARBITRARY), image)",
+        ("tests/test_app.py::test_any_style_endpoint",),
+    ),
+    Mutation(
+        "the app switches off Gradio's check on the paths a request names",
+        "app.py",
+        "import gradio as gr\n",
+        "import gradio as gr\nimport gradio.processing_utils\n\n"
+        "gradio.processing_utils._check_allowed = lambda path, check_in_upload_folder: None\n",
+        ("tests/test_hostile.py::test_no_endpoint_reads_server_paths",),
+    ),
+)
+
+
+def copy_tree(target: Path) -> None:
+    """The working tree's tracked and untracked (not ignored) files, copied under ``target``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def run(mutation: Mutation, tree: Path) -> tuple[bool, float]:
+    """(killed, seconds): the mutation's tests against ``tree`` with the change made."""
+    path = tree / mutation.file
+    original = path.read_text()
+    if original.count(mutation.old) != 1:
+        raise SystemExit(f"{mutation.name}: {mutation.old!r} is not once in {mutation.file}; update it")
+    path.write_text(original.replace(mutation.old, mutation.new))
+    start = time.perf_counter()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *mutation.tests],
+            cwd=tree,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    finally:
+        path.write_text(original)
+    return result.returncode != 0, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    wanted = sys.argv[1:] if argv is None else argv
+    chosen = [m for m in MUTATIONS if not wanted or any(w in m.name for w in wanted)]
+    with tempfile.TemporaryDirectory(prefix="nst-mutants-") as folder:
+        tree = Path(folder)
+        copy_tree(tree)
+        print("| mutation | file | tests | outcome | seconds |\n|---|---|---|---|---|")
+        survivors = []
+        for mutation in chosen:
+            killed, seconds = run(mutation, tree)
+            tests = ", ".join(t.removeprefix("tests/") for t in mutation.tests)
+            outcome = "killed" if killed else "**survived**"
+            print(f"| {mutation.name} | {mutation.file} | {tests} | {outcome} | {seconds:.0f} |", flush=True)
+            if not killed:
+                survivors.append(mutation.name)
+    print(f"\n{len(chosen) - len(survivors)} of {len(chosen)} killed.")
+    for name in survivors:
+        print(f"survived: {name}")
+    return len(survivors)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -70,6 +70,23 @@ MUTATIONS = (
         ("tests/test_losses.py",),
     ),
     Mutation(
+        "loss terms not relative to their targets: the balance follows the network's scale",
+        "nst/base/losses.py",
+        "return (diff.square().flatten(1).sum(1) / target_norm).mean()",
+        "return diff.square().flatten(1).sum(1).mean()",
+        (
+            "tests/test_losses.py",
+            "tests/test_gatys.py::test_the_pastiche_does_not_depend_on_the_loss_networks_activation_scale",
+        ),
+    ),
+    Mutation(
+        "float16 asked for but not used",
+        "nst/methods/engine.py",
+        "with torch.autocast(device.type, torch.float16, enabled=half):",
+        "with torch.autocast(device.type, torch.float16, enabled=False):",
+        ("tests/test_engine.py::test_the_float16_branch_paints_the_float32_picture_to_within_rounding",),
+    ),
+    Mutation(
         "training resume restores no weights",
         "nst/methods/train.py",
         'model.load_state_dict(saved["model"])',

@@ -93,3 +93,19 @@ def test_the_loaders_cache_each_network_once_per_device():
         arbitrary.networks(), arbitrary.networks(fast.default_device()), strict=True
     ):
         assert shared is by_device
+
+
+@pytest.mark.parametrize("kind", ["built-in", "any style"])
+def test_the_float16_branch_paints_the_float32_picture_to_within_rounding(kind):
+    """``half`` is CUDA's default; forced on the CPU, the same autocast branch runs here."""
+    image = synthetic(64, 48, seed=4)
+    style = (
+        fast.load_style("builtin_07")
+        if kind == "built-in"
+        else arbitrary.load_style([synthetic(64, 64, seed=5)])
+    )
+    full = engine.stylize(image, style)
+    assert engine.stylize(image, style, engine.OnePassOptions(half=False)).tobytes() == full.tobytes()
+    half = engine.stylize(image, style, engine.OnePassOptions(half=True))
+    difference = np.abs(np.asarray(half, dtype=np.int16) - np.asarray(full, dtype=np.int16))
+    assert 0 < difference.mean() < 2 and difference.max() <= 24, (difference.mean(), difference.max())

@@ -2,6 +2,7 @@ import math
 import os
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import torch
@@ -144,7 +145,12 @@ def test_sliver_and_single_pixel_contents_work():
         {"min_scale": 0},
     ],
 )
-def test_bad_options_are_refused_before_any_work(bad):
+def test_bad_options_are_refused_before_any_work(bad, monkeypatch):
+    def work(*args, **kwargs):
+        raise AssertionError("the loss network was chosen or loaded before the options were checked")
+
+    monkeypatch.setattr(gatys.loss_network, "choose", work)
+    monkeypatch.setattr(gatys.loss_network, "features", work)
     with pytest.raises(ValueError):
         _run(**bad)
 
@@ -178,40 +184,60 @@ def _rescaled(state: dict[str, torch.Tensor], seed: int, powers_of_two: bool) ->
     return out
 
 
-def _cli_pastiches(tmp_path, weights: dict, options: list[str]) -> list[torch.Tensor]:
-    synthetic(90, 60, seed=1).save(tmp_path / "content.png")
-    synthetic(64, 64, seed=2).save(tmp_path / "style.png")
-    images = []
-    for name, state in weights.items():
-        torch.save(state, tmp_path / f"{name}.pth")
-        output = tmp_path / f"{name}.png"
-        run = [sys.executable, "-m", "nst", "gatys", tmp_path / "content.png", tmp_path / "style.png"]
+VARIANTS = {"lbfgs": {}, "adam": {"optimizer": "adam"}, "single-scale": {"multiscale": False}}
+
+
+@pytest.fixture(scope="module")
+def pastiches(tmp_path_factory) -> dict[tuple[str, str], torch.Tensor]:
+    """Each variant's pastiche on VGG-19, on an exactly rescaled copy (powers of two) and on an
+    arbitrarily rescaled one; one process per weights file, since the weights load once a process."""
+    folder = tmp_path_factory.mktemp("rescaled")
+    synthetic(90, 60, seed=1).save(folder / "content.png")
+    synthetic(64, 64, seed=2).save(folder / "style.png")
+    state = random_vgg19_features()
+    weights = {
+        "vgg": (state, VARIANTS),
+        "exact": (_rescaled(state, seed=7, powers_of_two=True), VARIANTS),
+        "any": (_rescaled(state, seed=7, powers_of_two=False), ["lbfgs"]),
+    }
+    script = textwrap.dedent(f"""
+        import sys
+        from PIL import Image
+        from nst.methods import gatys
+        variants = {VARIANTS!r}
+        content = Image.open({str(folder / "content.png")!r})
+        style = Image.open({str(folder / "style.png")!r})
+        for name in sys.argv[2:]:
+            run = gatys.stylize(content, [style], size=72, steps=12, min_scale=40, **variants[name])
+            [*_, last] = run
+            last.image.save(f"{{sys.argv[1]}}-{{name}}.png")
+    """)
+    out = {}
+    for name, (state_dict, variants) in weights.items():
+        torch.save(state_dict, folder / f"{name}.pth")
         result = subprocess.run(
-            [*run, "-o", output, "--size", "72", "--steps", "12", "--min-scale", "40", *options],
-            env={**os.environ, "NST_VGG_WEIGHTS": str(tmp_path / f"{name}.pth")},
+            [sys.executable, "-c", script, str(folder / name), *variants],
+            env={**os.environ, "NST_VGG_WEIGHTS": str(folder / f"{name}.pth"), "NST_LOSS_NETWORK": "vgg19"},
             capture_output=True,
             text=True,
             timeout=300,
         )
         assert result.returncode == 0, result.stderr
-        images.append(to_tensor(Image.open(output), scale=1))
-    return images
+        for variant in variants:
+            out[name, variant] = to_tensor(Image.open(folder / f"{name}-{variant}.png"), scale=1)
+    return out
 
 
-@pytest.mark.parametrize("options", [["--optimizer", "lbfgs"], ["--optimizer", "adam"], ["--single-scale"]])
-def test_the_pastiche_does_not_depend_on_the_loss_networks_activation_scale(tmp_path, options):
-    state = random_vgg19_features()
-    weights = {"vgg": state, "rescaled": _rescaled(state, seed=7, powers_of_two=True)}
-    original, rescaled = _cli_pastiches(tmp_path, weights, options)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_pastiche_does_not_depend_on_the_loss_networks_activation_scale(pastiches, variant):
+    original, rescaled = pastiches["vgg", variant], pastiches["exact", variant]
     assert (original - rescaled).abs().max() <= 1
     content = to_tensor(synthetic(90, 60, seed=1).resize((72, 48)), scale=1)
     assert (original - content).abs().mean() > 1, "the run did change the picture"
 
 
-def test_any_positive_rescaling_changes_the_default_pastiche_by_rounding_only(tmp_path):
-    state = random_vgg19_features()
-    weights = {"vgg": state, "rescaled": _rescaled(state, seed=7, powers_of_two=False)}
-    original, rescaled = _cli_pastiches(tmp_path, weights, [])
+def test_any_positive_rescaling_changes_the_default_pastiche_by_rounding_only(pastiches):
+    original, rescaled = pastiches["vgg", "lbfgs"], pastiches["any", "lbfgs"]
     assert (original - rescaled).abs().mean() < 0.1 and (original - rescaled).abs().max() <= 2
 
 

@@ -168,6 +168,15 @@ def test_out_of_range_parameters_are_refused_readably(client, corpus, kwargs, me
         client.predict(**(args | kwargs))
 
 
+def _raw_call(server: str, api: str, data: list) -> str:
+    """POST ``data`` to an endpoint as a hand-written client would; the event stream it answers."""
+    base = f"{server}gradio_api"
+    posted = httpx.post(
+        f"{base}/call/{api}", content=json.dumps({"data": data}), headers={"Content-Type": "application/json"}
+    )
+    return httpx.get(f"{base}/call/{api}/{posted.json()['event_id']}", timeout=60).text
+
+
 @pytest.mark.parametrize(
     "api, arguments, message",
     [
@@ -179,15 +188,6 @@ def test_out_of_range_parameters_are_refused_readably(client, corpus, kwargs, me
         ),
     ],
 )
-def _raw_call(server: str, api: str, data: list) -> str:
-    """POST ``data`` to an endpoint as a hand-written client would; the event stream it answers."""
-    base = f"{server}gradio_api"
-    posted = httpx.post(
-        f"{base}/call/{api}", content=json.dumps({"data": data}), headers={"Content-Type": "application/json"}
-    )
-    return httpx.get(f"{base}/call/{api}/{posted.json()['event_id']}", timeout=60).text
-
-
 def test_nan_weights_sent_as_raw_json_are_refused_readably(server, corpus, api, arguments, message):
     # gradio_client will not encode NaN, but a hand-written request can.
     with open(corpus["cmyk.jpg"][0], "rb") as f:
@@ -219,17 +219,23 @@ def test_no_endpoint_reads_server_paths(server, tmp_path, api, rest):
     assert "event: error" in events and "event: complete" not in events, events
 
 
-def test_a_burst_of_twelve_fast_requests_all_complete(server, corpus):
+def test_a_burst_of_twelve_fast_requests_all_complete_each_with_its_own_style(server, corpus):
     path = str(corpus["cmyk.jpg"][0])
+    styles = ["scream", "builtin_03", "mosaic"] * 4
 
-    def call(_: int) -> tuple[int, int]:
+    def call(style: str) -> bytes:
         result = Client(server, verbose=False).predict(
-            content=handle_file(path), style="scream", api_name="/stylize_fast"
+            content=handle_file(path), style=style, api_name="/stylize_fast"
         )
-        return Image.open(result).size
+        image = Image.open(result)
+        assert image.size == (96, 64)
+        return image.convert("RGB").tobytes()
 
     with ThreadPoolExecutor(12) as pool:
-        assert list(pool.map(call, range(12))) == [(96, 64)] * 12
+        pictures = list(pool.map(call, styles))
+    by_style = {style: {p for s, p in zip(styles, pictures, strict=True) if s == style} for style in styles}
+    assert all(len(same) == 1 for same in by_style.values()), "one style, one picture, whatever ran beside it"
+    assert len({next(iter(same)) for same in by_style.values()}) == 3
 
 
 def test_an_abandoned_gatys_run_stops_using_the_worker(server, corpus, client):

@@ -246,15 +246,17 @@ def stylize(
     content's first). A seeded run gives the same pastiche each time on the same device;
     on CUDA it selects deterministic kernels for that (slower; see the README).
 
-    The loss network is resolved first (:func:`resolve`), so an unavailable one fails here.
+    Options are checked before any work; then the loss network is resolved (:func:`resolve`),
+    so an unavailable one fails here, before the first step.
     """
-    options = resolve(dataclasses.replace(options or GatysOptions(), **changes), device)
+    options = dataclasses.replace(options or GatysOptions(), **changes)
     blend = blend_weights(options.style_blend, len(styles))
     out_w, out_h = fit_long_side(content.size, options.size)
     check(
         out_w * out_h <= MAX_PIXELS,
         f"size {options.size} makes a {out_w}×{out_h} image, over {MAX_PIXELS} pixels",
     )
+    options = resolve(options, device)
     layers = LAYERS[options.loss_network]
     net = loss_network.features(
         options.loss_network, (layers.content, *layers.style), options.pooling, device

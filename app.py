@@ -8,16 +8,20 @@ Run ``python app.py [--share]``; limits come from the ``NST_*`` variables in the
 
 from __future__ import annotations
 
+# On ZeroGPU, spaces must load before torch (it patches CUDA); elsewhere its decorator is a no-op.
+import spaces  # isort: split
+
 import argparse
 import base64
 import dataclasses
+import math
 import os
 import tempfile
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +35,6 @@ from nst.base.weights import WeightsError
 from nst.methods import arbitrary, fast, gatys, video
 from nst.methods.catalogue import load_catalogue
 from nst.networks import loss_network
-
-try:  # ZeroGPU on Hugging Face Spaces; elsewhere the functions run as they are.
-    import spaces
-
-    gpu = spaces.GPU
-except ImportError:
-
-    def gpu(fn: Callable) -> Callable:
-        return fn
 
 
 def _env(name: str, default: float) -> float:
@@ -63,6 +58,7 @@ class Limits:
     arbitrary_concurrency: int = _env("NST_ARBITRARY_CONCURRENCY", 1)
     gatys_concurrency: int = _env("NST_GATYS_CONCURRENCY", 1)
     video_concurrency: int = _env("NST_VIDEO_CONCURRENCY", 1)
+    mcp: int = _env("NST_MCP", 1)  # 0 turns the MCP server off
 
 
 LIMITS = Limits()
@@ -183,7 +179,40 @@ def unavailable() -> dict[str, list[str]]:
     return missing
 
 
-@gpu
+def _one_pass_seconds(*args: object, **kwargs: object) -> int:
+    """ZeroGPU's budget for a one-pass picture: the network runs in well under a second."""
+    return 20
+
+
+def _gatys_seconds(
+    content: object,
+    style_image: object,
+    steps: int = GATYS.steps,
+    size: int = GATYS.size,
+    *args: object,
+    **kwargs: object,
+) -> int:
+    """ZeroGPU's budget for a Gatys run: its own time limit (:func:`_gatys_limit`) and 20 s to spare."""
+    return round(_gatys_limit(steps, size)) + 20
+
+
+def _gatys_limit(steps: int, size: int) -> float:
+    """Seconds a Gatys run may take: about 0.05 s a step per 512² on a GPU, twice over, within
+    NST_GATYS_TIME_LIMIT; the run stops there and returns what it has."""
+    return min(LIMITS.gatys_seconds, 10 + 2 * 0.05 * int(steps) * (int(size) / 512) ** 2)
+
+
+def _video_seconds(clip: str | None, *args: object, **kwargs: object) -> int:
+    """ZeroGPU's budget for a clip: 10 s, and 0.1 s a frame of the longest clip the app takes."""
+    try:
+        info = video.probe(clip) if clip else None
+    except (OSError, ValueError):  # a bad clip is refused inside, quickly
+        info = None
+    frames = min(info.seconds, LIMITS.video_seconds) * info.fps if info else 0
+    return round(10 + 0.1 * frames)
+
+
+@spaces.GPU(duration=_one_pass_seconds)
 def stylize_fast(
     content: str | bytes | None,
     style: str,
@@ -192,11 +221,20 @@ def stylize_fast(
     second_style: str = "",
     second_style_share: float = 0.5,
 ) -> str:
-    """Stylise ``content`` with a catalogue style's network, in about a second.
+    """Paint a photo in a catalogue style with that style's feed-forward network, in about a second.
 
-    ``second_style`` names a second built-in style, mixed inside the network with
-    ``second_style_share``. Returns the path of a PNG at the content's size, shrunk to
-    NST_FAST_MAX_SIDE on its long side if larger.
+    The result keeps the photo's size (shrunk to NST_FAST_MAX_SIDE on its long side if larger).
+
+    Args:
+        content: the photo, as an image file or URL.
+        style: a catalogue style: mosaic, rain_princess, scream, starry_night, or builtin_00 to builtin_25.
+        strength: 0 gives the photo back, 1 the full style.
+        preserve_color: keep the photo's colours and take only the style's light and texture.
+        second_style: optionally, a second built-in style's name, mixed inside the network.
+        second_style_share: the second style's share of the mix, 0 to 1.
+
+    Returns:
+        The path of the stylised PNG.
     """
     with user_errors():
         image = _load(content, "content", FAST.max_side)
@@ -207,7 +245,7 @@ def stylize_fast(
         return _png_file(fast.stylize(image, [style, *more], options), image)
 
 
-@gpu
+@spaces.GPU(duration=_one_pass_seconds)
 def stylize_arbitrary(
     content: str | bytes | None,
     style_image: str | bytes | None,
@@ -216,10 +254,20 @@ def stylize_arbitrary(
     second_style_image: str | bytes | None = None,
     second_style_share: float = 0.5,
 ) -> str:
-    """Paint ``content`` in the style of any image, in one pass (Ghiasi et al. 2017).
+    """Paint a photo in the style of any picture, in one pass (Ghiasi et al. 2017).
 
-    Runs at the content's size, shrunk to NST_ARBITRARY_MAX_SIDE on its long side if larger;
-    a second style image blends in by embedding with ``second_style_share``.
+    The result keeps the photo's size (shrunk to NST_ARBITRARY_MAX_SIDE on its long side if larger).
+
+    Args:
+        content: the photo, as an image file or URL.
+        style_image: the picture whose style to paint in (a painting, a texture), as an image file or URL.
+        strength: 0 gives about the photo back, 1 the full style.
+        preserve_color: keep the photo's colours and take only the style's light and texture.
+        second_style_image: optionally, a second style picture, blended in.
+        second_style_share: the second style's share of the blend, 0 to 1.
+
+    Returns:
+        The path of the stylised PNG.
     """
     with user_errors():
         image = _load(content, "content", ARBITRARY.max_side)
@@ -231,7 +279,7 @@ def stylize_arbitrary(
         return _png_file(arbitrary.stylize(image, styles, options), image)
 
 
-@gpu
+@spaces.GPU(duration=_gatys_seconds)
 def stylize_gatys(
     content: str | bytes | None,
     style_image: str | bytes | None,
@@ -245,12 +293,25 @@ def stylize_gatys(
     second_style_share: float = 0.5,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ) -> Iterator[str]:
-    """Optimise a pastiche (Gatys et al.), streaming PNG paths: a preview every few steps, then the result.
+    """Optimise a pastiche of a photo in the style of any picture (Gatys et al. 2016), slowly but closely.
 
-    ``style_weight`` None takes the loss network's default (VGG-19 when its weights can be had,
-    else the packaged MobileNetV2). ``size`` is the output's long side; the sliders cap ``steps``
-    and ``size`` at NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after
-    NST_GATYS_TIME_LIMIT s.
+    Streams the path of a preview PNG every few steps, then the result. Steps and size are capped
+    at NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after NST_GATYS_TIME_LIMIT seconds.
+
+    Args:
+        content: the photo, as an image file or URL.
+        style_image: the picture whose style to paint in, as an image file or URL.
+        steps: optimisation steps in all.
+        size: the result's long side in pixels.
+        style_weight: the style term's weight (the content's is 1); empty for the loss network's default.
+        preserve_color: keep the photo's colours.
+        optimizer: "lbfgs" or "adam".
+        seed: the seed of any noise.
+        second_style_image: optionally, a second style picture, blended in.
+        second_style_share: the second style's share of the blend, 0 to 1.
+
+    Returns:
+        The path of a PNG: previews while it runs, then the pastiche.
     """
     with user_errors():
         image = _load(content, "content", LIMITS.gatys_side)
@@ -267,6 +328,7 @@ def stylize_gatys(
             preserve_color="luminance" if preserve_color else "none",
             optimizer=optimizer,
             seed=int(seed),
+            time_limit=_gatys_limit(steps, size),
         )
         for event in events:
             left = event.elapsed / event.step * (event.total - event.step)
@@ -278,7 +340,7 @@ def stylize_gatys(
                 yield _png_file(event.image, image)
 
 
-@gpu
+@spaces.GPU(duration=_video_seconds)
 def stylize_video(
     clip: str | None,
     style: str = "builtin_00",
@@ -288,11 +350,20 @@ def stylize_video(
     steady: bool = True,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ) -> Iterator:
-    """Stylise a clip with a catalogue style, or with any ``style_image``; keeps its frame rate and sound.
+    """Stylise a short clip with a catalogue style or any style picture; keeps its frame rate and sound.
 
     Frames are shrunk to NST_VIDEO_MAX_SIDE; clips over NST_VIDEO_MAX_SECONDS are refused.
-    ``steady`` holds the networks' norm statistics across frames (less flicker). Returns
-    the path of an MP4. Stop discards the unfinished clip.
+
+    Args:
+        clip: the video file or URL.
+        style: a catalogue style's name, used when no style_image is given.
+        style_image: optionally, any picture whose style to paint in.
+        strength: 0 gives the clip back, 1 the full style.
+        preserve_color: keep the clip's colours.
+        steady: hold the networks' statistics from frame to frame, for less flicker.
+
+    Returns:
+        The path of the stylised MP4.
     """
     with user_errors():
         if clip is None:
@@ -374,7 +445,9 @@ class Shared:
 
 def _shown(event: gr.events.Dependency, ui: Shared) -> None:
     """After a result, the before/after slider shows it beside its content."""
-    event.then(before_after, ui.result, ui.compare, api_visibility="private", show_progress="hidden")
+    event.then(
+        before_after, ui.result, ui.compare, api_visibility="private", show_progress="hidden", queue=False
+    )
 
 
 def fast_tab(ui: Shared) -> None:
@@ -386,8 +459,16 @@ def fast_tab(ui: Shared) -> None:
         for name, style in ui.ready.items()
     ]
     with gr.Tab("Fast"):
+        # Every thumbnail in view, none under a label badge: the label is a line of its own.
+        gr.Markdown("**Pick a style**")
         picker = gr.Gallery(
-            gallery, label="Pick a style", columns=5, height=260, allow_preview=False, object_fit="cover"
+            gallery,
+            show_label=False,
+            columns=5,
+            height=40 + 122 * math.ceil(len(gallery) / 5),  # every row, at the column's full width
+            allow_preview=False,
+            object_fit="cover",
+            elem_id="nst-gallery",
         )
         style = gr.Dropdown(ui.styles, value=next(iter(ui.ready), None), label="Style")
         strength = gr.Slider(0, 1, value=FAST.strength, step=0.05, label="Strength")
@@ -400,7 +481,7 @@ def fast_tab(ui: Shared) -> None:
     def pick(event: gr.SelectData) -> str:
         return list(ui.ready)[event.index]
 
-    picker.select(pick, None, style, api_visibility="private", show_progress="hidden")
+    picker.select(pick, None, style, api_visibility="private", show_progress="hidden", queue=False)
     _shown(
         button.click(
             stylize_fast,
@@ -559,6 +640,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     demo.launch(
         share=args.share,
+        mcp_server=bool(LIMITS.mcp),
         max_file_size=f"{LIMITS.upload_mb}mb",
         theme=gr.themes.Soft(),
         css=".nst-warning { border-left: 4px solid #d97706; padding-left: .75rem; }",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,9 +15,9 @@ from PIL import Image
 
 from bench.clips import pan, read_frames, static_scene, write_clip
 from bench.standins import random_vgg19_features
-from conftest import launch, stop, synthetic
+from conftest import ROOT, launch, stop, synthetic
 from nst.base.images import to_tensor
-from nst.methods import arbitrary, video
+from nst.methods import arbitrary, fast, video
 from nst.methods.catalogue import load_catalogue
 
 
@@ -321,3 +323,60 @@ def test_uploads_over_the_cap_are_refused(server):
     assert response.status_code == 413, response.text
     small = httpx.post(f"{server}gradio_api/upload", files={"files": ("s.png", b"\0" * 1024, "image/png")})
     assert small.status_code == 200
+
+
+def test_mcp_clients_list_the_four_tools_and_get_a_picture_back(server, images):
+    """An agent's view: the MCP server at /gradio_api/mcp/ (streamable HTTP), as an MCP client sees it."""
+    import asyncio
+    import base64
+    import io
+
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    photo = "data:image/jpeg;base64," + base64.b64encode(Path(images["content"]).read_bytes()).decode()
+
+    async def session() -> tuple[dict, list]:
+        url = f"{server}gradio_api/mcp/"
+        async with streamablehttp_client(url) as (read, write, _), ClientSession(read, write) as mcp:
+            await mcp.initialize()
+            tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
+            called = await mcp.call_tool("stylize_fast", {"content": photo, "style": "builtin_03"})
+            assert not called.isError, called.content
+            return tools, called.content
+
+    tools, content = asyncio.run(session())
+    assert sorted(tools) == ["stylize_arbitrary", "stylize_fast", "stylize_gatys", "stylize_video"]
+    for tool in tools.values():  # each parameter described, from the function's Args: lines
+        assert all(p.get("description") for p in tool.inputSchema["properties"].values()), tool.name
+    fast_tool = tools["stylize_fast"]
+    assert fast_tool.description.startswith("Paint a photo in a catalogue style")
+    assert "builtin_00" in fast_tool.inputSchema["properties"]["style"]["description"]
+    [picture] = [c for c in content if c.type == "image"]
+    served = Image.open(io.BytesIO(base64.b64decode(picture.data))).convert("RGB")
+    expected = fast.stylize(Image.open(images["content"]).convert("RGB"), "builtin_03")
+    assert (to_tensor(served, scale=1) - to_tensor(expected, scale=1)).abs().max() <= 1
+
+
+def test_ui_helpers_skip_the_queue_and_the_methods_use_it(server):
+    """The gallery pick and the before/after pane answer at once, not behind queued pictures."""
+    dependencies = httpx.get(f"{server}config", timeout=10).json()["dependencies"]
+    helpers = [d for d in dependencies if d.get("backend_fn") and d.get("api_visibility") == "private"]
+    methods = [d for d in dependencies if str(d.get("api_name", "")).startswith("stylize_")]
+    assert len(helpers) >= 2 and all(d["queue"] is False for d in helpers), helpers
+    assert len(methods) == 4 and all(d["queue"] is not False for d in methods)
+
+
+def test_old_result_files_are_removed_when_new_ones_are_made(tmp_path):
+    script = """
+import os, time, app
+old, fresh = app.RESULTS / "old.png", app.RESULTS / "fresh.png"
+old.write_bytes(b"x"); fresh.write_bytes(b"x")
+os.utime(old, (time.time() - 601, time.time() - 601))
+made = app._result_path(".png")
+print(old.exists(), fresh.exists(), made.parent == app.RESULTS, made.suffix)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
+    assert result.stdout.split()[-4:] == ["False", "True", "True", ".png"], result.stderr[-2000:]

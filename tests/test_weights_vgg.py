@@ -1,5 +1,6 @@
 """The VGG weight resolution order and its errors, each in a fresh process (the load is cached)."""
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -83,3 +84,42 @@ def test_a_damaged_vgg_file_is_one_line_and_exit_1_in_the_cli(tmp_path, damage, 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "vgg19-dcbb9e9d.pth" in lines[0], lines
     assert "weights_only" not in result.stderr
+
+
+def _hub_cache(root: Path, damage: bool = False) -> Path:
+    """A Hub cache holding a stand-in of timm/vgg19.tv_in1k laid out as huggingface_hub lays it:
+    the file a blob named by its SHA-256, the snapshot a link to it."""
+    from safetensors.torch import save_file
+
+    repo = root / "models--timm--vgg19.tv_in1k"
+    revision = "0" * 40
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(revision)
+    state = {k: v.contiguous() for k, v in random_vgg19_features(5).items()}
+    state["head.fc.weight"] = torch.zeros(10, 4096)  # timm's classifier, never read
+    (repo / "blobs").mkdir()
+    staged = repo / "blobs" / "staged"
+    save_file(state, staged)
+    digest = hashlib.sha256(staged.read_bytes()).hexdigest()
+    blob = staged.rename(repo / "blobs" / digest)
+    if damage:
+        blob.write_bytes(blob.read_bytes()[:-10] + b"0123456789")
+    (repo / "snapshots" / revision).mkdir(parents=True)
+    (repo / "snapshots" / revision / "model.safetensors").symlink_to(Path("../../blobs") / digest)
+    return root
+
+
+def test_vgg_loads_from_the_hub_cache_when_torchvision_has_none(tmp_path):
+    env = {"TORCH_HOME": str(tmp_path / "empty"), "HF_HUB_CACHE": str(_hub_cache(tmp_path / "hub"))}
+    result = _run({**env, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_damaged_hub_copy_is_named_in_one_line(tmp_path):
+    env = {
+        "TORCH_HOME": str(tmp_path / "empty"),
+        "HF_HUB_CACHE": str(_hub_cache(tmp_path / "hub", damage=True)),
+    }
+    result = _run({**env, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode != 0
+    assert "WeightsError" in result.stderr and "not the file the Hub published" in result.stderr

@@ -2,8 +2,9 @@
 
 Sources:
 
-- **VGG-19**: ``$NST_VGG_WEIGHTS``, else torchvision's cache (``$TORCH_HOME/hub/checkpoints``)
-  or its download;
+- **VGG-19**: ``$NST_VGG_WEIGHTS``, else torchvision's cache (``$TORCH_HOME/hub/checkpoints``),
+  else the Hub cache's copy of the same weights (``timm/vgg19.tv_in1k``, which a Space preloads
+  at build), else torchvision's download;
 - **the Hugging Face Hub**: ``hf_hub_download`` (``HF_HUB_CACHE``, ``HF_HUB_OFFLINE`` apply);
 - **local files**: the weights folder (``$NST_WEIGHTS_DIR``, default ``weights/``);
 - **package files**: files shipped inside an installed distribution, found through its
@@ -21,6 +22,7 @@ import functools
 import hashlib
 import importlib.metadata
 import os
+import re
 import tempfile
 import urllib.error
 from collections.abc import Callable
@@ -77,21 +79,52 @@ def read_state_dict(path: str | os.PathLike, fix: str) -> dict[str, torch.Tensor
     return state
 
 
-def vgg19_state() -> dict[str, torch.Tensor]:
-    """VGG-19's ImageNet weights: ``$NST_VGG_WEIGHTS`` first, else torchvision's cache or download.
+VGG19_HUB = ("timm/vgg19.tv_in1k", "model.safetensors", "main")
+"""torchvision's VGG-19 ImageNet weights on the Hub, as timm publishes them (BSD-3-Clause): the
+convolutions keep torchvision's ``features.N.*`` names; the classifier, which is never read, differs."""
+VGG19_HUB_SHA256 = "11aea017b543ff59233749d8f1cf544cda749378f5790d2fedab841fb86b7669"
+"""The SHA-256 the Hub gives for :data:`VGG19_HUB`'s file (its LFS object)."""
 
-    Both torchvision's full state dict (``features.N.*`` and ``classifier.*``) and a
-    features-only one (``N.*``) are accepted; the ``features.`` prefix is removed.
+
+def hub_vgg19() -> Path | None:
+    """The Hub cache's VGG-19 file, checked; None when the cache does not have it (nothing is downloaded).
+
+    The cache names a downloaded file's blob by the SHA-256 the Hub gave for it; the file must
+    have that hash (else :data:`VGG19_HUB_SHA256`, for a file laid there by hand).
+    """
+    try:
+        path = hub_file(*VGG19_HUB, local_only=True)
+    except WeightsError:
+        return None
+    blob = path.resolve()
+    expected = blob.name if re.fullmatch("[0-9a-f]{64}", blob.name) else VGG19_HUB_SHA256
+    if sha256(blob) != expected:
+        raise WeightsError(
+            f"{path} is not the file the Hub published (SHA-256 {sha256(blob)[:12]}…, not {expected[:12]}…): "
+            "a damaged download. Delete it so that it downloads again."
+        )
+    return path
+
+
+def vgg19_state() -> dict[str, torch.Tensor]:
+    """VGG-19's ImageNet weights: ``$NST_VGG_WEIGHTS``, else torchvision's cache, else the Hub
+    cache (:func:`hub_vgg19`), else torchvision's download.
+
+    Torchvision's full state dict (``features.N.*`` and ``classifier.*``), timm's, and a
+    features-only one (``N.*``) are accepted; only the ``features.`` convolutions are kept.
     """
     explicit = os.environ.get("NST_VGG_WEIGHTS", "").strip()
+    from torchvision.models import VGG19_Weights
+
+    weights = VGG19_Weights.IMAGENET1K_V1
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+    hub = None if explicit or cached.is_file() else hub_vgg19()
     if explicit:
         fix = "Point NST_VGG_WEIGHTS at torchvision's vgg19-dcbb9e9d.pth (or its features), or unset it."
         state = read_state_dict(explicit, fix)
+    elif hub is not None:
+        state = read_state_dict(hub, f"Delete it so that it downloads again ({VGG19_HUB[0]}).")
     else:
-        from torchvision.models import VGG19_Weights
-
-        weights = VGG19_Weights.IMAGENET1K_V1
-        cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
         try:
             state = weights.get_state_dict(progress=False, map_location="cpu", weights_only=True)
         except (urllib.error.URLError, ConnectionError, TimeoutError) as err:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+import torch
 from gradio.data_classes import FileData
 from PIL import Image, ImageDraw
 
@@ -62,6 +63,9 @@ class Limits:
 
 
 LIMITS = Limits()
+IMPORT_DEVICE = torch.device("cpu")
+"""Where the work done while the interface is built runs (checks, probes, thumbnails): the CPU.
+On ZeroGPU no GPU is attached outside the decorated functions, which load their own copies."""
 FAST = fast.FastOptions(max_side=LIMITS.fast_side)
 """The app's fast preset: the library's options, results capped for a shared CPU."""
 ARBITRARY = arbitrary.ArbitraryOptions(max_side=LIMITS.arbitrary_side)
@@ -166,14 +170,14 @@ def unavailable() -> dict[str, list[str]]:
     """For each method, one line per source of weights that cannot be had now (and why)."""
     missing: dict[str, list[str]] = {}
     try:
-        name = gatys.loss_network_for(GATYS).name
-        loss_network.features(name, gatys.LAYERS[name].style)
+        name = gatys.loss_network_for(GATYS, IMPORT_DEVICE).name
+        loss_network.features(name, gatys.LAYERS[name].style, device=IMPORT_DEVICE)
     except (WeightsError, ValueError) as err:  # weights missing, or NST_LOSS_NETWORK misspelt
         missing["Gatys"] = [str(err)]
-    _, problems = fast.available()
+    _, problems = fast.available(IMPORT_DEVICE)
     if problems:
         missing["Fast"] = problems
-    problems = arbitrary.unavailable()
+    problems = arbitrary.unavailable(IMPORT_DEVICE)
     if problems:
         missing["Any style"] = problems
     return missing
@@ -455,7 +459,10 @@ def fast_tab(ui: Shared) -> None:
     builtins = [(style.title, name) for name, style in ui.ready.items() if style.kind == "builtin"]
     # Captions stay short under small thumbnails: a built-in style's number, or the title.
     gallery = [
-        (str(fast.thumbnail(name)), str(style.index) if style.kind == "builtin" else style.title)
+        (
+            str(fast.thumbnail(name, device=IMPORT_DEVICE)),
+            str(style.index) if style.kind == "builtin" else style.title,
+        )
         for name, style in ui.ready.items()
     ]
     with gr.Tab("Fast"):
@@ -523,7 +530,7 @@ def gatys_tab(ui: Shared) -> gr.Image:
     with gr.Tab("Gatys"):
         network = "vgg19"
         if "Gatys" not in ui.disabled:
-            chosen = gatys.loss_network_for(GATYS)
+            chosen = gatys.loss_network_for(GATYS, IMPORT_DEVICE)
             network = chosen.name
             gr.Markdown(_loss_network_line(chosen))
         style = image_upload("Style image", height=200)
@@ -586,7 +593,7 @@ def video_tab(ui: Shared) -> None:
 def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
     """The interface; ``missing`` maps a method to one line per source of weights it lacks."""
     missing = unavailable() if missing is None else missing
-    ready, _ = fast.available()
+    ready, _ = fast.available(IMPORT_DEVICE)
     disabled = {method for method in ("Gatys", "Any style") if method in missing}
     if not ready:
         disabled.add("Fast")

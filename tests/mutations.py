@@ -103,7 +103,7 @@ MUTATIONS = (
     Mutation(
         "thumbnails are the drawn scene, not the network's picture",
         "nst/methods/fast.py",
-        "picture = stylize(drawn_scene(side, side), name)",
+        "picture = stylize(drawn_scene(side, side), load_style(name, device=device))",
         "picture = drawn_scene(side, side)",
         ("tests/test_dumoulin.py::test_thumbnails_are_rendered_once_by_the_network",),
     ),
@@ -134,6 +134,13 @@ MUTATIONS = (
         "return _png_file(arbitrary.stylize(image, styles, options), image)",
         "return _png_file(arbitrary.stylize(image, styles[:1], ARBITRARY), image)",
         ("tests/test_app.py::test_any_style_endpoint",),
+    ),
+    Mutation(
+        "the app builds its thumbnails and checks on the default device (CUDA on ZeroGPU) at import",
+        "app.py",
+        'IMPORT_DEVICE = torch.device("cpu")',
+        "IMPORT_DEVICE = None",
+        ("tests/test_app.py::test_building_the_app_does_no_cuda_work",),
     ),
     Mutation(
         "the app switches off Gradio's check on the paths a request names",

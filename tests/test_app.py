@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -332,13 +333,13 @@ def test_mcp_clients_list_the_four_tools_and_get_a_picture_back(server, images):
     import io
 
     from mcp import ClientSession
-    from mcp.client.streamable_http import streamablehttp_client
+    from mcp.client.streamable_http import streamable_http_client
 
     photo = "data:image/jpeg;base64," + base64.b64encode(Path(images["content"]).read_bytes()).decode()
 
     async def session() -> tuple[dict, list]:
         url = f"{server}gradio_api/mcp/"
-        async with streamablehttp_client(url) as (read, write, _), ClientSession(read, write) as mcp:
+        async with streamable_http_client(url) as (read, write, _), ClientSession(read, write) as mcp:
             await mcp.initialize()
             tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
             called = await mcp.call_tool("stylize_fast", {"content": photo, "style": "builtin_03"})
@@ -380,3 +381,14 @@ print(old.exists(), fresh.exists(), made.parent == app.RESULTS, made.suffix)
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=180
     )
     assert result.stdout.split()[-4:] == ["False", "True", "True", ".png"], result.stderr[-2000:]
+
+
+def test_building_the_app_does_no_cuda_work():
+    """As on ZeroGPU, where CUDA looks available but no GPU is attached while the app is built:
+    any tensor sent to CUDA at import fails here (this machine has no GPU)."""
+    script = "import torch\ntorch.cuda.is_available = lambda: True\nimport app\nprint(app.LIMITS.mcp)"
+    env = {k: v for k, v in os.environ.items() if k != "NST_DEVICE"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -48,10 +48,10 @@ def networks(device: torch.device | None = None) -> tuple[StylePredictor, StyleT
     return ghiasi.pretrained_predictor(device), ghiasi.pretrained_transformer(device)
 
 
-def unavailable() -> list[str]:
-    """Why the method cannot run now, one line per source; empty when it can."""
+def unavailable(device: torch.device | None = None) -> list[str]:
+    """Why the method cannot run now, one line per source; empty when it can (loaded on ``device``)."""
     try:
-        networks()
+        networks(device)
     except WeightsError as err:
         return [str(err)]
     return []

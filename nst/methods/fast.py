@@ -143,7 +143,8 @@ def reading(repo_id: str, revision: str) -> tuple[str, str]:
         if style.mean_rgb is None:
             continue
         painting = torch.tensor(style.mean_rgb)
-        for key, colour in probe_colours(load_model(path)).items():
+        # On the CPU whatever the default device: a one-off probe, also run where no GPU is attached yet.
+        for key, colour in probe_colours(load_model(path, torch.device("cpu"))).items():
             distance[key] += torch.linalg.vector_norm(colour - painting).item()
         probed.append(style.name)
     if not probed:
@@ -202,15 +203,15 @@ def load_style(
     return MixStyle(net, mix, o.strength)
 
 
-def available() -> tuple[dict[str, Style], list[str]]:
+def available(device: torch.device | None = None) -> tuple[dict[str, Style], list[str]]:
     """The styles whose weights are here now, and one line per source whose are not.
 
     Nothing is downloaded: Hub styles missing from the cache are reported (they are fetched
-    on first use when online).
+    on first use when online). The built-in network is loaded on ``device`` to check it.
     """
     styles, problems, missing = {}, [], {}
     try:
-        builtin_network()
+        builtin_network(device)
         builtin_ok = True
     except WeightsError as err:
         builtin_ok = False
@@ -233,7 +234,7 @@ def available() -> tuple[dict[str, Style], list[str]]:
     return styles, problems
 
 
-def thumbnail(name: str, side: int = 128) -> Path:
+def thumbnail(name: str, side: int = 128, device: torch.device | None = None) -> Path:
     """A picture of style ``name``'s effect: its own network run on a drawn scene, cached as PNG."""
     style = find(name)
     if style.kind == "builtin":
@@ -244,7 +245,7 @@ def thumbnail(name: str, side: int = 128) -> Path:
     key = hashlib.blake2b(f"{source}:{side}".encode(), digest_size=8).hexdigest()
     target = cache_dir() / "thumbnails" / f"{name}-{key}.png"
     if not target.is_file():
-        picture = stylize(drawn_scene(side, side), name)
+        picture = stylize(drawn_scene(side, side), load_style(name, device=device))
         target.parent.mkdir(parents=True, exist_ok=True)
         picture.save(target)
     return target

@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +47,7 @@ class Limits:
     """What one user may ask of a shared CPU; each from an environment variable (README)."""
 
     upload_mb: int = _env("NST_MAX_UPLOAD_MB", 20)
+    video_upload_mb: int = _env("NST_MAX_VIDEO_UPLOAD_MB", 100)
     fast_side: int = _env("NST_FAST_MAX_SIDE", 1536)
     arbitrary_side: int = _env("NST_ARBITRARY_MAX_SIDE", 1024)
     gatys_side: int = _env("NST_GATYS_MAX_SIDE", 512)
@@ -156,8 +157,15 @@ def _png_file(img: Image.Image, content: Image.Image) -> str:
 
 
 def _load(upload: str | bytes | None, what: str, max_side: int) -> Image.Image:
+    """An uploaded image, refused over NST_MAX_UPLOAD_MB (the server takes files up to the video cap)."""
     if upload is None:
         raise gr.Error(f"Please add a {what} image.")
+    size = len(upload) if isinstance(upload, bytes) else Path(upload).stat().st_size
+    if size > LIMITS.upload_mb * 2**20:
+        raise gr.Error(
+            f"The {what} image is {size / 2**20:.0f} MB; this app takes images up to {LIMITS.upload_mb} MB "
+            "(NST_MAX_UPLOAD_MB)."
+        )
     return load_image(upload, max_side=max_side)
 
 
@@ -445,6 +453,23 @@ class Shared:
     styles: list[tuple[str, str]]
     ready: dict
     disabled: set[str]
+    examples: list[list[str]]  # our drawn (content, style image) pairs
+
+
+def _examples(ui: Shared, method: str, style: gr.components.Component, fn: Callable, pairs: list) -> None:
+    """Examples that run through the tab's own function, each cached on its first use (not at start)."""
+    if method in ui.disabled or not pairs:
+        return
+    gr.Examples(
+        pairs,
+        [ui.content, style],
+        ui.result,
+        fn=fn,
+        cache_examples=True,
+        cache_mode="lazy",
+        api_visibility="private",
+        label="Examples (content, style)",
+    )
 
 
 def _shown(event: gr.events.Dependency, ui: Shared) -> None:
@@ -484,6 +509,14 @@ def fast_tab(ui: Shared) -> None:
             second = gr.Dropdown([("None", ""), *builtins], value="", label="Blend with")
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
         button = gr.Button("Stylise", variant="primary", interactive="Fast" not in ui.disabled)
+        scene = ui.examples[0][0]
+        _examples(
+            ui,
+            "Fast",
+            style,
+            stylize_fast,
+            [[scene, n] for n in ("builtin_03", "builtin_17") if n in ui.ready],
+        )
 
     def pick(event: gr.SelectData) -> str:
         return list(ui.ready)[event.index]
@@ -512,6 +545,7 @@ def any_style_tab(ui: Shared) -> None:
             second = image_upload("Second style (optional)", height=160)
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
         button = gr.Button("Stylise", variant="primary", interactive="Any style" not in ui.disabled)
+        _examples(ui, "Any style", style, stylize_arbitrary, ui.examples)
     _shown(
         button.click(
             stylize_arbitrary,
@@ -525,8 +559,8 @@ def any_style_tab(ui: Shared) -> None:
     )
 
 
-def gatys_tab(ui: Shared) -> gr.Image:
-    """The optimiser's controls; returns the style input, which the examples fill."""
+def gatys_tab(ui: Shared) -> None:
+    """The optimiser's controls and its examples."""
     with gr.Tab("Gatys"):
         network = "vgg19"
         if "Gatys" not in ui.disabled:
@@ -551,6 +585,7 @@ def gatys_tab(ui: Shared) -> gr.Image:
         with gr.Row():
             button = gr.Button("Run", variant="primary", interactive="Gatys" not in ui.disabled)
             stop = gr.Button("Stop", variant="stop")
+        _examples(ui, "Gatys", style, stylize_gatys, ui.examples)
     event = button.click(
         stylize_gatys,
         [ui.content, style, steps, size, weight, colour, optimizer, seed, second, share],
@@ -562,7 +597,6 @@ def gatys_tab(ui: Shared) -> gr.Image:
     )
     _shown(event, ui)
     stop.click(None, cancels=[event], api_visibility="private")
-    return style
 
 
 def video_tab(ui: Shared) -> None:
@@ -623,13 +657,12 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
                 )
                 compare = gr.ImageSlider(label="Before / after", format="png", max_height=420)
         styles = [(style.title, name) for name, style in load_catalogue().items()]  # shown, sent
-        ui = Shared(content, result, compare, styles, ready, disabled)
+        ui = Shared(content, result, compare, styles, ready, disabled, examples)
         with tabs:
             fast_tab(ui)
             any_style_tab(ui)
-            gatys_style = gatys_tab(ui)
+            gatys_tab(ui)
             video_tab(ui)
-        gr.Examples(examples, [content, gatys_style], label="Examples (content, style)")
     demo.queue(max_size=LIMITS.queue_size)
     return demo
 
@@ -648,7 +681,7 @@ if __name__ == "__main__":
     demo.launch(
         share=args.share,
         mcp_server=bool(LIMITS.mcp),
-        max_file_size=f"{LIMITS.upload_mb}mb",
+        max_file_size=f"{max(LIMITS.upload_mb, LIMITS.video_upload_mb)}mb",  # images: _load's cap
         theme=gr.themes.Soft(),
         css=".nst-warning { border-left: 4px solid #d97706; padding-left: .75rem; }",
     )

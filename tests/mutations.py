@@ -140,7 +140,7 @@ MUTATIONS = (
         "app.py",
         'IMPORT_DEVICE = torch.device("cpu")',
         "IMPORT_DEVICE = None",
-        ("tests/test_app.py::test_building_the_app_does_no_cuda_work",),
+        ("tests/test_app.py::test_building_the_app_does_no_cuda_work_and_old_results_are_cleaned",),
     ),
     Mutation(
         "the app switches off Gradio's check on the paths a request names",

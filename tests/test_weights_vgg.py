@@ -4,9 +4,9 @@ import hashlib
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 import torch
 
 from conftest import random_vgg19_features, synthetic
@@ -48,10 +48,8 @@ def test_wrong_shapes_are_refused(tmp_path):
     assert result.returncode != 0 and "do not fit VGG-19" in result.stderr
 
 
-@pytest.mark.parametrize("damage", ["text", "truncated", "pickle"])
-@pytest.mark.parametrize("where", ["NST_VGG_WEIGHTS", "torchvision cache"])
-def test_a_damaged_vgg_file_is_one_line_and_exit_1_in_the_cli(tmp_path, damage, where):
-    path = tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"
+def _damaged_cli_run(folder: Path, damage: str, where: str) -> subprocess.CompletedProcess:
+    path = folder / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"
     path.parent.mkdir(parents=True)
     if damage == "text":
         path.write_text("this is not a checkpoint")
@@ -60,30 +58,42 @@ def test_a_damaged_vgg_file_is_one_line_and_exit_1_in_the_cli(tmp_path, damage, 
         path.write_bytes(path.read_bytes()[:1_000_000])
     else:
         torch.save({"features.0.weight": Path("not a tensor")}, path)
-    env = {"NST_VGG_WEIGHTS": str(path)} if where == "NST_VGG_WEIGHTS" else {"TORCH_HOME": str(tmp_path)}
-    synthetic(40, 30).save(tmp_path / "c.png")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "nst",
-            "gatys",
-            tmp_path / "c.png",
-            tmp_path / "c.png",
-            "-o",
-            tmp_path / "o.png",
-            "--loss-network",
-            "vgg19",
-        ],
+    env = {"NST_VGG_WEIGHTS": str(path)} if where == "NST_VGG_WEIGHTS" else {"TORCH_HOME": str(folder)}
+    synthetic(40, 30).save(folder / "c.png")
+    command = [
+        sys.executable,
+        "-m",
+        "nst",
+        "gatys",
+        folder / "c.png",
+        folder / "c.png",
+        "-o",
+        folder / "o.png",
+    ]
+    return subprocess.run(
+        [*command, "--loss-network", "vgg19"],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert result.returncode == 1, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "vgg19-dcbb9e9d.pth" in lines[0], lines
-    assert "weights_only" not in result.stderr
+
+
+def test_a_damaged_vgg_file_is_one_line_and_exit_1_in_the_cli(tmp_path):
+    """Each damage (text, truncated, a pickle of non-tensors) in each place (NST_VGG_WEIGHTS, torch's
+    cache); the six CLI runs go two at a time, one a core."""
+    cases = [
+        (damage, where)
+        for damage in ("text", "truncated", "pickle")
+        for where in ("NST_VGG_WEIGHTS", "cache")
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda case: _damaged_cli_run(tmp_path / "-".join(case), *case), cases))
+    for case, result in zip(cases, results, strict=True):
+        assert result.returncode == 1, (case, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "vgg19-dcbb9e9d.pth" in lines[0], (case, lines)
+        assert "weights_only" not in result.stderr, case
 
 
 def _hub_cache(root: Path, damage: bool = False) -> Path:

@@ -402,8 +402,9 @@ def before_after(result: str | None) -> tuple | None:
     before = None if result is None else BEFORES.get(result)
     if before is None:
         return None
-    after = Image.open(result)
-    return (before if before.size == after.size else before.resize(after.size)), result
+    with Image.open(result) as after:  # only its size is read; the file is closed again at once
+        size = after.size
+    return (before if before.size == size else before.resize(size)), result
 
 
 def _example_images(folder: Path) -> list[list[str]]:

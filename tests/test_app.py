@@ -374,7 +374,8 @@ def test_ui_helpers_skip_the_queue_and_the_methods_use_it(server):
 def test_building_the_app_does_no_cuda_work_and_old_results_are_cleaned():
     """One process builds the app as on ZeroGPU, where CUDA looks available but no GPU is attached
     while the app is built: any tensor sent to CUDA then fails here (this machine has no GPU).
-    Then a new result file removes those over ten minutes old."""
+    Then a new result file removes those over ten minutes old, and the before/after pane reads a
+    result without leaving it open."""
     script = """
 import os, time, torch
 torch.cuda.is_available = lambda: True
@@ -384,13 +385,21 @@ old.write_bytes(b"x"); fresh.write_bytes(b"x")
 os.utime(old, (time.time() - 601, time.time() - 601))
 made = app._result_path(".png")
 print(old.exists(), fresh.exists(), made.parent == app.RESULTS, made.suffix)
+import gc, warnings
+from PIL import Image
+warnings.simplefilter("always", ResourceWarning)
+content = Image.new("RGB", (40, 30), "red")
+pair = app.before_after(app._png_file(content, content))
+gc.collect()
+print(pair[0].size)
 """
     env = {k: v for k, v in os.environ.items() if k != "NST_DEVICE"}
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split()[-4:] == ["False", "True", "True", ".png"], result.stdout
+    assert result.stdout.split()[-6:] == ["False", "True", "True", ".png", "(40,", "30)"], result.stdout
+    assert "ResourceWarning: unclosed file" not in result.stderr, "the before/after pane left a file open"
 
 
 def test_each_method_tab_has_examples_that_run_through_its_own_function(server):

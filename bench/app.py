@@ -11,38 +11,14 @@ same library call in this process, and the peer's own onnxruntime path on the sa
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _serve() -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
-    proc = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(600):
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise TimeoutError("app.py did not start")
+from bench.server import launch, stop
 
 
 def _median(fns: dict, repeats: int) -> dict[str, float]:
@@ -76,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     photo.save(folder / "photo.jpg", quality=92)
     painting.save(folder / "painting.jpg", quality=92)
     photo = Image.open(folder / "photo.jpg").convert("RGB")
-    proc, url = (None, args.url) if args.url else _serve()
+    proc, url = (None, args.url) if args.url else launch({})
     try:
         client = Client(url, verbose=False)
         content = handle_file(str(folder / "photo.jpg"))
@@ -99,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     finally:
         if proc is not None:
-            proc.terminate()
+            stop(proc)
     print(f"\nRound trips at {side}² (median of {repeats}, interleaved)\n")
     print("| case | app (gradio_client) | library, in process | peer, in process | app / peer |")
     print("|---|---|---|---|---|")

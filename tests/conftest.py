@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 HUB_CACHE = Path(tempfile.mkdtemp(prefix="nst-hub-cache-"))
@@ -28,11 +24,11 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.pop("NST_CATALOGUE", None)
 os.environ.pop("NST_WEIGHTS_DIR", None)
 
-import httpx  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from bench.server import launch, stop  # noqa: E402 (the tests import them from here)
 from bench.standins import (  # noqa: E402
     card_names,
     painted_transformer,
@@ -120,50 +116,6 @@ def hub_cache():
 
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """``python app.py`` on a free loopback port with ``env`` added; returns (process, URL) once it serves."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        **env,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    # The server's output goes to a file: an unread pipe fills up and then blocks the server.
-    log = Path(tempfile.mkstemp(prefix="nst-app-", suffix=".log")[1])
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited: {log.read_text()}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise TimeoutError("app.py did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ import torch
 from gradio.data_classes import FileData
 from PIL import Image, ImageDraw
 
+from nst.base.device import default_device
 from nst.base.images import ImageError, drawn_scene, load_image
 from nst.base.weights import WeightsError
 from nst.methods import arbitrary, fast, gatys, video
@@ -56,6 +57,7 @@ class Limits:
     video_seconds: float = _env("NST_VIDEO_MAX_SECONDS", 20.0)
     video_side: int = _env("NST_VIDEO_MAX_SIDE", 640)
     queue_size: int = _env("NST_QUEUE_SIZE", 16)
+    cpu_concurrency: int = _env("NST_CPU_CONCURRENCY", 1)  # on a CPU: jobs of any method at once
     fast_concurrency: int = _env("NST_FAST_CONCURRENCY", 1)
     arbitrary_concurrency: int = _env("NST_ARBITRARY_CONCURRENCY", 1)
     gatys_concurrency: int = _env("NST_GATYS_CONCURRENCY", 1)
@@ -64,6 +66,26 @@ class Limits:
 
 
 LIMITS = Limits()
+
+
+def lane(method: str) -> dict[str, str | int]:
+    """Where ``method``'s requests queue, as ``concurrency_id``/``concurrency_limit`` for an event.
+
+    On a CPU the four methods share one lane of ``NST_CPU_CONCURRENCY`` jobs: each job already
+    uses every core, so two at once only take turns and both finish later. On a GPU each method
+    has its own lane (``NST_<METHOD>_CONCURRENCY``), so a long Gatys run does not hold up a picture.
+    """
+    if default_device().type == "cpu":
+        return {"concurrency_id": "cpu", "concurrency_limit": LIMITS.cpu_concurrency}
+    limits = {
+        "fast": LIMITS.fast_concurrency,
+        "arbitrary": LIMITS.arbitrary_concurrency,
+        "gatys": LIMITS.gatys_concurrency,
+        "video": LIMITS.video_concurrency,
+    }
+    return {"concurrency_id": method, "concurrency_limit": limits[method]}
+
+
 IMPORT_DEVICE = torch.device("cpu")
 """Where the work done while the interface is built runs (checks, probes, thumbnails): the CPU.
 On ZeroGPU no GPU is attached outside the decorated functions, which load their own copies."""
@@ -529,8 +551,7 @@ def fast_tab(ui: Shared) -> None:
             [ui.content, style, strength, colour, second, share],
             ui.result,
             api_name="stylize_fast",
-            concurrency_limit=LIMITS.fast_concurrency,
-            concurrency_id="fast",
+            **lane("fast"),
         ),
         ui,
     )
@@ -553,8 +574,7 @@ def any_style_tab(ui: Shared) -> None:
             [ui.content, style, strength, colour, second, share],
             ui.result,
             api_name="stylize_arbitrary",
-            concurrency_limit=LIMITS.arbitrary_concurrency,
-            concurrency_id="arbitrary",
+            **lane("arbitrary"),
         ),
         ui,
     )
@@ -592,8 +612,7 @@ def gatys_tab(ui: Shared) -> None:
         [ui.content, style, steps, size, weight, colour, optimizer, seed, second, share],
         ui.result,
         api_name="stylize_gatys",
-        concurrency_limit=LIMITS.gatys_concurrency,
-        concurrency_id="gatys",
+        **lane("gatys"),
         show_progress_on=ui.compare,  # keeps the streamed pastiche in view
     )
     _shown(event, ui)
@@ -619,8 +638,7 @@ def video_tab(ui: Shared) -> None:
         [clip, style, style_image, strength, colour, steady],
         result,
         api_name="stylize_video",
-        concurrency_limit=LIMITS.video_concurrency,
-        concurrency_id="video",
+        **lane("video"),
     )
     stop.click(None, cancels=[event], api_visibility="private")
 

@@ -127,4 +127,13 @@ def app_process(torch_home, hub_cache):
 
 @pytest.fixture(scope="session")
 def server(app_process) -> str:
+    """The app as a CPU Space runs it: one job at a time, the rest queued."""
     return app_process[1]
+
+
+@pytest.fixture(scope="session")
+def wide_server(torch_home, hub_cache) -> str:
+    """The app with room for four jobs at once, for the tests of requests that overlap."""
+    proc, url = launch({"NST_CPU_CONCURRENCY": "4", "NST_VIDEO_MAX_SECONDS": "3"})
+    yield url
+    stop(proc)

@@ -85,8 +85,9 @@ def test_video_endpoint_keeps_frames_rate_and_sound_and_refuses_long_clips(clien
         )
 
 
-def test_a_clip_stylised_meanwhile_leaves_every_other_picture_alone(client, server, images, tmp_path):
-    """Video runs beside the other tabs (its own concurrency group) on the same cached networks."""
+def test_a_clip_stylised_meanwhile_leaves_every_other_picture_alone(wide_server, images, tmp_path):
+    """With room for several jobs at once, video runs beside the other tabs on the same cached networks."""
+    server, client = wide_server, Client(wide_server, verbose=False)
     clip = write_clip(tmp_path / "clip.mp4", pan(640, 480, 36), fps=12)  # 3 s: the test server's limit
     content = handle_file(images["content"])
     calls = {
@@ -173,29 +174,32 @@ def test_gatys_endpoint_streams_previews_then_the_pastiche(client, images):
     assert Image.open(final).size == (96, 64)
 
 
-def test_stop_ends_the_run_and_frees_the_worker(client, images):
-    job = client.submit(
-        content=handle_file(images["content"]),
-        style_image=handle_file(images["style"]),
-        steps=400,
-        size=256,  # 400 steps here take minutes
-        api_name="/stylize_gatys",
-    )
+def test_on_a_cpu_one_lane_queues_other_methods_with_place_and_eta_and_stop_frees_it(client, server, images):
+    """One job at a time on a CPU: a picture asked for during a Gatys run waits in the queue,
+    told its place and an estimate, and runs as soon as Stop ends the Gatys run."""
+    content, style = handle_file(images["content"]), handle_file(images["style"])
+    # One finished run of each, so that the queue has durations to estimate from.
+    client.predict(content=content, style_image=style, steps=2, size=64, api_name="/stylize_gatys")
+    client.predict(content=content, style="builtin_03", api_name="/stylize_fast")
+    job = client.submit(content=content, style_image=style, steps=400, size=256, api_name="/stylize_gatys")
     deadline = time.monotonic() + 120
     while not job.outputs() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert job.outputs(), "no preview arrived"
+    waiting = Client(server, verbose=False).submit(
+        content=content, style="builtin_03", api_name="/stylize_fast"
+    )
+    deadline = time.monotonic() + 10
+    while waiting.status().code.name != "IN_QUEUE" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # the queue's estimates go out every second
+    status = waiting.status()
+    assert status.code.name == "IN_QUEUE" and not waiting.done(), "the picture ran beside the Gatys run"
+    assert status.rank == 0 and status.eta is not None and status.eta > 0, status
     job.cancel()
     start = time.monotonic()
-    quick = client.predict(
-        content=handle_file(images["content"]),
-        style_image=handle_file(images["style"]),
-        steps=2,
-        size=64,
-        api_name="/stylize_gatys",
-    )
-    assert Image.open(quick).size == (64, 43)
-    assert time.monotonic() - start < 30, "the cancelled run kept the Gatys worker busy"
+    assert Image.open(waiting.result(timeout=60)).size == (150, 100)
+    assert time.monotonic() - start < 30, "the cancelled run kept the lane busy"
 
 
 @pytest.mark.parametrize(
@@ -374,6 +378,7 @@ def test_ui_helpers_skip_the_queue_and_the_methods_use_it(server):
 def test_building_the_app_does_no_cuda_work_and_old_results_are_cleaned():
     """One process builds the app as on ZeroGPU, where CUDA looks available but no GPU is attached
     while the app is built: any tensor sent to CUDA then fails here (this machine has no GPU).
+    With a GPU, each method queues in its own lane.
     Then a new result file removes those over ten minutes old, and the before/after pane reads a
     result without leaving it open."""
     script = """
@@ -384,6 +389,7 @@ old, fresh = app.RESULTS / "old.png", app.RESULTS / "fresh.png"
 old.write_bytes(b"x"); fresh.write_bytes(b"x")
 os.utime(old, (time.time() - 601, time.time() - 601))
 made = app._result_path(".png")
+print(*[app.lane(m)["concurrency_id"] for m in ("fast", "arbitrary", "gatys", "video")])
 print(old.exists(), fresh.exists(), made.parent == app.RESULTS, made.suffix)
 import gc, warnings
 from PIL import Image
@@ -398,7 +404,10 @@ print(pair[0].size)
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split()[-6:] == ["False", "True", "True", ".png", "(40,", "30)"], result.stdout
+    assert result.stdout.split()[-10:] == [
+        *("fast", "arbitrary", "gatys", "video"),
+        *("False", "True", "True", ".png", "(40,", "30)"),
+    ], result.stdout
     assert "ResourceWarning: unclosed file" not in result.stderr, "the before/after pane left a file open"
 
 

@@ -219,12 +219,12 @@ def test_no_endpoint_reads_server_paths(server, tmp_path, api, rest):
     assert "event: error" in events and "event: complete" not in events, events
 
 
-def test_a_burst_of_twelve_fast_requests_all_complete_each_with_its_own_style(server, corpus):
+def test_a_burst_of_twelve_fast_requests_all_complete_each_with_its_own_style(wide_server, corpus):
     path = str(corpus["cmyk.jpg"][0])
     styles = ["scream", "builtin_03", "mosaic"] * 4
 
     def call(style: str) -> bytes:
-        result = Client(server, verbose=False).predict(
+        result = Client(wide_server, verbose=False).predict(
             content=handle_file(path), style=style, api_name="/stylize_fast"
         )
         image = Image.open(result)

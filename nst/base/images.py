@@ -2,6 +2,13 @@
 
 Everything that reaches a method is an RGB ``PIL.Image``; every decode error is
 an :class:`ImageError` (a ``ValueError``) with a message a user can act on.
+
+**Region masks** say where each style goes. A mask is a picture: its alpha channel when it
+has one (a layer painted in the app: in RGB, black strokes and untouched pixels look alike),
+else its luminance; white is "this style". K masks for K styles become weights ``m_k(p)``
+in [0, 1] (:func:`region_weights`): where they sum to over 1 they are divided by their sum,
+and where they sum to less the photo shows through (one mask and one style is "style
+against photo").
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torchvision.transforms.v2.functional as TF
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 ImageSource = str | os.PathLike | bytes | Image.Image
@@ -99,6 +107,45 @@ def load_image(source: ImageSource, max_side: int | None = None) -> Image.Image:
     if max_side and max(rgb.size) > max_side:
         rgb = resize_long_side(rgb, max_side)
     return rgb
+
+
+def load_mask(source: ImageSource) -> Image.Image:
+    """A region mask as an ``L`` image: the alpha channel of a picture that has one, else its luminance.
+
+    Refuses what is not an image, as :func:`load_image` does.
+    """
+    img = _open(source)
+    w, h = img.size
+    if w * h > MAX_PIXELS:
+        raise ImageError(f"The mask is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is NST_MAX_PIXELS.")
+    try:
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        if img.mode == "P" and "transparency" in img.info:
+            img = img.convert("RGBA")
+        return img.getchannel("A") if img.mode in ("RGBA", "LA", "PA") else _to_rgb(img).convert("L")
+    except (OSError, ValueError, SyntaxError) as err:
+        raise ImageError(f"The mask could not be decoded: {err}. Is the file complete?") from err
+
+
+def region_weights(
+    masks: Sequence[Image.Image], size: tuple[int, int], device: torch.device | str = "cpu"
+) -> torch.Tensor:
+    """K masks, each stretched to ``size`` (width, height) → weights [K, 1, H, W] in [0, 1], Σ_k ≤ 1.
+
+    Where the masks sum to over 1, each is divided by their sum; where less, the rest is the photo's.
+    """
+    planes = [np.asarray(m.convert("L").resize(size, Image.Resampling.BILINEAR)) for m in masks]
+    weights = torch.from_numpy(np.stack(planes)).to(device, torch.float32).div_(255)[:, None]
+    return weights / weights.sum(0, keepdim=True).clamp_min(1)
+
+
+def feather(weights: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``weights`` [K, 1, H, W] blurred by a Gaussian of ``sigma`` pixels: a soft seam for a composite."""
+    half = min(math.ceil(3 * sigma), min(weights.shape[-2:]) - 1)  # reflection needs the room
+    if sigma <= 0 or half < 1:
+        return weights
+    return TF.gaussian_blur(weights, [2 * half + 1] * 2, [sigma, sigma])
 
 
 def fit_long_side(size: tuple[int, int], long_side: int) -> tuple[int, int]:

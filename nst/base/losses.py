@@ -14,6 +14,10 @@ network's activation magnitudes (which differ by orders of magnitude across VGG-
 layers). Gatys et al. got the same independence by normalising their VGG so that every
 filter's mean activation is 1.
 
+With a region mask ``m`` (Gatys et al. 2017, spatial control), the pastiche's Gram matrix is
+taken over the region only, ``G_l^m = (F_l ∘ m)(F_l ∘ m)ᵀ / (C·Σ_p m(p)²)``, and compared with
+the whole style image's: an all-ones mask gives ``G_l`` (:class:`GuidedStyleLoss`).
+
 A loss is built from terms in the pattern of crowsonkb/style-transfer-pytorch:
 ``Scale(LayerApply(StyleLoss(gram), "relu3_1"), w)``; a new term (a mask, a histogram
 loss, another content layer) is one more entry. Every function is batched over a leading
@@ -62,6 +66,19 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return _Gram.apply(features.permute(0, 2, 3, 1).reshape(b, h * w, c), c * h * w)
 
 
+def guided_gram_matrix(features: torch.Tensor, weights: torch.Tensor, energy: float) -> torch.Tensor:
+    """Gram matrix of feature maps over a soft region, [B, C, H, W] and [1 or B, 1, H, W] → [B, C, C].
+
+    ``G^m_ij = <F_i ∘ m, F_j ∘ m> / (C·Σ_p m(p)²)`` with ``energy = Σ_p m(p)²``: the
+    region's own Gram matrix, normalised by the mask's energy as :func:`gram_matrix` is
+    by the pixel count, so a region's Gram compares with a whole image's; with
+    ``m = 1`` everywhere it is :func:`gram_matrix` to the bit. An all-zero mask gives 0.
+    """
+    b, c, h, w = features.shape
+    guided = (features * weights).permute(0, 2, 3, 1).reshape(b, h * w, c)
+    return _Gram.apply(guided, c * max(energy, torch.finfo(torch.float32).tiny))
+
+
 def _squared_norm(target: torch.Tensor) -> torch.Tensor:
     """``‖T‖²`` per batch item; an all-zero target (say, relu5_1 of a black image) counts as 1."""
     norm = target.detach().square().flatten(1).sum(1)
@@ -98,6 +115,26 @@ class StyleLoss(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return _relative(gram_matrix(features) - self.target, self.norm)
+
+
+class GuidedStyleLoss(nn.Module):
+    """``‖G^m(P) − G(S)‖² / ‖G(S)‖²``: :class:`StyleLoss` over the region ``m`` of the pastiche.
+
+    ``target`` is ``G(S)`` ([1 or B, C, C]), the whole style image's Gram matrix; ``weights``
+    is ``m`` at this layer's resolution, [1, 1, H, W] in [0, 1] (shared by the batch), and the
+    pastiche's Gram is :func:`guided_gram_matrix` over it. With ``m = 1`` this is
+    :class:`StyleLoss` exactly.
+    """
+
+    def __init__(self, target: torch.Tensor, weights: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("target", target.detach())
+        self.register_buffer("norm", _squared_norm(target))
+        self.register_buffer("weights", weights.detach())
+        self.energy = weights.detach().double().square().sum().item()
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return _relative(guided_gram_matrix(features, self.weights, self.energy) - self.target, self.norm)
 
 
 class TVLoss(nn.Module):
@@ -147,6 +184,30 @@ def style_terms(
     return [
         Scale(LayerApply(StyleLoss(grams[layer]), layer), weight * w) for layer, w in layer_weights.items()
     ]
+
+
+def guided_style_terms(
+    grams: Sequence[Mapping[str, torch.Tensor]],
+    regions: Mapping[str, torch.Tensor],
+    layer_weights: Mapping[str, float],
+    weight: float,
+) -> list[nn.Module]:
+    """``β · Σ_l w_l Σ_k mean(m_k) · GuidedStyleLoss(G_l(S_k), m_k)``, as terms: style k over region k.
+
+    ``grams[k]`` holds style k's Gram matrices by layer; ``regions[layer]`` the K masks at
+    that layer's resolution, [K, 1, H, W]. Each region's term is weighted by its share of
+    the image, ``mean(m_k)``, so that masks which tile the image give a total comparable with
+    :func:`style_terms`'s (one all-ones mask gives the same terms). A region that is
+    empty at a layer has no term there.
+    """
+    terms: list[nn.Module] = []
+    for layer, w in layer_weights.items():
+        for k, style in enumerate(grams):
+            m = regions[layer][k : k + 1]
+            share = m.mean().item()
+            if share > 0:
+                terms.append(Scale(LayerApply(GuidedStyleLoss(style[layer], m), layer), weight * w * share))
+    return terms
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
 from nst.base.color import transfer_luminance
 from nst.base.device import memory_format
-from nst.base.images import resize_long_side, to_images, to_tensor
+from nst.base.images import feather, fit_long_side, region_weights, resize_long_side, to_images, to_tensor
 from nst.base.options import blend_weights, check, check_fraction, check_positive, option
 from nst.networks.dumoulin import MultiStyleNet
 from nst.networks.ghiasi import StyleTransformer
-from nst.networks.norms import Fixed, Held, NormCall, holding, padded_side
+from nst.networks.norms import Fixed, Held, NormCall, Regions, holding, padded_side
 from nst.networks.transformer import TransformerNet
 
 MAX_PIXELS = int(os.environ.get("NST_FAST_MAX_PIXELS", 2048 * 1536))
@@ -61,13 +62,24 @@ class OnePassStyle:
     def device(self) -> torch.device:
         return next(self.network.parameters()).device
 
-    def paint(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def pixel_strength(self) -> float:
+        """``s`` in ``(1 − s)·C + s·N(C)``: 1 unless the style blends in pixels."""
+        return 1.0
+
+    def picture(self, x: torch.Tensor) -> torch.Tensor:
+        """The conditioned network's own picture of ``x``."""
         raise NotImplementedError
 
+    def paint(self, x: torch.Tensor) -> torch.Tensor:
+        return _weaken(x, self.picture(x), self.pixel_strength)
 
-def _weaken(x: torch.Tensor, y: torch.Tensor, strength: float) -> torch.Tensor:
-    """``(1 − s)·x + s·y``: 0 gives the content back, 1 the network's picture."""
-    return y if strength == 1 else torch.lerp(x, y.to(x.dtype), strength)
+
+def _weaken(x: torch.Tensor, y: torch.Tensor, strength: float | torch.Tensor) -> torch.Tensor:
+    """``(1 − s)·x + s·y``: 0 gives the content back, 1 the network's picture; ``s`` may vary by pixel."""
+    if isinstance(strength, float) and strength == 1:
+        return y
+    return torch.lerp(x, y.to(x.dtype), strength)
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,8 +92,12 @@ class NetworkStyle(OnePassStyle):
     def __post_init__(self) -> None:
         check_fraction("strength", self.strength)
 
-    def paint(self, x: torch.Tensor) -> torch.Tensor:
-        return _weaken(x, self.network(x * 255).div_(255), self.strength)
+    @property
+    def pixel_strength(self) -> float:
+        return self.strength
+
+    def picture(self, x: torch.Tensor) -> torch.Tensor:
+        return self.network(x * 255).div_(255)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,8 +112,12 @@ class MixStyle(OnePassStyle):
         check_fraction("strength", self.strength)
         check(self.mix.shape == (self.network.styles,), f"a mix needs {self.network.styles} weights")
 
-    def paint(self, x: torch.Tensor) -> torch.Tensor:
-        return _weaken(x, self.network(x, self.mix), self.strength)
+    @property
+    def pixel_strength(self) -> float:
+        return self.strength
+
+    def picture(self, x: torch.Tensor) -> torch.Tensor:
+        return self.network(x, self.mix)
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,8 +127,81 @@ class EmbeddingStyle(OnePassStyle):
     network: StyleTransformer
     embedding: torch.Tensor
 
-    def paint(self, x: torch.Tensor) -> torch.Tensor:
+    def picture(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x, self.embedding)
+
+
+@dataclass(frozen=True, eq=False)
+class RegionStyle(OnePassStyle):
+    """K styles of one conditional network, style k where mask k is white (Dumoulin et al.'s or
+    Ghiasi et al.'s), meeting inside the network (:mod:`nst.networks.norms`, "Regions").
+
+    Masks become weights ``m_k`` (:func:`~nst.base.images.region_weights`); where they sum to
+    ``c(p) < 1`` the photo shows through: ``P = C + c·s·(N_regions(C) − C)``, ``s`` the styles'
+    pixel strengths mixed by ``m``. Each style runs once alone to record its norms (K + 1 passes).
+    """
+
+    styles: tuple[OnePassStyle, ...]
+    masks: tuple[Image.Image, ...]
+
+    def __post_init__(self) -> None:
+        check(len(self.styles) == len(self.masks), f"{len(self.styles)} styles but {len(self.masks)} masks")
+        check(all(s.network is self.network for s in self.styles), "region styles share one network")
+
+    def paint(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        weights = region_weights(self.masks, (w, h), x.device)
+        coverage = weights.sum(0, keepdim=True)
+        # The network needs shares summing to 1 everywhere; where no mask is painted, equal ones.
+        shares = torch.where(coverage > 0, weights / coverage.clamp_min(1e-6), 1 / len(self.styles))
+        padded = F.pad(shares, (0, padded_side(w) - w, 0, padded_side(h) - h), mode="replicate")
+        affines = []
+        for style in self.styles:
+            affines.append({})
+            with holding(NormCall(record=affines[-1])):
+                style.picture(x)
+        with holding(NormCall(regions=Regions(padded, affines))):
+            y = self.styles[0].picture(x)
+        strength = sum(m * s.pixel_strength for m, s in zip(weights, self.styles, strict=True))
+        return _weaken(x, y, strength[None].to(x.dtype))
+
+
+@dataclass(frozen=True, eq=False)
+class CompositeStyle(OnePassStyle):
+    """K styles of separate networks (Johnson et al.'s), each painted whole and laid in its region
+    with a feathered seam: ``P = C + Σ_k f(m_k)·(P_k − C)``, ``f`` a Gaussian of σ = 1% of the long side."""
+
+    network: nn.Module
+    styles: tuple[OnePassStyle, ...]
+    masks: tuple[Image.Image, ...]
+
+    def __post_init__(self) -> None:
+        check(len(self.styles) == len(self.masks), f"{len(self.styles)} styles but {len(self.masks)} masks")
+
+    def paint(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        weights = feather(region_weights(self.masks, (w, h), x.device), 0.01 * max(h, w)).to(x.dtype)
+        out = x.clone()
+        for m, style in zip(weights, self.styles, strict=True):
+            out += m * (style.paint(x).to(x.dtype) - x)
+        return out
+
+
+def in_regions(styles: Sequence[OnePassStyle], masks: Sequence[Image.Image]) -> OnePassStyle:
+    """``styles``, style k where mask k is white: inside the network when they share a conditional
+    one (:class:`RegionStyle`), else a feathered composite (:class:`CompositeStyle`)."""
+    check(len(styles) == len(masks), f"{len(styles)} styles but {len(masks)} masks: one mask per style")
+    networks = {id(s.network) for s in styles}
+    kind = RegionStyle
+    if len(networks) > 1 or not isinstance(styles[0], MixStyle | EmbeddingStyle):
+        kind = CompositeStyle
+    return kind(styles[0].network, tuple(styles), tuple(masks))
+
+
+WORKING_SIDE = 384
+"""The default working size's long side: on five photo/painting pairs at 768 px it painted the most
+(style embedding nearest the painting's), and with the detail pass it keeps more of the photo
+than painting at 384 alone (``bench/scale.py``; README)."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +210,13 @@ class OnePassOptions:
 
     ``strength`` (0 = the photo … 1 = the full style) and ``style_blend`` (shares of several
     styles, equal when None) shape the style object; the rest is how the engine runs it.
-    ``max_side`` shrinks contents to that long side first (never enlarges). Beyond
-    ``max_pixels`` in all (default: ``NST_FAST_MAX_PIXELS`` on the CPU, what half the free
-    memory holds on a GPU), a batch runs in parts and a single image in tiles of about
-    ``tile_pixels``. ``half`` runs in float16 autocast (default: on CUDA only; the CPU is
-    fastest in float32). ``preserve_color`` keeps the content's chroma.
+    ``max_side`` shrinks contents to that long side first (never enlarges). ``working_side``
+    is the style scale: a larger content is painted at that long side, which gives bigger
+    strokes, and again at its own size for detail (:func:`stylize`); 0 paints only at the
+    content's size. Beyond ``max_pixels`` in all (default: ``NST_FAST_MAX_PIXELS`` on the
+    CPU, what half the free memory holds on a GPU), a batch runs in parts and a single image
+    in tiles of about ``tile_pixels``. ``half`` runs in float16 autocast (default: on CUDA
+    only; the CPU is fastest in float32). ``preserve_color`` keeps the content's chroma.
     """
 
     strength: float = option(1.0, "0 = the photo … 1 = the full style")
@@ -129,6 +224,9 @@ class OnePassOptions:
         None, "shares of several styles, comma-separated, e.g. 0.7,0.3 (default: equal)"
     )
     preserve_color: bool = option(False, "keep the content's colours")
+    working_side: int = option(
+        WORKING_SIDE, "style scale: paint at this long side (smaller: bigger strokes), then detail; 0: off"
+    )
     max_side: int | None = option(None, "shrink contents to this long side first (default: never)")
     max_pixels: int | None = option(None, "tile larger images (default: NST_FAST_MAX_PIXELS on the CPU)")
     tile_pixels: int = option(TILE_PIXELS, "pixels a tile, overlap included")
@@ -143,6 +241,10 @@ class OnePassOptions:
             if getattr(self, name) is not None:
                 check_positive(name, getattr(self, name))
         check_positive("tile_pixels", self.tile_pixels)
+        check(
+            self.working_side == 0 or self.working_side >= 16,
+            f"working_side must be 0 (off) or at least 16, not {self.working_side}",
+        )
 
 
 def check_prebuilt(options: OnePassOptions) -> None:
@@ -168,13 +270,23 @@ def stylize(
     options: OnePassOptions | None = None,
     *,
     held: Mapping[nn.Module, Held] | None = None,
+    detail_held: Mapping[nn.Module, Held] | None = None,
 ) -> Image.Image | list[Image.Image]:
     """Paint ``content`` (one image, or a list of one size) with ``style``, each at its own size.
+
+    **Style scale.** A content larger than ``working_side`` is painted twice: shrunk to it
+    (``↓``, antialiased), which paints the strokes at that scale, and at its own size, which
+    paints the finer ones; the first gives the low frequencies and the second the detail,
+
+        ``P = ↑N(↓C) + N(C) − ↑↓N(C)``   (``↑``: bicubic back to the content's size),
+
+    so that the photo's detail comes back painted, as the network paints it, not as a photo.
 
     A list runs as batches, each image with its own instance-norm statistics (on this CPU,
     4 at a time are ~15% faster than one by one), and gives a list. ``held`` maps norm
     modules of the style's network to the statistics this call holds for them (a clip's
-    running estimate, updated in frame order); the caller owns it.
+    running estimate, updated in frame order) at the working size, ``detail_held`` at the
+    content's size; the caller owns them. A :class:`RegionStyle` holds its own and takes none.
     """
     o = options or OnePassOptions()
     contents = [content] if isinstance(content, Image.Image) else list(content)
@@ -182,25 +294,69 @@ def stylize(
     if o.max_side:
         contents = [c if max(c.size) <= o.max_side else resize_long_side(c, o.max_side) for c in contents]
     check(len({c.size for c in contents}) == 1, "a batch needs images of one size")
+    regional = isinstance(style, RegionStyle)
+    check(not (regional and (held or detail_held)), "regions hold their own statistics: no held ones too")
     device = style.device
     half = device.type == "cuda" if o.half is None else o.half
     max_pixels = o.max_pixels or fits_in_memory(device, half)
     w, h = contents[0].size
     per_pass = max(1, max_pixels // (w * h))
+    check(not regional or per_pass * w * h <= max_pixels, _REGIONS_TOO_LARGE)
+    working = fit_long_side((w, h), o.working_side) if 0 < o.working_side < max(w, h) else None
     pastiches: list[Image.Image] = []
     for start in range(0, len(contents), per_pass):
         part = contents[start : start + per_pass]
         x = to_tensor(part, device, memory_format(device))
         with torch.autocast(device.type, torch.float16, enabled=half):
-            if len(part) * w * h <= max_pixels:
-                with holding(NormCall(held or {})):
-                    y = style.paint(x)
+            if working is None:
+                y = _paint(style, x, max_pixels, o.tile_pixels, held)
             else:
-                y = _tiled(style, x, o.tile_pixels, held or {})
+                y = _at_scale(style, x, working, max_pixels, o.tile_pixels, held, detail_held)
         pastiches += to_images(y.float())
     if o.preserve_color:
         pastiches = [transfer_luminance(p, c) for p, c in zip(pastiches, contents, strict=True)]
     return pastiches[0] if isinstance(content, Image.Image) else pastiches
+
+
+_REGIONS_TOO_LARGE = "regions paint the image in one pass: this one is too large (lower max_side)"
+
+
+def _paint(
+    style: OnePassStyle,
+    x: torch.Tensor,
+    max_pixels: int,
+    tile_pixels: int,
+    held: Mapping[nn.Module, Held] | None,
+) -> torch.Tensor:
+    """``style.paint(x)`` in one pass, or in tiles beyond ``max_pixels`` (:func:`_tiled`)."""
+    if x.shape[0] * x.shape[-2] * x.shape[-1] <= max_pixels:
+        with holding(NormCall(held or {})):
+            return style.paint(x)
+    return _tiled(style, x, tile_pixels, held or {})
+
+
+def _at_scale(
+    style: OnePassStyle,
+    x: torch.Tensor,
+    working: tuple[int, int],
+    max_pixels: int,
+    tile_pixels: int,
+    held: Mapping[nn.Module, Held] | None,
+    detail_held: Mapping[nn.Module, Held] | None,
+) -> torch.Tensor:
+    """``↑N(↓C) + N(C) − ↑↓N(C)`` (:func:`stylize`, "Style scale")."""
+    size = x.shape[-2:]
+
+    def down(t: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(t.float(), working[::-1], mode="bilinear", antialias=True)
+
+    def up(t: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(t.float(), size, mode="bicubic")
+
+    small = down(x).contiguous(memory_format=memory_format(x.device))
+    broad = up(_paint(style, small, max_pixels, tile_pixels, held))
+    fine = _paint(style, x, max_pixels, tile_pixels, detail_held).float()
+    return broad.add_(fine).sub_(up(down(fine))).clamp_(0, 1)
 
 
 Tile = tuple[slice, slice, slice, slice]

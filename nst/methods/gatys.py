@@ -30,7 +30,14 @@ from torch import nn
 
 from nst.base.color import luminance, match_color, transfer_luminance
 from nst.base.device import deterministic
-from nst.base.images import MAX_PIXELS, fit_long_side, resize_long_side, to_image, to_tensor
+from nst.base.images import (
+    MAX_PIXELS,
+    fit_long_side,
+    region_weights,
+    resize_long_side,
+    to_image,
+    to_tensor,
+)
 from nst.base.losses import (
     LayerApply,
     LossLayers,
@@ -39,6 +46,7 @@ from nst.base.losses import (
     TVLoss,
     content_terms,
     gram_matrix,
+    guided_style_terms,
     style_terms,
 )
 from nst.base.options import (
@@ -227,6 +235,7 @@ def stylize(
     styles: Sequence[Image.Image],
     options: GatysOptions | None = None,
     *,
+    masks: Sequence[Image.Image] | None = None,
     device: torch.device | None = None,
     **changes: object,
 ) -> Iterator[Progress]:
@@ -240,7 +249,19 @@ def stylize(
     iterating cancels it.
 
     Several ``styles`` are blended by their Gram targets: ``G_l = Σ_k b_k G_l(S_k)``
-    with ``b = style_blend / Σ style_blend``. ``style_scale`` sizes the style images
+    with ``b = style_blend / Σ style_blend``.
+
+    ``masks`` (one ``L`` image per style, any size, stretched to the content) place each style
+    in its own region instead (Gatys et al. 2017, spatial control): with ``m_k`` the weights of
+    :func:`~nst.base.images.region_weights` (Σ_k m_k ≤ 1), area-pooled to each style layer's
+    resolution at each scale, the style term is ``β · Σ_l w_l Σ_k mean(m_k) · ‖G_l^k(P) −
+    G_l(S_k)‖² / ‖G_l(S_k)‖²`` with the guided Gram ``G_l^k(P) = (F_l ∘ m_k)(F_l ∘ m_k)ᵀ /
+    (C_l·Σ_p m_k(p)²)`` (:class:`~nst.base.losses.GuidedStyleLoss`). ``style_blend`` does not
+    apply then, and an ``init="style"`` start takes the styles' colours in equal shares. Where the
+    masks sum to under 1 only the content (and TV) terms act, so the pastiche stays near the
+    photo there. One all-white mask gives the same pastiche as none.
+
+    ``style_scale`` sizes the style images
     relative to the pastiche. ``preserve_color`` is ``"luminance"`` (optimise luminance,
     keep the content's chroma) or ``"histogram"`` (match the style's colours to the
     content's first). A seeded run gives the same pastiche each time on the same device;
@@ -251,6 +272,9 @@ def stylize(
     """
     options = dataclasses.replace(options or GatysOptions(), **changes)
     blend = blend_weights(options.style_blend, len(styles))
+    if masks is not None:
+        check(len(masks) == len(styles), f"{len(masks)} masks for {len(styles)} styles: give one per style")
+        blend = blend_weights(None, len(styles))
     out_w, out_h = fit_long_side(content.size, options.size)
     check(
         out_w * out_h <= MAX_PIXELS,
@@ -261,7 +285,7 @@ def stylize(
     net = loss_network.features(
         options.loss_network, (layers.content, *layers.style), options.pooling, device
     )
-    return _optimise(content, list(styles), blend, net, options)
+    return _optimise(content, list(styles), blend, net, options, None if masks is None else list(masks))
 
 
 def loss_network_for(options: GatysOptions, device: torch.device | None = None) -> Chosen:
@@ -357,14 +381,26 @@ def _stepper(
 
 
 def _loss(
-    net: nn.Module, content: torch.Tensor, grams: dict[str, torch.Tensor], options: GatysOptions
+    net: nn.Module,
+    content: torch.Tensor,
+    grams: dict[str, torch.Tensor] | list[dict[str, torch.Tensor]],
+    options: GatysOptions,
+    regions: torch.Tensor | None = None,
 ) -> PerceptualLoss:
+    """α content + β style + γ TV. ``grams`` is the blended target ``{layer: G_l}``; with
+    ``regions`` (the masks' weights at the content's size, [K, 1, H, W]), one such per style,
+    each style guided over its region, the weights area-pooled to each style layer's size."""
     layers = LAYERS[options.loss_network]
     with torch.no_grad():
-        content_target = net(content)[layers.content]
+        features = net(content)
+    content_target = features[layers.content]
+    if regions is not None:
+        pooled = {layer: F.adaptive_avg_pool2d(regions, features[layer].shape[-2:]) for layer in layers.style}
     groups = {
         "content": content_terms({layers.content: content_target}, options.content_weight),
-        "style": style_terms(grams, layers.style_weights, options.style_weight),
+        "style": style_terms(grams, layers.style_weights, options.style_weight)
+        if regions is None
+        else guided_style_terms(grams, pooled, layers.style_weights, options.style_weight),
         "tv": [Scale(LayerApply(TVLoss(), None), options.tv_weight)] if options.tv_weight else [],
     }
     return PerceptualLoss(net, groups)
@@ -376,6 +412,7 @@ def _optimise(
     blend: list[float],
     net: nn.Module,
     options: GatysOptions,
+    masks: list[Image.Image] | None = None,
 ) -> Iterator[Progress]:
     o = options
     start = time.perf_counter()
@@ -397,9 +434,11 @@ def _optimise(
     # so that it still ends at the finest scale, having spent there what the plan would.
     cost = [n * side**2 for side, n in plan]
     planned = 0
-    images_key = (
-        tuple(_digest(s) for s in style_imgs),
-        _digest(content_img) if o.preserve_color != "none" else None,
+    digests = tuple(_digest(s) for s in style_imgs)
+    colour_key = _digest(content_img) if o.preserve_color != "none" else None
+    # The style targets: the blend's, or with masks each style's own (cached as that style's alone).
+    runs = (
+        [(slice(None), blend)] if masks is None else [(slice(k, k + 1), [1.0]) for k in range(len(digests))]
     )
     device, layers = next(net.parameters()).device, LAYERS[o.loss_network]
     with deterministic(device):
@@ -408,22 +447,28 @@ def _optimise(
             deadline = math.inf if o.time_limit is None else o.time_limit * planned / sum(cost)
             content = to_tensor(resize_long_side(content_img, side), device)
             style_side = max(1, round(side * o.style_scale))
-            key = (
-                images_key,
-                tuple(blend),
-                style_side,
-                o.preserve_color,
-                o.loss_network,
-                o.pooling,
-                str(device),
-            )
-            grams = style_cache.get(
-                key,
-                functools.partial(
-                    _style_targets, net, layers, style_imgs, blend, style_side, content, o.preserve_color
-                ),
-            )
-            loss = _loss(net, content, grams, o)
+            setting = (style_side, o.preserve_color, o.loss_network, o.pooling, str(device))
+            grams = [
+                style_cache.get(
+                    ((digests[which], colour_key), tuple(b), *setting),
+                    functools.partial(
+                        _style_targets,
+                        net,
+                        layers,
+                        style_imgs[which],
+                        b,
+                        style_side,
+                        content,
+                        o.preserve_color,
+                    ),
+                )
+                for which, b in runs
+            ]
+            if masks is None:
+                loss = _loss(net, content, grams[0], o)
+            else:
+                regions = region_weights(masks, (content.shape[-1], content.shape[-2]), device)
+                loss = _loss(net, content, grams, o, regions)
             if pastiche is None:
                 styles_t = [to_tensor(resize_long_side(s, side), device) for s in style_imgs]
                 pastiche = _init(o.init, content, styles_t, blend, generator)

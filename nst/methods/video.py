@@ -318,13 +318,15 @@ class _Painter:
     """Collects frames into batches and paints them, holding statistics across them.
 
     The running statistics are this clip's own (one :class:`Running` per norm of the
-    style's network), handed to each engine call. A scene cut ends the batch before it and
-    restarts them.
+    style's network, and another set for the detail pass at full size when frames are larger
+    than the working size), handed to each engine call. A scene cut ends the batch before it
+    and restarts them.
     """
 
     def __init__(self, style: OnePassStyle, options: VideoOptions) -> None:
         self.style, self.options = style, options
         self.held = {norm: Running(options.steady) for norm in norms(style.network)}
+        self.detail_held = {norm: Running(options.steady) for norm in norms(style.network)}
         self.frames: list[Image.Image] = []
         self.seen = 0
         self.cut: int | None = None
@@ -349,7 +351,7 @@ class _Painter:
             done, self.frames = self._paint(self.frames), []
             return done
         done = self._paint(self.frames[:cut])
-        for held in self.held.values():
+        for held in (*self.held.values(), *self.detail_held.values()):
             held.reset()
         self.frames = self.frames[cut:]
         return done + self.flush()
@@ -357,7 +359,9 @@ class _Painter:
     def _paint(self, frames: list[Image.Image]) -> list[Image.Image]:
         if not frames:
             return []
-        painted = engine.stylize(frames, self.style, self.options, held=self.held)
+        painted = engine.stylize(
+            frames, self.style, self.options, held=self.held, detail_held=self.detail_held
+        )
         if not self.options.blend_previous:
             return painted
         for i, frame in enumerate(painted):

@@ -30,8 +30,7 @@ from torch import nn
 
 from nst.networks.norms import (
     HoldableNorm,
-    held_for,
-    instance_norm,
+    normalise,
     pad_to_strides,
     phase_outputs,
     upsampled_phase_outputs,
@@ -43,7 +42,7 @@ STYLES = 26
 class ConditionalInstanceNorm(nn.Module, HoldableNorm):
     """``γ_w · (x − μ) / √(σ² + ε) + β_w`` with ``γ_w = Σ_k w_k γ_k``, ``β_w = Σ_k w_k β_k``.
 
-    A call may hold its ``(μ, σ²)`` (:func:`~nst.networks.norms.held_for`): tiles of one
+    A call may hold its ``(μ, σ²)`` (:func:`~nst.networks.norms.normalise`): tiles of one
     image, frames of one clip.
     """
 
@@ -55,8 +54,7 @@ class ConditionalInstanceNorm(nn.Module, HoldableNorm):
 
     def forward(self, x: torch.Tensor, blend: torch.Tensor, phases: int = 1) -> torch.Tensor:
         """``blend``: [N] weights, one blend for the whole batch; ``phases`` as in :func:`instance_norm`."""
-        held = held_for(self, x, phases)
-        return instance_norm(x, blend @ self.gamma, blend @ self.beta, self.eps, held, phases)
+        return normalise(self, x, blend @ self.gamma, blend @ self.beta, self.eps, phases)
 
 
 class ConditionalConv(nn.Module):

@@ -58,8 +58,7 @@ from nst.base.device import memory_format
 from nst.base.weights import package_weights
 from nst.networks.norms import (
     HoldableNorm,
-    held_for,
-    instance_norm,
+    normalise,
     pad_to_strides,
     phase_outputs,
     upsampled_phase_outputs,
@@ -145,7 +144,7 @@ class StylePredictor(nn.Module):
 
 class CondConv(nn.Module, HoldableNorm):
     """Reflection padding, a k×k convolution and conditional instance norm (γ, β from the embedding);
-    a call may hold the norm's statistics (:func:`~nst.networks.norms.held_for`)."""
+    a call may hold the norm's statistics (:func:`~nst.networks.norms.normalise`)."""
 
     def __init__(self, cin: int, cout: int, kernel: int) -> None:
         super().__init__()
@@ -155,8 +154,7 @@ class CondConv(nn.Module, HoldableNorm):
 
     def norm(self, x: torch.Tensor, embedding: torch.Tensor, relu: bool, phases: int = 1) -> torch.Tensor:
         """Conditional instance norm of the convolution's output ``x``, then ReLU if asked."""
-        held = held_for(self, x, phases)
-        y = instance_norm(x, self.gamma(embedding), self.beta(embedding), EPS, held, phases)
+        y = normalise(self, x, self.gamma(embedding), self.beta(embedding), EPS, phases)
         return y.relu_() if relu else y
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor, relu: bool = False) -> torch.Tensor:
@@ -194,7 +192,7 @@ class OutputCondConv(CondConv):
         w, bias = F.pad(self.conv.weight, (0, 0, 0, 0, 0, 0, 0, 1)), F.pad(self.conv.bias, (0, 1))
         x = F.conv2d(F.pad(x, (4, 4, 4, 4), mode="reflect"), phase_outputs(w), bias.repeat_interleave(4), 2)
         gamma, beta = F.pad(self.gamma(embedding), (0, 1)), F.pad(self.beta(embedding), (0, 1))
-        x = instance_norm(x, gamma, beta, EPS, held_for(self, x, 4), phases=4)
+        x = normalise(self, x, gamma, beta, EPS, phases=4)
         return F.pixel_shuffle(x.sigmoid_(), 2)[:, :3]
 
 

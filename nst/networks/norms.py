@@ -8,7 +8,16 @@ estimate, which is what keeps instance-norm networks from flickering.
 **Held statistics belong to the call, never to the network.** Networks are cached and
 shared by every request and thread, so a norm module keeps no state of its own: a call
 states what it holds with :func:`holding`, a per-call context (a :class:`~contextvars.ContextVar`,
-so each thread sees only its own), and each norm asks :func:`held_for` what applies to it.
+so each thread sees only its own), and each norm has :func:`normalise` apply it.
+
+**Regions.** K styles of one conditional network can paint one image, each in its region
+(Dumoulin et al.'s and Ghiasi et al.'s networks condition every norm on the style). Each
+style's own pass over the whole image records, per norm, the affine map its normalisation
+is, ``y = a_k·x + b_k`` with ``a_k = γ_k / √(σ_k² + ε)`` and ``b_k = β_k − a_k·μ_k`` (its own
+statistics held for its region). Then one pass applies, per pixel, the maps mixed by the
+region weights at that norm's resolution, ``y(p) = Σ_k m_k(p)·(a_k·x(p) + b_k)``. Away from
+the seams each region is what its style alone paints; at a seam the styles meet inside the
+network.
 
 **Sub-pixel phases.** A layer whose output is at ×2 resolution can compute it as a
 "phase" tensor [B, 4·C, H/2, W/2] whose channel ``4c + 2a + b`` holds pixels
@@ -19,7 +28,7 @@ foldings of a kernel below make this exact up to float rounding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -141,19 +150,35 @@ class Running:
 
 
 class HoldableNorm:
-    """Marks a module whose instance norm takes held statistics (:func:`held_for`); holds none itself."""
+    """Marks a module whose instance norm takes held statistics (:func:`normalise`); holds none itself."""
 
 
 Tap = Callable[[nn.Module, torch.Tensor, int], None]
 """``tap(norm, x, phases)``: shown each norm's input before it is normalised (it may raise to stop)."""
 
 
+Affine = tuple[torch.Tensor, torch.Tensor]
+"""A norm's normalisation as ``y = a·x + b``: (a, b), each [B, C] (C: the channels without phases)."""
+
+
+@dataclass(frozen=True)
+class Regions:
+    """K styles in their regions: ``weights`` [K, 1, H, W] (Σ_k = 1) at the network's padded input
+    size, and each style's :data:`Affine` per norm, recorded by its own pass (:attr:`NormCall.record`)."""
+
+    weights: torch.Tensor
+    affines: Sequence[Mapping[nn.Module, Affine]]
+
+
 @dataclass(frozen=True)
 class NormCall:
-    """What one call asks of the norms: held statistics by norm module, and a tap to watch their inputs."""
+    """What one call asks of the norms: held statistics by norm module, a tap to watch their inputs,
+    a dict to ``record`` each norm's :data:`Affine` into, and ``regions`` to paint."""
 
     held: Mapping[nn.Module, Held] = field(default_factory=dict)
     tap: Tap | None = None
+    record: dict[nn.Module, Affine] | None = None
+    regions: Regions | None = None
 
 
 _CALL: ContextVar[NormCall | None] = ContextVar("nst_norm_call", default=None)
@@ -177,11 +202,52 @@ def holding(call: NormCall) -> Iterator[None]:
         _CALL.reset(token)
 
 
-def held_for(norm: nn.Module, x: torch.Tensor, phases: int = 1) -> Held | None:
-    """The statistics the current call holds for ``norm`` (None: its input's own), after showing it ``x``."""
+def normalise(
+    norm: nn.Module,
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    eps: float = 1e-5,
+    phases: int = 1,
+) -> torch.Tensor:
+    """``norm``'s instance norm of ``x`` (:func:`instance_norm`) as the current call asks: shown to
+    its tap, with its held statistics, its affine map recorded, or painted by regions."""
     call = _CALL.get()
     if call is None:
-        return None
+        return instance_norm(x, weight, bias, eps, None, phases)
     if call.tap is not None:
         call.tap(norm, x, phases)
-    return call.held.get(norm)
+    if call.regions is not None:
+        return _regional(x, call.regions, [affines[norm] for affines in call.regions.affines], phases)
+    held = call.held.get(norm)
+    if call.record is not None:
+        call.record[norm] = _affine(x, weight, bias, eps, held, phases)
+    return instance_norm(x, weight, bias, eps, held, phases)
+
+
+def _affine(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float, held: Held | None, phases: int
+) -> Affine:
+    """(a, b) such that :func:`instance_norm` of ``x`` is ``a·x + b`` per image and channel."""
+    b, c = x.shape[:2]
+    mean = x.mean((2, 3)).view(b, c // phases, phases).mean(2)
+    centred = x - mean.repeat_interleave(phases, 1)[..., None, None]
+    var = centred.square().mean((2, 3)).view(b, c // phases, phases).mean(2)
+    if held is not None:
+        mean, var = held(mean, var)
+    scale = (weight * torch.rsqrt(var + eps)).expand(b, c // phases)
+    return scale, (bias - mean * scale).expand(b, c // phases)
+
+
+def _regional(x: torch.Tensor, regions: Regions, affines: Sequence[Affine], phases: int) -> torch.Tensor:
+    """``Σ_k m_k(p)·(a_k·x(p) + b_k)``, with the region weights pooled to ``x``'s pixels."""
+    h, w = x.shape[-2:]
+    side = 2 if phases == 4 else 1
+    m = F.adaptive_avg_pool2d(regions.weights.to(x.dtype), (h * side, w * side))
+    if side == 2:
+        m = F.pixel_unshuffle(m, 2)  # [K, 4, h, w]: channel 4c + q holds phase q
+    scale = torch.stack([a for a, _ in affines]).to(x.dtype)  # [K, B, C]
+    shift = torch.stack([b for _, b in affines]).to(x.dtype)
+    a = torch.einsum("kqhw,kbc->bcqhw", m, scale).reshape(x.shape)
+    b = torch.einsum("kqhw,kbc->bcqhw", m, shift).reshape(x.shape)
+    return x * a + b

@@ -18,17 +18,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nst.networks.norms import HoldableNorm, held_for, instance_norm, pad_to_strides
+from nst.networks.norms import HoldableNorm, normalise, pad_to_strides
 
 
 class InstanceNorm(nn.InstanceNorm2d, HoldableNorm):
-    """Affine instance norm (:func:`~nst.networks.norms.instance_norm`); a call may hold its statistics."""
+    """Affine instance norm (:func:`~nst.networks.norms.normalise`); a call may hold its statistics."""
 
     def __init__(self, channels: int) -> None:
         super().__init__(channels, affine=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return instance_norm(x, self.weight, self.bias, self.eps, held_for(self, x))
+        return normalise(self, x, self.weight, self.bias, self.eps)
 
 
 class ConvLayer(nn.Module):

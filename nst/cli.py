@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from nst.base.images import ImageError, load_image, save_image
+from nst.base.images import ImageError, load_image, load_mask, save_image
 from nst.base.weights import WeightsError
 from nst.methods import arbitrary, engine, fast, gatys, train, video
 from nst.methods.catalogue import load_catalogue
@@ -56,6 +56,20 @@ def _add_options(p: argparse.ArgumentParser, options: type) -> None:
 Options = typing.TypeVar("Options")
 
 
+def _add_masks(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--mask",
+        type=Path,
+        nargs="+",
+        metavar="MASK",
+        help="one picture per style: white (or opaque) where that style goes; unpainted, the photo stays",
+    )
+
+
+def _masks(args: argparse.Namespace) -> list | None:
+    return None if args.mask is None else [load_mask(m) for m in args.mask]
+
+
 def _options(args: argparse.Namespace, options: type[Options], **changes: object) -> Options:
     """The ``options`` dataclass made from the parsed flags, with ``changes``."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(options) if hasattr(args, f.name)}
@@ -73,6 +87,7 @@ def _add_gatys(sub: argparse._SubParsersAction) -> None:
     p.add_argument("content", type=Path)
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
+    _add_masks(p)
     _add_options(p, gatys.GatysOptions)
     p.set_defaults(run=_run_gatys)
 
@@ -87,7 +102,7 @@ def _run_gatys(args: argparse.Namespace) -> None:
             f"Gatys runs on {chosen.title} ({chosen.reason}); VGG-19 gives the paper's results.",
             file=sys.stderr,
         )
-    events = gatys.stylize(content, styles, options)
+    events = gatys.stylize(content, styles, options, masks=_masks(args))
     with tqdm(total=options.steps, unit="step", disable=None) as bar:
         for event in events:
             bar.update(event.step - bar.n)
@@ -113,13 +128,14 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
         help="a catalogue name (see `python -m nst styles`); several built-in styles blend",
     )
     which.add_argument("--weights", type=Path, help="a Johnson network, .safetensors or .pth, any naming")
+    _add_masks(p)
     _add_options(p, fast.FastOptions)
     p.set_defaults(run=_run_fast)
 
 
 def _run_fast(args: argparse.Namespace) -> None:
     options = _options(args, fast.FastOptions)
-    style = fast.load_style(args.style, options, weights=args.weights)
+    style = fast.load_style(args.style, options, masks=_masks(args), weights=args.weights)
     if len(args.contents) == 1:
         image = load_image(args.contents[0], max_side=options.max_side)
         save_image(engine.stylize(image, style, options), args.output)
@@ -152,6 +168,7 @@ def _add_arbitrary(sub: argparse._SubParsersAction) -> None:
     p.add_argument("content", type=Path)
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
+    _add_masks(p)
     _add_options(p, arbitrary.ArbitraryOptions)
     p.set_defaults(run=_run_arbitrary)
 
@@ -160,7 +177,7 @@ def _run_arbitrary(args: argparse.Namespace) -> None:
     options = _options(args, arbitrary.ArbitraryOptions)
     content = load_image(args.content, max_side=options.max_side)
     styles = [load_image(s) for s in args.styles]
-    save_image(arbitrary.stylize(content, styles, options), args.output)
+    save_image(arbitrary.stylize(content, styles, options, masks=_masks(args)), args.output)
 
 
 def _add_video(sub: argparse._SubParsersAction) -> None:

@@ -133,5 +133,5 @@ def test_a_mask_per_style_or_refused(masks, monkeypatch):
         raise AssertionError("the loss network was chosen or loaded before the masks were checked")
 
     monkeypatch.setattr(gatys.loss_network, "choose", work)
-    with pytest.raises(ValueError, match="one per style"):
+    with pytest.raises(ValueError, match="one mask per style"):
         gatys.stylize(synthetic(W, H), [RED, BLUE], masks=masks, size=W, steps=1)

@@ -54,3 +54,11 @@ def blend_weights(blend: Sequence[float] | None, count: int) -> list[float]:
         "style blend weights must be finite, non-negative and not all zero",
     )
     return [b / sum(blend) for b in blend]
+
+
+def check_regions(masks: Sequence[Any] | None, styles: int, style_blend: Sequence[float] | None) -> None:
+    """Refuse masks that are not one per style, or that come with a blend (masks place the styles)."""
+    if masks is None:
+        return
+    check(len(masks) == styles, f"{styles} styles but {len(masks)} masks: one mask per style")
+    check(style_blend is None, "masks place each style in its region: give no style_blend with them")

@@ -24,7 +24,7 @@ from PIL import Image, ImageOps
 
 from nst.base.device import default_device
 from nst.base.images import to_tensor
-from nst.base.options import blend_weights, check
+from nst.base.options import blend_weights, check, check_regions
 from nst.base.weights import WeightsError
 from nst.methods import engine
 from nst.methods.engine import EmbeddingStyle, OnePassOptions, OnePassStyle
@@ -71,10 +71,18 @@ def load_style(
     options: ArbitraryOptions | None = None,
     content: Image.Image | None = None,
     device: torch.device | None = None,
-) -> EmbeddingStyle:
+    masks: Sequence[Image.Image] | None = None,
+) -> OnePassStyle:
     """The transformer at ``e = Σ_k b_k e(S_k)``, moved towards ``e(content)`` when strength < 1:
-    ``s·e + (1 − s)·e(C)``; ``b`` from ``options.style_blend`` (equal by default)."""
+    ``s·e + (1 − s)·e(C)``; ``b`` from ``options.style_blend`` (equal by default).
+
+    ``masks``, one per style image, place style k where mask k is white instead, the styles
+    meeting inside the network (:func:`~nst.methods.engine.in_regions`); unpainted, the photo stays.
+    """
     o = options or ArbitraryOptions()
+    if masks is not None:
+        check_regions(masks, len(styles), o.style_blend)
+        return engine.in_regions([load_style([s], o, content, device) for s in styles], masks)
     shares = blend_weights(o.style_blend, len(styles))
     e = sum(b * embedding(s, device) for s, b in zip(styles, shares, strict=True))
     if o.strength < 1:
@@ -87,16 +95,20 @@ def stylize(
     content: Image.Image,
     styles: Sequence[Image.Image] | OnePassStyle,
     options: ArbitraryOptions | None = None,
+    *,
+    masks: Sequence[Image.Image] | None = None,
     **changes: object,
 ) -> Image.Image:
     """Paint ``content`` in the style of ``styles`` at the content's size (or ``max_side``).
 
     ``options`` (default :class:`ArbitraryOptions`) with ``changes`` to any of its fields. A
     style object (:func:`load_style`) is used as it is: it carries its own strength and blend.
+    ``masks``: one per style image, as in :func:`load_style`.
     """
     o = dataclasses.replace(options or ArbitraryOptions(), **changes)
     if isinstance(styles, OnePassStyle):
         engine.check_prebuilt(o)
+        check(masks is None, "masks need the style images, one per mask")
     else:
-        styles = load_style(styles, o, content)
+        styles = load_style(styles, o, content, masks=masks)
     return engine.stylize(content, styles, o)

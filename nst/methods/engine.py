@@ -36,7 +36,7 @@ from torch import nn
 from nst.base.color import transfer_luminance
 from nst.base.device import memory_format
 from nst.base.images import feather, fit_long_side, region_weights, resize_long_side, to_images, to_tensor
-from nst.base.options import blend_weights, check, check_fraction, check_positive, option
+from nst.base.options import blend_weights, check, check_fraction, check_positive, check_regions, option
 from nst.networks.dumoulin import MultiStyleNet
 from nst.networks.ghiasi import StyleTransformer
 from nst.networks.norms import Fixed, Held, NormCall, Regions, holding, padded_side
@@ -131,14 +131,19 @@ class EmbeddingStyle(OnePassStyle):
         return self.network(x, self.embedding)
 
 
+_FEATHER = 0.01
+"""σ of the Gaussian that softens a region's edge against the photo or a composite's seam, by long side."""
+
+
 @dataclass(frozen=True, eq=False)
 class RegionStyle(OnePassStyle):
     """K styles of one conditional network, style k where mask k is white (Dumoulin et al.'s or
     Ghiasi et al.'s), meeting inside the network (:mod:`nst.networks.norms`, "Regions").
 
     Masks become weights ``m_k`` (:func:`~nst.base.images.region_weights`); where they sum to
-    ``c(p) < 1`` the photo shows through: ``P = C + c·s·(N_regions(C) − C)``, ``s`` the styles'
-    pixel strengths mixed by ``m``. Each style runs once alone to record its norms (K + 1 passes).
+    under 1 the photo shows through: ``P = C + Σ_k f(m_k)·s_k·(N_regions(C) − C)``, ``s_k`` the
+    styles' pixel strengths and ``f`` the feathering of :class:`CompositeStyle`. Each style runs
+    once alone to record its norms (K + 1 passes).
     """
 
     styles: tuple[OnePassStyle, ...]
@@ -162,7 +167,9 @@ class RegionStyle(OnePassStyle):
                 style.picture(x)
         with holding(NormCall(regions=Regions(padded, affines))):
             y = self.styles[0].picture(x)
-        strength = sum(m * s.pixel_strength for m, s in zip(weights, self.styles, strict=True))
+        # The photo's edge is feathered as a composite's is (:class:`CompositeStyle`).
+        soft = feather(weights, _FEATHER * max(h, w))
+        strength = sum(m * s.pixel_strength for m, s in zip(soft, self.styles, strict=True))
         return _weaken(x, y, strength[None].to(x.dtype))
 
 
@@ -180,7 +187,7 @@ class CompositeStyle(OnePassStyle):
 
     def paint(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        weights = feather(region_weights(self.masks, (w, h), x.device), 0.01 * max(h, w)).to(x.dtype)
+        weights = feather(region_weights(self.masks, (w, h), x.device), _FEATHER * max(h, w)).to(x.dtype)
         out = x.clone()
         for m, style in zip(weights, self.styles, strict=True):
             out += m * (style.paint(x).to(x.dtype) - x)
@@ -190,7 +197,7 @@ class CompositeStyle(OnePassStyle):
 def in_regions(styles: Sequence[OnePassStyle], masks: Sequence[Image.Image]) -> OnePassStyle:
     """``styles``, style k where mask k is white: inside the network when they share a conditional
     one (:class:`RegionStyle`), else a feathered composite (:class:`CompositeStyle`)."""
-    check(len(styles) == len(masks), f"{len(styles)} styles but {len(masks)} masks: one mask per style")
+    check_regions(masks, len(styles), None)
     networks = {id(s.network) for s in styles}
     kind = RegionStyle
     if len(networks) > 1 or not isinstance(styles[0], MixStyle | EmbeddingStyle):

@@ -25,7 +25,7 @@ from PIL import Image
 
 from nst.base.device import default_device, memory_format
 from nst.base.images import drawn_scene
-from nst.base.options import blend_weights, check, check_positive, option
+from nst.base.options import blend_weights, check, check_positive, check_regions, option
 from nst.base.weights import (
     PACKAGE_FILES,
     WeightsError,
@@ -170,17 +170,25 @@ def load_style(
     names: str | Sequence[str] | None = None,
     options: FastOptions | None = None,
     *,
+    masks: Sequence[Image.Image] | None = None,
     weights: str | os.PathLike | None = None,
     device: torch.device | None = None,
-) -> NetworkStyle | MixStyle:
+) -> OnePassStyle:
     """The style object for catalogue style(s) ``names``, or for the Johnson network file ``weights``.
 
     Several built-in styles blend inside the network, by their norms' γ and β (Dumoulin et
     al.), with ``options.style_blend``'s shares (equal by default). A Johnson network holds
     one style, read as :func:`reading` decides for its Hub repo. ``options.strength`` blends
-    in pixels: ``(1 − s)·C + s·N(C)``.
+    in pixels: ``(1 − s)·C + s·N(C)``. ``masks``, one per name (:func:`~nst.base.images.load_mask`),
+    place style k where mask k is white instead (:func:`~nst.methods.engine.in_regions`): built-in
+    styles meet inside the network, others are composited; where no mask is painted the photo stays.
     """
     o = options or FastOptions()
+    if masks is not None:
+        check(names is not None and weights is None, "masks go with catalogue names, one per mask")
+        names = [names] if isinstance(names, str) else list(names)
+        check_regions(masks, len(names), o.style_blend)
+        return engine.in_regions([load_style(name, o, device=device) for name in names], masks)
     if weights is not None:
         check(names is None, "give catalogue names or a weights file, not both")
         return NetworkStyle(load_model(weights, device), o.strength)
@@ -255,16 +263,20 @@ def stylize(
     content: Image.Image | Sequence[Image.Image],
     style: str | Sequence[str] | OnePassStyle,
     options: FastOptions | None = None,
+    *,
+    masks: Sequence[Image.Image] | None = None,
     **changes: object,
 ) -> Image.Image | list[Image.Image]:
     """Paint ``content`` (an image, or a list of one size) in catalogue style(s) ``style``, at its size.
 
     ``options`` (default :class:`FastOptions`) with ``changes`` to any of its fields. A style
     object (:func:`load_style`) is used as it is: it carries its own strength and blend.
+    ``masks``: one per style, as in :func:`load_style`.
     """
     o = dataclasses.replace(options or FastOptions(), **changes)
     if isinstance(style, OnePassStyle):
         engine.check_prebuilt(o)
+        check(masks is None, "masks need catalogue names, one per mask")
     else:
-        style = load_style(style, o)
+        style = load_style(style, o, masks=masks)
     return engine.stylize(content, style, o)

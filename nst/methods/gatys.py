@@ -55,6 +55,7 @@ from nst.base.options import (
     check_choice,
     check_non_negative,
     check_positive,
+    check_regions,
     option,
 )
 from nst.networks import loss_network
@@ -256,8 +257,8 @@ def stylize(
     :func:`~nst.base.images.region_weights` (Σ_k m_k ≤ 1), area-pooled to each style layer's
     resolution at each scale, the style term is ``β · Σ_l w_l Σ_k mean(m_k) · ‖G_l^k(P) −
     G_l(S_k)‖² / ‖G_l(S_k)‖²`` with the guided Gram ``G_l^k(P) = (F_l ∘ m_k)(F_l ∘ m_k)ᵀ /
-    (C_l·Σ_p m_k(p)²)`` (:class:`~nst.base.losses.GuidedStyleLoss`). ``style_blend`` does not
-    apply then, and an ``init="style"`` start takes the styles' colours in equal shares. Where the
+    (C_l·Σ_p m_k(p)²)`` (:class:`~nst.base.losses.GuidedStyleLoss`). ``style_blend`` is refused
+    then, and an ``init="style"`` start takes the styles' colours in equal shares. Where the
     masks sum to under 1 only the content (and TV) terms act, so the pastiche stays near the
     photo there. One all-white mask gives the same pastiche as none.
 
@@ -273,7 +274,7 @@ def stylize(
     options = dataclasses.replace(options or GatysOptions(), **changes)
     blend = blend_weights(options.style_blend, len(styles))
     if masks is not None:
-        check(len(masks) == len(styles), f"{len(masks)} masks for {len(styles)} styles: give one per style")
+        check_regions(masks, len(styles), options.style_blend)
         blend = blend_weights(None, len(styles))
     out_w, out_h = fit_long_side(content.size, options.size)
     check(

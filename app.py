@@ -29,12 +29,12 @@ from pathlib import Path
 import gradio as gr
 import torch
 from gradio.data_classes import FileData
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from nst.base.device import default_device
-from nst.base.images import ImageError, drawn_scene, load_image
+from nst.base.images import ImageError, drawn_scene, load_image, load_mask
 from nst.base.weights import WeightsError
-from nst.methods import arbitrary, fast, gatys, video
+from nst.methods import arbitrary, engine, fast, gatys, video
 from nst.methods.catalogue import load_catalogue
 from nst.networks import loss_network
 
@@ -182,18 +182,35 @@ def _load(upload: str | bytes | None, what: str, max_side: int) -> Image.Image:
     """An uploaded image, refused over NST_MAX_UPLOAD_MB (the server takes files up to the video cap)."""
     if upload is None:
         raise gr.Error(f"Please add a {what} image.")
+    return load_image(_checked(upload, what), max_side=max_side)
+
+
+def _checked(upload: str | bytes, what: str) -> str | bytes:
+    """``upload``, unless it is over NST_MAX_UPLOAD_MB."""
     size = len(upload) if isinstance(upload, bytes) else Path(upload).stat().st_size
     if size > LIMITS.upload_mb * 2**20:
         raise gr.Error(
             f"The {what} image is {size / 2**20:.0f} MB; this app takes images up to {LIMITS.upload_mb} MB "
             "(NST_MAX_UPLOAD_MB)."
         )
-    return load_image(upload, max_side=max_side)
+    return upload
 
 
 def _second(name: str | bytes | None, share: float) -> tuple[list, tuple[float, float] | None]:
     """A second style and the blend that gives it ``share``; none when not given."""
     return ([name], (1 - share, share)) if name else ([], None)
+
+
+def _regions(
+    mask: str | bytes | None, second_mask: str | bytes | None, count: int
+) -> list[Image.Image] | None:
+    """One mask per style for ``count`` styles (1 or 2), or None when none is painted; with two
+    styles and one mask, the other style takes the rest."""
+    given = [None if m is None else load_mask(_checked(m, "mask")) for m in (mask, second_mask)][:count]
+    painted = [m for m in given if m is not None]
+    if not painted:
+        return None
+    return [ImageOps.invert(painted[0]) if m is None else m for m in given]
 
 
 def unavailable() -> dict[str, list[str]]:
@@ -254,6 +271,9 @@ def stylize_fast(
     preserve_color: bool = FAST.preserve_color,
     second_style: str = "",
     second_style_share: float = 0.5,
+    working_side: int = FAST.working_side,
+    mask: str | bytes | None = None,
+    second_mask: str | bytes | None = None,
 ) -> str:
     """Paint a photo in a catalogue style with that style's feed-forward network, in about a second.
 
@@ -265,7 +285,10 @@ def stylize_fast(
         strength: 0 gives the photo back, 1 the full style.
         preserve_color: keep the photo's colours and take only the style's light and texture.
         second_style: optionally, a second built-in style's name, mixed inside the network.
-        second_style_share: the second style's share of the mix, 0 to 1.
+        second_style_share: the second style's share of the mix, 0 to 1 (not used with masks).
+        working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
+        mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
+        second_mask: optionally, where the second style goes; with one mask, the other style takes the rest.
 
     Returns:
         The path of the stylised PNG.
@@ -273,10 +296,15 @@ def stylize_fast(
     with user_errors():
         image = _load(content, "content", FAST.max_side)
         more, blend = _second(second_style, second_style_share)
+        masks = _regions(mask, second_mask, 1 + len(more))
         options = dataclasses.replace(
-            FAST, strength=strength, preserve_color=preserve_color, style_blend=blend
+            FAST,
+            strength=strength,
+            preserve_color=preserve_color,
+            style_blend=None if masks else blend,
+            working_side=int(working_side),
         )
-        return _png_file(fast.stylize(image, [style, *more], options), image)
+        return _png_file(fast.stylize(image, [style, *more], options, masks=masks), image)
 
 
 @spaces.GPU(duration=_one_pass_seconds)
@@ -287,6 +315,9 @@ def stylize_arbitrary(
     preserve_color: bool = ARBITRARY.preserve_color,
     second_style_image: str | bytes | None = None,
     second_style_share: float = 0.5,
+    working_side: int = ARBITRARY.working_side,
+    mask: str | bytes | None = None,
+    second_mask: str | bytes | None = None,
 ) -> str:
     """Paint a photo in the style of any picture, in one pass (Ghiasi et al. 2017).
 
@@ -298,7 +329,10 @@ def stylize_arbitrary(
         strength: 0 gives about the photo back, 1 the full style.
         preserve_color: keep the photo's colours and take only the style's light and texture.
         second_style_image: optionally, a second style picture, blended in.
-        second_style_share: the second style's share of the blend, 0 to 1.
+        second_style_share: the second style's share of the blend, 0 to 1 (not used with masks).
+        working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
+        mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
+        second_mask: optionally, where the second style goes; with one mask, the other style takes the rest.
 
     Returns:
         The path of the stylised PNG.
@@ -307,10 +341,15 @@ def stylize_arbitrary(
         image = _load(content, "content", ARBITRARY.max_side)
         more, blend = _second(second_style_image, second_style_share)
         styles = [_load(s, "style", ARBITRARY.max_side) for s in (style_image, *more)]
+        masks = _regions(mask, second_mask, len(styles))
         options = dataclasses.replace(
-            ARBITRARY, strength=strength, preserve_color=preserve_color, style_blend=blend
+            ARBITRARY,
+            strength=strength,
+            preserve_color=preserve_color,
+            style_blend=None if masks else blend,
+            working_side=int(working_side),
         )
-        return _png_file(arbitrary.stylize(image, styles, options), image)
+        return _png_file(arbitrary.stylize(image, styles, options, masks=masks), image)
 
 
 @spaces.GPU(duration=_gatys_seconds)
@@ -325,6 +364,8 @@ def stylize_gatys(
     seed: int = GATYS.seed,
     second_style_image: str | bytes | None = None,
     second_style_share: float = 0.5,
+    mask: str | bytes | None = None,
+    second_mask: str | bytes | None = None,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ) -> Iterator[str]:
     """Optimise a pastiche of a photo in the style of any picture (Gatys et al. 2016), slowly but closely.
@@ -342,7 +383,9 @@ def stylize_gatys(
         optimizer: "lbfgs" or "adam".
         seed: the seed of any noise.
         second_style_image: optionally, a second style picture, blended in.
-        second_style_share: the second style's share of the blend, 0 to 1.
+        second_style_share: the second style's share of the blend, 0 to 1 (not used with masks).
+        mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
+        second_mask: optionally, where the second style goes; with one mask, the other style takes the rest.
 
     Returns:
         The path of a PNG: previews while it runs, then the pastiche.
@@ -351,11 +394,13 @@ def stylize_gatys(
         image = _load(content, "content", LIMITS.gatys_side)
         more, blend = _second(second_style_image, second_style_share)
         styles = [_load(s, "style", LIMITS.gatys_side) for s in (style_image, *more)]
+        masks = _regions(mask, second_mask, len(styles))
         events = gatys.stylize(
             image,
             styles,
             GATYS,
-            style_blend=blend,
+            masks=masks,
+            style_blend=None if masks else blend,
             size=int(size),
             steps=int(steps),
             style_weight=style_weight,
@@ -382,6 +427,7 @@ def stylize_video(
     strength: float = VIDEO.strength,
     preserve_color: bool = VIDEO.preserve_color,
     steady: bool = True,
+    working_side: int = VIDEO.working_side,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ) -> Iterator:
     """Stylise a short clip with a catalogue style or any style picture; keeps its frame rate and sound.
@@ -395,6 +441,7 @@ def stylize_video(
         strength: 0 gives the clip back, 1 the full style.
         preserve_color: keep the clip's colours.
         steady: hold the networks' statistics from frame to frame, for less flicker.
+        working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
 
     Returns:
         The path of the stylised MP4.
@@ -410,7 +457,11 @@ def stylize_video(
             )
         chosen = style if style_image is None else [_load(style_image, "style", ARBITRARY.max_side)]
         options = dataclasses.replace(
-            VIDEO, strength=strength, preserve_color=preserve_color, steady=VIDEO.steady if steady else 0.0
+            VIDEO,
+            strength=strength,
+            preserve_color=preserve_color,
+            steady=VIDEO.steady if steady else 0.0,
+            working_side=int(working_side),
         )
         target = _result_path(".mp4")
         for event in video.stylize_video(clip, target, chosen, options):
@@ -502,6 +553,82 @@ def _shown(event: gr.events.Dependency, ui: Shared) -> None:
     )
 
 
+def _backdrop(content: str | bytes | None) -> dict | None:
+    """The regions editor's canvas: the content photo, nothing painted yet."""
+    return {"background": content, "layers": [], "composite": None} if isinstance(content, str) else None
+
+
+def _painted(value: dict | None) -> tuple[str | None, str | None]:
+    """The editor's two layers as masks (their alpha: opaque where painted), None where blank."""
+    layers = list((value or {}).get("layers") or [])
+    masks: list[str | None] = []
+    for layer in [*layers, None, None][:2]:
+        alpha = None if layer is None else load_mask(layer)
+        if alpha is None or alpha.getextrema()[1] == 0:
+            masks.append(None)
+            continue
+        path = _result_path(".png")
+        alpha.save(path)
+        masks.append(str(path))
+    return masks[0], masks[1]
+
+
+@dataclass
+class Regions:
+    """A tab's regions editor and the two masks it gives its function (API: mask, second_mask)."""
+
+    editor: gr.ImageEditor
+    mask: gr.Image
+    second_mask: gr.Image
+
+
+def regions_editor(ui: Shared) -> Regions:
+    """An accordion to paint, on the content photo, where each style goes: one layer per style."""
+    with gr.Accordion("Regions: paint where each style goes", open=False):
+        gr.Markdown(
+            "Paint on the photo with the brush. Layer **Style**: where the style goes; layer **Second "
+            "style**: where the second goes (left blank, it takes the rest). Unpainted: the photo stays."
+        )
+        editor = gr.ImageEditor(
+            label="Regions",
+            type="pil",
+            image_mode="RGBA",
+            sources=(),
+            transforms=(),
+            layers=gr.LayerOptions(allow_additional_layers=False, layers=["Style", "Second style"]),
+            brush=gr.Brush(colors=["#e11d48", "#2563eb"], default_size=40),
+            height=360,
+        )
+    regions = Regions(editor, image_upload("Mask", visible=False), image_upload("Second mask", visible=False))
+    ui.content.change(
+        _backdrop, ui.content, editor, api_visibility="private", show_progress="hidden", queue=False
+    )
+    return regions
+
+
+def _with_masks(button: gr.Button, regions: Regions) -> gr.events.Dependency:
+    """A click that first reads the painted layers into the masks (off the queue), for ``.then``."""
+    return button.click(
+        _painted,
+        regions.editor,
+        [regions.mask, regions.second_mask],
+        api_visibility="private",
+        show_progress="hidden",
+        queue=False,
+    )
+
+
+def _scale_slider(options: engine.OnePassOptions, largest: int) -> gr.Slider:
+    return gr.Slider(
+        0,
+        largest,
+        value=options.working_side,
+        step=32,
+        label="Style scale: the size the network paints at (long side, px); smaller gives bigger strokes",
+        info="0 paints at the photo's own size; detail is added back at full size either way",
+    )
+
+
 def fast_tab(ui: Shared) -> None:
     """Catalogue styles by thumbnail, strength, colours, and two built-in styles blended."""
     builtins = [(style.title, name) for name, style in ui.ready.items() if style.kind == "builtin"]
@@ -528,9 +655,11 @@ def fast_tab(ui: Shared) -> None:
         style = gr.Dropdown(ui.styles, value=next(iter(ui.ready), None), label="Style")
         strength = gr.Slider(0, 1, value=FAST.strength, step=0.05, label="Strength")
         colour = gr.Checkbox(value=FAST.preserve_color, label="Keep the photo's colours")
+        scale = _scale_slider(FAST, LIMITS.fast_side)
         with gr.Accordion("Blend two built-in styles", open=False):
             second = gr.Dropdown([("None", ""), *builtins], value="", label="Blend with")
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+        regions = regions_editor(ui)
         button = gr.Button("Stylise", variant="primary", interactive="Fast" not in ui.disabled)
         scene = ui.examples[0][0]
         _examples(
@@ -546,9 +675,9 @@ def fast_tab(ui: Shared) -> None:
 
     picker.select(pick, None, style, api_visibility="private", show_progress="hidden", queue=False)
     _shown(
-        button.click(
+        _with_masks(button, regions).then(
             stylize_fast,
-            [ui.content, style, strength, colour, second, share],
+            [ui.content, style, strength, colour, second, share, scale, regions.mask, regions.second_mask],
             ui.result,
             api_name="stylize_fast",
             **lane("fast"),
@@ -563,15 +692,17 @@ def any_style_tab(ui: Shared) -> None:
         style = image_upload("Style image", height=200)
         strength = gr.Slider(0, 1, value=ARBITRARY.strength, step=0.05, label="Strength")
         colour = gr.Checkbox(value=ARBITRARY.preserve_color, label="Keep the photo's colours")
+        scale = _scale_slider(ARBITRARY, LIMITS.arbitrary_side)
         with gr.Accordion("Blend a second style", open=False):
             second = image_upload("Second style (optional)", height=160)
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+        regions = regions_editor(ui)
         button = gr.Button("Stylise", variant="primary", interactive="Any style" not in ui.disabled)
         _examples(ui, "Any style", style, stylize_arbitrary, ui.examples)
     _shown(
-        button.click(
+        _with_masks(button, regions).then(
             stylize_arbitrary,
-            [ui.content, style, strength, colour, second, share],
+            [ui.content, style, strength, colour, second, share, scale, regions.mask, regions.second_mask],
             ui.result,
             api_name="stylize_arbitrary",
             **lane("arbitrary"),
@@ -603,13 +734,15 @@ def gatys_tab(ui: Shared) -> None:
             seed = gr.Number(GATYS.seed, precision=0, label="Seed")
             second = image_upload("Second style to blend in (optional)", height=160)
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+        regions = regions_editor(ui)
         with gr.Row():
             button = gr.Button("Run", variant="primary", interactive="Gatys" not in ui.disabled)
             stop = gr.Button("Stop", variant="stop")
         _examples(ui, "Gatys", style, stylize_gatys, ui.examples)
-    event = button.click(
+    inputs = [ui.content, style, steps, size, weight, colour, optimizer, seed, second, share]
+    event = _with_masks(button, regions).then(
         stylize_gatys,
-        [ui.content, style, steps, size, weight, colour, optimizer, seed, second, share],
+        [*inputs, regions.mask, regions.second_mask],
         ui.result,
         api_name="stylize_gatys",
         **lane("gatys"),
@@ -629,13 +762,14 @@ def video_tab(ui: Shared) -> None:
             strength = gr.Slider(0, 1, value=VIDEO.strength, step=0.05, label="Strength")
             colour = gr.Checkbox(value=VIDEO.preserve_color, label="Keep the clip's colours")
             steady = gr.Checkbox(value=True, label="Steady (hold norm statistics)")
+        scale = _scale_slider(VIDEO, LIMITS.video_side)
         result = gr.Video(label="Stylised clip", interactive=False, height=240)
         with gr.Row():
             button = gr.Button("Stylise clip", variant="primary", interactive=bool(ui.ready))
             stop = gr.Button("Stop (discards the clip)", variant="stop")
     event = button.click(
         stylize_video,
-        [clip, style, style_image, strength, colour, steady],
+        [clip, style, style_image, strength, colour, steady, scale],
         result,
         api_name="stylize_video",
         **lane("video"),

@@ -35,6 +35,20 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "regions take the first style's statistics everywhere",
+        "nst/networks/norms.py",
+        "scale = torch.stack([a for a, _ in affines])",
+        "scale = torch.stack([affines[0][0] for _ in affines])",
+        ("tests/test_regions.py",),
+    ),
+    Mutation(
+        "style scale drops the full-size detail",
+        "nst/methods/engine.py",
+        "return broad.add_(fine).sub_(up(down(fine))).clamp_(0, 1)",
+        "return broad.clamp_(0, 1)",
+        ("tests/test_regions.py",),
+    ),
+    Mutation(
         "JPEG draft removed: large photos decode whole",
         "nst/base/images.py",
         'img.draft("RGB", (math.ceil(w * scale), math.ceil(h * scale)))',
@@ -44,8 +58,8 @@ MUTATIONS = (
     Mutation(
         "EXIF orientation ignored",
         "nst/base/images.py",
-        "img = ImageOps.exif_transpose(img)",
-        "pass",
+        "img = ImageOps.exif_transpose(img)\n        rgb = _to_rgb(img)",
+        "rgb = _to_rgb(img)",
         ("tests/test_images.py",),
     ),
     Mutation(
@@ -131,7 +145,7 @@ MUTATIONS = (
     Mutation(
         "/stylize_arbitrary drops the second style and the strength",
         "app.py",
-        "return _png_file(arbitrary.stylize(image, styles, options), image)",
+        "return _png_file(arbitrary.stylize(image, styles, options, masks=masks), image)",
         "return _png_file(arbitrary.stylize(image, styles[:1], ARBITRARY), image)",
         ("tests/test_app.py::test_any_style_endpoint",),
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -55,17 +56,17 @@ def test_the_endpoints_name_their_parameters_alike(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     names = {api: [p["parameter_name"] for p in end["parameters"]] for api, end in endpoints.items()}
     one_pass = ["strength", "preserve_color"]
-    assert names["/stylize_fast"] == ["content", "style", *one_pass, "second_style", "second_style_share"]
+    regions = ["mask", "second_mask"]
+    assert names["/stylize_fast"] == [
+        *("content", "style", *one_pass, "second_style", "second_style_share", "working_side", *regions)
+    ]
     assert names["/stylize_arbitrary"] == [
-        "content",
-        "style_image",
-        *one_pass,
-        "second_style_image",
-        "second_style_share",
+        *("content", "style_image", *one_pass, "second_style_image", "second_style_share"),
+        *("working_side", *regions),
     ]
     assert names["/stylize_gatys"][:2] == ["content", "style_image"]
-    assert names["/stylize_gatys"][-2:] == ["second_style_image", "second_style_share"]
-    assert names["/stylize_video"] == ["clip", "style", "style_image", *one_pass, "steady"]
+    assert names["/stylize_gatys"][-4:] == ["second_style_image", "second_style_share", *regions]
+    assert names["/stylize_video"] == ["clip", "style", "style_image", *one_pass, "steady", "working_side"]
 
 
 def test_video_endpoint_keeps_frames_rate_and_sound_and_refuses_long_clips(client, tmp_path):
@@ -286,6 +287,45 @@ def test_browser_upload_click_and_see_the_result(server, images, tmp_path):
         assert size == [150, 100]
         page.screenshot(path=tmp_path / "fast.png", full_page=True)
         browser.close()
+
+
+def test_browser_paints_a_region_and_only_it_is_stylised(server, images, tmp_path):
+    """Strokes on the editor's first layer (read by their alpha) place the style; the rest stays the photo."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(server)
+        page.get_by_text("Neural style transfer").first.wait_for(timeout=60_000)
+        page.locator("input[type=file]").first.set_input_files(images["content"])
+        page.get_by_text("Regions: paint where each style goes").first.click()
+        canvas = page.locator("canvas").first
+        expect(canvas).to_be_visible(timeout=20_000)
+        page.locator("button[aria-label=Brush]").first.click()
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        for row in range(12):  # the middle of the photo, top to bottom
+            y = box["y"] + box["height"] * (0.05 + 0.075 * row)
+            page.mouse.move(box["x"] + box["width"] * 0.45, y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.55, y, steps=8)
+            page.mouse.up()
+        page.get_by_role("button", name="Stylise").first.click()
+        result = page.locator("#nst-result img")
+        expect(result).to_be_visible(timeout=60_000)
+        url = result.get_attribute("src")
+        page.screenshot(path=tmp_path / "regions.png", full_page=True)
+        browser.close()
+    picture = to_tensor(Image.open(io.BytesIO(httpx.get(url, timeout=10).content)).convert("RGB"), scale=1)
+    photo = to_tensor(Image.open(images["content"]).convert("RGB"), scale=1)
+    styled = to_tensor(fast.stylize(Image.open(images["content"]).convert("RGB"), "builtin_00"), scale=1)
+    assert picture.shape == photo.shape
+    for side in (slice(0, 8), slice(-8, None)):  # unpainted: the photo
+        assert (picture[..., side] - photo[..., side]).abs().max() <= 2
+    middle = (..., slice(30, 70), slice(70, 80))  # painted solid: the full style, not a blend with the photo
+    assert (picture[middle] - styled[middle]).abs().mean() <= 3
+    assert (styled[middle] - photo[middle]).abs().mean() > 20
 
 
 def test_video_with_a_style_image_and_strength_is_what_the_library_paints(client, images, tmp_path):

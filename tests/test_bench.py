@@ -10,7 +10,9 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["bench.run", "bench.networks", "bench.video", "bench.gatys"])
+@pytest.mark.parametrize(
+    "module", ["bench.run", "bench.networks", "bench.video", "bench.gatys", "bench.scale"]
+)
 def test_each_benchmark_runs_its_quick_mode_and_prints_its_table(module, capsys):
     importlib.import_module(module).main(["--quick"])
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]

@@ -206,9 +206,9 @@ def in_regions(styles: Sequence[OnePassStyle], masks: Sequence[Image.Image]) -> 
 
 
 WORKING_SIDE = 384
-"""The default working size's long side: on five photo/painting pairs at 768 px it painted the most
-(style embedding nearest the painting's), and with the detail pass it keeps more of the photo
-than painting at 384 alone (``bench/scale.py``; README)."""
+"""The default working size's long side: of 256, 384, 512 and full size, 384 painted the most on
+five photo/painting pairs at 768 px (style embedding nearest the painting's), and the detail pass
+keeps more of the photo than 384-then-Lanczos does (``python -m bench.scale``; README)."""
 
 
 @dataclass(frozen=True)
@@ -282,8 +282,9 @@ def stylize(
     """Paint ``content`` (one image, or a list of one size) with ``style``, each at its own size.
 
     **Style scale.** A content larger than ``working_side`` is painted twice: shrunk to it
-    (``↓``, antialiased), which paints the strokes at that scale, and at its own size, which
-    paints the finer ones; the first gives the low frequencies and the second the detail,
+    (``↓``: Lanczos for the content, antialiased bilinear for the detail band), which paints
+    the strokes at that scale, and at its own size, which paints the finer ones; the first
+    gives the low frequencies and the second the detail,
 
         ``P = ↑N(↓C) + N(C) − ↑↓N(C)``   (``↑``: bicubic back to the content's size),
 
@@ -318,7 +319,9 @@ def stylize(
             if working is None:
                 y = _paint(style, x, max_pixels, o.tile_pixels, held)
             else:
-                y = _at_scale(style, x, working, max_pixels, o.tile_pixels, held, detail_held)
+                small = [c.resize(working, Image.Resampling.LANCZOS) for c in part]
+                small = to_tensor(small, device, memory_format(device))
+                y = _at_scale(style, x, small, max_pixels, o.tile_pixels, held, detail_held)
         pastiches += to_images(y.float())
     if o.preserve_color:
         pastiches = [transfer_luminance(p, c) for p, c in zip(pastiches, contents, strict=True)]
@@ -345,22 +348,21 @@ def _paint(
 def _at_scale(
     style: OnePassStyle,
     x: torch.Tensor,
-    working: tuple[int, int],
+    small: torch.Tensor,
     max_pixels: int,
     tile_pixels: int,
     held: Mapping[nn.Module, Held] | None,
     detail_held: Mapping[nn.Module, Held] | None,
 ) -> torch.Tensor:
-    """``↑N(↓C) + N(C) − ↑↓N(C)`` (:func:`stylize`, "Style scale")."""
-    size = x.shape[-2:]
+    """``↑N(↓C) + N(C) − ↑↓N(C)`` (:func:`stylize`, "Style scale"); ``small`` is ``↓C``."""
+    size, working = x.shape[-2:], small.shape[-2:]
 
     def down(t: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(t.float(), working[::-1], mode="bilinear", antialias=True)
+        return F.interpolate(t.float(), working, mode="bilinear", antialias=True)
 
     def up(t: torch.Tensor) -> torch.Tensor:
         return F.interpolate(t.float(), size, mode="bicubic")
 
-    small = down(x).contiguous(memory_format=memory_format(x.device))
     broad = up(_paint(style, small, max_pixels, tile_pixels, held))
     fine = _paint(style, x, max_pixels, tile_pixels, detail_held).float()
     return broad.add_(fine).sub_(up(down(fine))).clamp_(0, 1)

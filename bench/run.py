@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from nst.base.device import default_device, memory_format
 from nst.methods.engine import MAX_PIXELS, TILE_PIXELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,13 +101,14 @@ def case_fast(which: str, h: int, w: int, weights: str) -> dict:
     from bench.plain import PlainTransformerNet
     from nst.methods import fast
 
+    device = default_device()
     if which == "ours":
-        model = fast.load_model(weights)
-        x = (torch.rand(1, 3, h, w) * 255).contiguous(memory_format=torch.channels_last)
+        model = fast.load_model(weights, device)
+        x = (torch.rand(1, 3, h, w) * 255).to(device, memory_format=memory_format(device))
     else:
-        model = PlainTransformerNet().eval()
+        model = PlainTransformerNet().eval().to(device)
         model.load_state_dict(torch.load(weights, weights_only=True))
-        x = torch.rand(1, 3, h, w) * 255
+        x = (torch.rand(1, 3, h, w) * 255).to(device)
     with torch.inference_mode():
         seconds = timed(lambda: model(x), repeats=3 if h * w <= 1024 * 1024 else 2)
     return {"seconds": seconds, "gflop": conv_flops(model, x) / 1e9, "peak_rss_mb": peak_rss_mb()}

@@ -34,6 +34,7 @@ from bench.standins import (  # noqa: E402
     painted_transformer,
     random_vgg19_features,
 )
+from nst.base.device import default_device  # noqa: E402
 from nst.methods.catalogue import load_catalogue  # noqa: E402
 from nst.networks.transformer import TransformerNet  # noqa: E402
 
@@ -116,6 +117,10 @@ def hub_cache():
 
 
 ROOT = Path(__file__).resolve().parent.parent
+CUDA = default_device().type == "cuda"
+"""The suite runs on CUDA (``NST_DEVICE=cuda``): float16 and TF32 there round more than the CPU's float32."""
+LEVELS = 2 if CUDA else 1
+"""Levels (of 255) by which two orders of the same float arithmetic may differ on the device."""
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 
 from bench.clips import pan, write_clip
 from bench.standins import random_transformer
-from conftest import synthetic
+from conftest import CUDA, LEVELS, synthetic
 from nst.methods import arbitrary, engine, fast, video
 from nst.methods.engine import NetworkStyle
 
@@ -70,7 +70,7 @@ def test_a_tiled_run_beside_an_untiled_one(requests):
     big = synthetic(300, 260, seed=5)
     tiled = dict(max_pixels=100 * 100, tile_pixels=192 * 192)
     alone = fast.stylize(big, "builtin_09", **tiled)
-    assert _levels(alone, fast.stylize(big, "builtin_09")) <= 1  # tiles hold the whole image's statistics
+    assert _levels(alone, fast.stylize(big, "builtin_09")) <= LEVELS  # tiles: the whole image's statistics
     with ThreadPoolExecutor(3) as pool:
         runs = [pool.submit(fast.stylize, big, "builtin_09", **tiled) for _ in range(2)]
         runs += [pool.submit(requests["built-in"][0]) for _ in range(4)]
@@ -104,8 +104,8 @@ def test_the_float16_branch_paints_the_float32_picture_to_within_rounding(kind):
         if kind == "built-in"
         else arbitrary.load_style([synthetic(64, 64, seed=5)])
     )
-    full = engine.stylize(image, style)
-    assert engine.stylize(image, style, engine.OnePassOptions(half=False)).tobytes() == full.tobytes()
+    full = engine.stylize(image, style, engine.OnePassOptions(half=False))
     half = engine.stylize(image, style, engine.OnePassOptions(half=True))
+    assert engine.stylize(image, style).tobytes() == (half if CUDA else full).tobytes()
     difference = np.abs(np.asarray(half, dtype=np.int16) - np.asarray(full, dtype=np.int16))
     assert 0 < difference.mean() < 2 and difference.max() <= 24, (difference.mean(), difference.max())

@@ -180,10 +180,14 @@ def _raw_call(server: str, api: str, data: list) -> str:
 @pytest.mark.parametrize(
     "api, arguments, message",
     [
-        ("stylize_fast", ["mosaic", NaN, False, "", 0.5], "strength must be between 0 and 1, not nan"),
+        (
+            "stylize_fast",
+            ["mosaic", NaN, False, "", 0.5, 384, None, None],
+            "strength must be between 0 and 1, not nan",
+        ),
         (
             "stylize_gatys",
-            ["STYLE", 2, 64, NaN, False, "lbfgs", 0, None, 0.5],
+            ["STYLE", 2, 64, NaN, False, "lbfgs", 0, None, 0.5, None, None],
             "style_weight must be a finite",
         ),
     ],

@@ -25,7 +25,7 @@ from PIL import Image
 from safetensors.torch import save_file
 from torch.utils.data import DataLoader, Dataset
 
-from nst.base.device import default_device
+from nst.base.device import default_device, deterministic
 from nst.base.images import load_image, resize_long_side, to_tensor
 from nst.base.losses import (
     LayerApply,
@@ -134,7 +134,8 @@ def train(
     ``options`` (default :class:`TrainOptions`) with ``changes`` to any of its fields. A
     ``checkpoint.pt`` in ``output`` is resumed from unless ``resume`` is false. The photos
     are visited in a seeded order per epoch (``seed + epoch``), so a resumed run sees the
-    batches an uninterrupted one would, and ends with the same weights.
+    batches an uninterrupted one would, and ends with the same weights (on CUDA with
+    deterministic kernels, :func:`~nst.base.device.deterministic`).
     """
     o = dataclasses.replace(options or TrainOptions(), **changes)
     device = device or default_device()
@@ -162,29 +163,31 @@ def train(
     }
     per_epoch = math.ceil(len(dataset) / o.batch_size)
     start, first = time.perf_counter(), step
-    while step < o.steps:
-        epoch, done = divmod(step, per_epoch)
-        order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(o.seed + epoch))
-        loader = DataLoader(dataset, batch_size=o.batch_size, sampler=order[done * o.batch_size :].tolist())
-        for batch in loader:
-            x = batch.to(device) / 255
-            with torch.no_grad():
-                content = net(x)[layers.content]
-            loss = PerceptualLoss(
-                net, {"content": content_terms({layers.content: content}, o.content_weight), **fixed}
-            )
-            optimizer.zero_grad(set_to_none=True)
-            terms = loss(model(x * 255) / 255)
-            terms["total"].backward()
-            optimizer.step()
-            step += 1
-            if step % o.checkpoint_every == 0 or step == o.steps:
-                _save_checkpoint(output, model, optimizer, step)
-            yield TrainProgress(
-                step, o.steps, {k: v.item() for k, v in terms.items()}, time.perf_counter() - start
-            )
-            if step == o.steps:
-                break
+    with deterministic(device):  # on CUDA: so that a resumed run ends where an uninterrupted one does
+        while step < o.steps:
+            epoch, done = divmod(step, per_epoch)
+            order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(o.seed + epoch))
+            rest = order[done * o.batch_size :].tolist()
+            loader = DataLoader(dataset, batch_size=o.batch_size, sampler=rest)
+            for batch in loader:
+                x = batch.to(device) / 255
+                with torch.no_grad():
+                    content = net(x)[layers.content]
+                loss = PerceptualLoss(
+                    net, {"content": content_terms({layers.content: content}, o.content_weight), **fixed}
+                )
+                optimizer.zero_grad(set_to_none=True)
+                terms = loss(model(x * 255) / 255)
+                terms["total"].backward()
+                optimizer.step()
+                step += 1
+                if step % o.checkpoint_every == 0 or step == o.steps:
+                    _save_checkpoint(output, model, optimizer, step)
+                yield TrainProgress(
+                    step, o.steps, {k: v.item() for k, v in terms.items()}, time.perf_counter() - start
+                )
+                if step == o.steps:
+                    break
     config = {
         "architecture": "TransformerNet",
         "upsample": "nearest",

@@ -217,11 +217,12 @@ def normalise(
         return instance_norm(x, weight, bias, eps, None, phases)
     if call.tap is not None:
         call.tap(norm, x, phases)
-    if call.regions is not None:
-        return _regional(x, call.regions, [affines[norm] for affines in call.regions.affines], phases)
+    if call.regions is not None:  # in float32, as autocast runs norms
+        affines = [affines[norm] for affines in call.regions.affines]
+        return _regional(x.float(), call.regions, affines, phases).to(x.dtype)
     held = call.held.get(norm)
     if call.record is not None:
-        call.record[norm] = _affine(x, weight, bias, eps, held, phases)
+        call.record[norm] = _affine(x.float(), weight.float(), bias.float(), eps, held, phases)
     return instance_norm(x, weight, bias, eps, held, phases)
 
 

@@ -12,9 +12,11 @@ The variables are set here, before anything imports huggingface_hub.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 HUB_CACHE = Path(tempfile.mkdtemp(prefix="nst-hub-cache-"))
@@ -121,6 +123,19 @@ CUDA = default_device().type == "cuda"
 """The suite runs on CUDA (``NST_DEVICE=cuda``): float16 and TF32 there round more than the CPU's float32."""
 LEVELS = 2 if CUDA else 1
 """Levels (of 255) by which two orders of the same float arithmetic may differ on the device."""
+
+
+@contextlib.contextmanager
+def full_float32() -> Iterator[None]:
+    """Within the block, CUDA convolutions and products in full float32, not TF32 (the product's
+    choice there, which rounds to 10 bits): for tests of exactness. The CPU: no change."""
+    matmul = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+            yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = matmul
 
 
 @pytest.fixture(scope="session")

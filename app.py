@@ -428,6 +428,7 @@ def stylize_video(
     preserve_color: bool = VIDEO.preserve_color,
     steady: bool = True,
     working_side: int = VIDEO.working_side,
+    flow: float = VIDEO.flow,
     progress: gr.Progress = gr.Progress(),  # noqa: B008
 ) -> Iterator:
     """Stylise a short clip with a catalogue style or any style picture; keeps its frame rate and sound.
@@ -440,8 +441,9 @@ def stylize_video(
         style_image: optionally, any picture whose style to paint in.
         strength: 0 gives the clip back, 1 the full style.
         preserve_color: keep the clip's colours.
-        steady: hold the networks' statistics from frame to frame, for less flicker.
+        steady: hold the networks' statistics from frame to frame, for steady colours.
         working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
+        flow: weight of the previous output warped by the clip's optical flow, for steady pixels; 0: off.
 
     Returns:
         The path of the stylised MP4.
@@ -461,6 +463,7 @@ def stylize_video(
             strength=strength,
             preserve_color=preserve_color,
             steady=VIDEO.steady if steady else 0.0,
+            flow=float(flow),
             working_side=int(working_side),
         )
         target = _result_path(".mp4")
@@ -761,7 +764,15 @@ def video_tab(ui: Shared) -> None:
         with gr.Row():
             strength = gr.Slider(0, 1, value=VIDEO.strength, step=0.05, label="Strength")
             colour = gr.Checkbox(value=VIDEO.preserve_color, label="Keep the clip's colours")
-            steady = gr.Checkbox(value=True, label="Steady (hold norm statistics)")
+            steady = gr.Checkbox(value=True, label="Steady colours (hold norm statistics)")
+        flow = gr.Slider(
+            0,
+            0.95,
+            value=VIDEO.flow,
+            step=0.05,
+            label="Steady pixels: blend the previous frame along the optical flow (0 = off)",
+            info="Where the flow holds; occluded and new parts take the current frame",
+        )
         scale = _scale_slider(VIDEO, LIMITS.video_side)
         result = gr.Video(label="Stylised clip", interactive=False, height=240)
         with gr.Row():
@@ -769,7 +780,7 @@ def video_tab(ui: Shared) -> None:
             stop = gr.Button("Stop (discards the clip)", variant="stop")
     event = button.click(
         stylize_video,
-        [clip, style, style_image, strength, colour, steady, scale],
+        [clip, style, style_image, strength, colour, steady, scale, flow],
         result,
         api_name="stylize_video",
         **lane("video"),

@@ -1,5 +1,6 @@
 """Synthetic clips made here (no third-party footage): a textured static scene with one small moving
-object, a pan across a larger texture, and a cut between two scenes; with an optional tone as audio."""
+object (and optional sensor noise), a pan across a larger texture, a zoom into one, and a cut between
+two scenes; with an optional tone as audio."""
 
 from __future__ import annotations
 
@@ -39,6 +40,18 @@ def pan(width: int, height: int, frames: int, seed: int = 0, speed: int = 4) -> 
     """A camera panning right across a texture ``speed`` pixels a frame."""
     wide = texture(width + speed * frames, height, seed)
     return [wide[:, speed * t : speed * t + width] for t in range(frames)]
+
+
+def zoom(width: int, height: int, frames: int, seed: int = 0, rate: float = 0.01) -> list[np.ndarray]:
+    """A camera zooming into the middle of a texture, ``rate`` (1%) closer each frame."""
+    big = Image.fromarray(texture(width * 2, height * 2, seed))
+    out = []
+    for t in range(frames):
+        scale = 2 * (1 + rate) ** -t  # the crop's size, in the texture's pixels per output pixel
+        cw, ch = width * scale / 2, height * scale / 2
+        box = (width - cw, height - ch, width + cw, height + ch)
+        out.append(np.asarray(big.resize((width, height), Image.Resampling.BICUBIC, box=box)))
+    return out
 
 
 def write_clip(

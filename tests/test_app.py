@@ -66,7 +66,15 @@ def test_the_endpoints_name_their_parameters_alike(client):
     ]
     assert names["/stylize_gatys"][:2] == ["content", "style_image"]
     assert names["/stylize_gatys"][-4:] == ["second_style_image", "second_style_share", *regions]
-    assert names["/stylize_video"] == ["clip", "style", "style_image", *one_pass, "steady", "working_side"]
+    assert names["/stylize_video"] == [
+        "clip",
+        "style",
+        "style_image",
+        *one_pass,
+        "steady",
+        "working_side",
+        "flow",
+    ]
 
 
 def test_video_endpoint_keeps_frames_rate_and_sound_and_refuses_long_clips(client, tmp_path):

@@ -10,6 +10,7 @@ import torch
 from PIL import Image, ImageOps
 
 from bench.clips import pan, read_frames, static_scene, write_clip
+from bench.video import e_warp
 from nst.methods import fast, video
 from nst.networks.norms import Running
 
@@ -80,15 +81,15 @@ def test_held_statistics_steady_what_the_moving_object_cannot_reach(model, tmp_p
         _run(source, tmp_path / "out.mp4", model, crf=0, **options)
         return float(np.abs(np.diff(read_frames(tmp_path / "out.mp4")[:, far], axis=0)).mean())
 
-    plain, steady = far_change(steady=0.0), far_change()
+    plain, steady = far_change(steady=0.0, flow=0.0), far_change(flow=0.0)
     assert steady < 0.5 * plain
 
 
 def test_held_statistics_restart_at_a_scene_cut(model, tmp_path):
     frames = static_scene(96, 64, 6) + pan(96, 64, 6, seed=5)
     source = write_clip(tmp_path / "in.mp4", frames, audio_hz=None, crf=0)
-    _run(source, tmp_path / "plain.mp4", model, steady=0.0, crf=0)
-    _run(source, tmp_path / "steady.mp4", model, steady=0.98, crf=0, batch=4)
+    _run(source, tmp_path / "plain.mp4", model, steady=0.0, flow=0.0, crf=0)
+    _run(source, tmp_path / "steady.mp4", model, steady=0.98, flow=0.0, crf=0, batch=4)
     plain, steady = read_frames(tmp_path / "plain.mp4"), read_frames(tmp_path / "steady.mp4")
     # The first frame after the cut is normalised with its own statistics, as a lone frame is.
     assert np.abs(plain[6] - steady[6]).mean() < 0.5
@@ -99,12 +100,50 @@ def test_blending_with_the_previous_frame_is_there_and_off_by_default(clip, mode
     """``out[t] = (1 − b)·painted[t] + b·out[t − 1]``: the weight on the previous output, fitted
     over the clip by least squares, is ``b`` (up to the codec's rounding)."""
     assert video.VideoOptions().blend_previous == 0
-    _run(clip, tmp_path / "a.mp4", model)
-    _run(clip, tmp_path / "b.mp4", model, blend_previous=0.3)
+    _run(clip, tmp_path / "a.mp4", model, flow=0.0)
+    _run(clip, tmp_path / "b.mp4", model, flow=0.0, blend_previous=0.3)
     painted, out = (read_frames(tmp_path / name).astype(np.float64) for name in ("a.mp4", "b.mp4"))
     previous, change = (out[:-1] - painted[1:]).ravel(), (out[1:] - painted[1:]).ravel()
     assert np.abs(previous).mean() > 2, "the clip moves"
     assert previous @ change / (previous @ previous) == pytest.approx(0.3, abs=0.08)
+
+
+@pytest.mark.parametrize("clip_kind", ["pan", "noisy still"])
+def test_flow_guided_frames_hold_still_by_the_warping_error(model, tmp_path, clip_kind):
+    """Lai et al.'s E_warp, with the input's flow: flow-guided is well below per frame."""
+    frames = pan(160, 96, 12) if clip_kind == "pan" else static_scene(160, 96, 12, noise=3)
+    source = write_clip(tmp_path / "in.mp4", frames, audio_hz=None, crf=0)
+    decoded = read_frames(source)
+    errors = {}
+    for mode, options in {"per frame": dict(steady=0.0, flow=0.0), "flow": {}}.items():
+        _run(source, tmp_path / "out.mp4", model, crf=0, **options)
+        errors[mode] = e_warp(decoded, read_frames(tmp_path / "out.mp4"))
+    assert errors["flow"] < 0.5 * errors["per frame"], errors
+
+
+def test_flow_guided_blending_restarts_at_a_scene_cut(model, tmp_path):
+    frames = pan(96, 64, 6) + static_scene(96, 64, 6, seed=5)
+    source = write_clip(tmp_path / "in.mp4", frames, audio_hz=None, crf=0)
+    _run(source, tmp_path / "held.mp4", model, flow=0.0, crf=0)
+    _run(source, tmp_path / "flow.mp4", model, crf=0)
+    held, flow = read_frames(tmp_path / "held.mp4"), read_frames(tmp_path / "flow.mp4")
+    assert np.abs(held[6] - flow[6]).mean() < 0.5, "the first frame after the cut blends in nothing"
+    assert np.abs(held[3] - flow[3]).mean() > 0.5, "frames before it do"
+
+
+def test_where_the_flow_fails_the_current_frame_is_taken_whole():
+    """Pixels new to the frame (entering at an edge, or a patch that was not there) take the current
+    painting, not a smear of the previous output; the rest blends."""
+    scene = pan(160, 96, 2, speed=6)
+    before, after = scene[0], scene[1].copy()
+    after[30:70, 40:80] = (250, 250, 250)  # a patch that appears
+    blend = video.FlowBlend(0.8)
+    red, blue = Image.new("RGB", (160, 96), (255, 0, 0)), Image.new("RGB", (160, 96), (0, 0, 255))
+    blend(Image.fromarray(before), red)
+    out = np.asarray(blend(Image.fromarray(after), blue), dtype=np.int16)
+    assert (out[:, -4:] == (0, 0, 255)).all(), "the strip that entered on the right"
+    assert (out[40:60, 50:70] == (0, 0, 255)).all(), "the patch that appeared"
+    assert (np.abs(out[10:25, 100:140] - (204, 0, 51)) <= 1).all(), "the rest: 0.8 of the previous"
 
 
 @pytest.fixture()

@@ -7,9 +7,15 @@ of its statistics instead (:class:`nst.networks.norms.Running`, the mechanism ti
 an image's statistics): ``μ'_t = ρ·μ'_{t−1} + (1 − ρ)·μ_t`` with ``ρ = steady``, a memory of
 about ``1 / (1 − ρ)`` frames (50 by default: 2 s at 25 fps, so lighting that drifts is
 followed), restarted at once at a scene cut (a large change of the whole picture).
-``steady=0`` gives plain per-frame stylisation. Blending each output
-with the previous one (``blend_previous``, the usual remedy, which smears motion) is
-available and off by default. The running estimate belongs to the clip's own call: the
+``steady=0`` gives plain per-frame statistics.
+
+Held statistics steady the picture's colours, not its pixels where the camera moves or the
+sensor is noisy. So, by default, each output is also blended with the previous output
+warped by the optical flow of the *input* frames, where that flow holds (:class:`FlowBlend`;
+Ruder et al. 2016, Lai et al. 2018): ``O_t = α·W(O_{t−1}) + (1 − α)·P_t`` where the
+forward-backward test passes, ``O_t = P_t`` elsewhere (occlusions, disocclusions, the frame's
+edge), with ``α = flow``. Blending with the unwarped previous output (``blend_previous``,
+which smears motion) is available and off by default. The running estimate belongs to the clip's own call: the
 cached networks are shared with every other request and are never changed.
 
 Reading and writing go through PyAV (FFmpeg's libraries, shipped in its wheels): the
@@ -58,12 +64,16 @@ class VideoOptions(OnePassOptions):
     shrinks frames to that long side (sides are made even, as H.264 needs); ``max_seconds``
     stylises only the clip's start. ``steady`` is the held statistics' momentum ρ (0:
     per-frame statistics); ``cut`` the mean change of the picture, on [0, 1], that counts
-    as a scene cut. ``blend_previous`` mixes each output frame with the previous output
-    (0: off). ``batch`` frames go through the network at once; ``crf`` is H.264's quality.
+    as a scene cut. ``flow`` is the weight α of the previous output warped by the input's
+    optical flow (:class:`FlowBlend`; 0: off). ``blend_previous`` mixes each output frame with
+    the previous output, unwarped (0: off). The modes: flow-guided (the default), statistics
+    only (``flow=0``), per frame (``flow=0, steady=0``). ``batch`` frames go through the network
+    at once; ``crf`` is H.264's quality.
     """
 
     max_seconds: float | None = option(None, "stylise only the clip's first seconds")
     steady: float = option(0.98, "momentum of the held norm statistics; 0 = per frame")
+    flow: float = option(0.8, "weight of the previous output warped by optical flow where it holds; 0 = off")
     cut: float = option(0.08, "mean change of the picture (0–1) that counts as a scene cut")
     blend_previous: float = option(0.0, "mix each output frame with the previous one (0 = off)")
     batch: int = option(4, "frames per forward pass")
@@ -73,9 +83,10 @@ class VideoOptions(OnePassOptions):
         super().__post_init__()
         if self.max_seconds is not None:
             check_positive("max_seconds", self.max_seconds)
-        for name in ("steady", "cut", "blend_previous"):
+        for name in ("steady", "cut", "flow", "blend_previous"):
             check_fraction(name, getattr(self, name))
         check(self.steady < 1, "steady must be below 1 (1 would never update)")
+        check(self.flow < 1, "flow must be below 1 (1 would never show a new frame)")
         check_positive("batch", self.batch)
         check(0 <= self.crf <= 51, f"crf must be 0 to 51, not {self.crf}")
 
@@ -314,13 +325,71 @@ def _write(
     return written
 
 
+PHOTOMETRIC = 24
+"""Luminance levels by which a pixel may differ from where the flow says it was, and still count as seen."""
+
+
+class FlowBlend:
+    """A clip's flow-guided blending, frame after frame: ``O_t = α·W(O_{t−1}) + (1 − α)·P_t`` where
+    the flow holds, else ``P_t``.
+
+    ``W`` warps by the backward flow ``b`` (each pixel of frame t to where it was at t − 1) of
+    the input frames, from OpenCV's DIS (preset MEDIUM, on luminance). A pixel's flow holds when
+    it lands inside the frame, the forward flow ``f`` there brings it back (Ruder et al.'s
+    test: ``|b + f(x + b)|² ≤ 0.01·(|b|² + |f(x + b)|²) + 0.5``), and the input looked alike
+    there (luminance within :data:`PHOTOMETRIC` levels), which catches a flat object that
+    appears, where flow smoothly interpolated passes the first test. The state (the previous input
+    and output) is this clip's own; :meth:`reset` forgets it at a scene cut.
+    """
+
+    def __init__(self, weight: float) -> None:
+        import cv2
+
+        self.weight = weight
+        self.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self.previous: tuple[np.ndarray, np.ndarray] | None = None
+
+    def reset(self) -> None:
+        self.previous = None
+
+    def __call__(self, frame: Image.Image, painted: Image.Image) -> Image.Image:
+        """The output for input ``frame``, whose own painting is ``painted``."""
+        grey = np.asarray(frame.convert("L"))
+        out = np.asarray(painted, dtype=np.float32)
+        if self.previous is not None:
+            reliable, warped = self.warp(self.previous[0], grey, self.previous[1])
+            blended = self.weight * warped + (1 - self.weight) * out
+            out = np.where(reliable[..., None], blended, out)
+        self.previous = (grey, out)
+        return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8))
+
+    def warp(self, before: np.ndarray, now: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the flow from ``before`` to ``now`` (grey frames) holds, and ``image`` (at ``before``)
+        warped to ``now``."""
+        import cv2
+
+        backward = self.dis.calc(now, before, None)
+        forward = self.dis.calc(before, now, None)
+        h, w = now.shape
+        grid = np.mgrid[0:h, 0:w].astype(np.float32)
+        map_x, map_y = grid[1] + backward[..., 0], grid[0] + backward[..., 1]
+        warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        there = cv2.remap(forward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        round_trip = np.square(backward + there).sum(-1)
+        bound = 0.01 * (np.square(backward).sum(-1) + np.square(there).sum(-1)) + 0.5
+        inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
+        seen = cv2.remap(before, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        alike = np.abs(now.astype(np.int16) - seen) <= PHOTOMETRIC
+        return (round_trip <= bound) & inside & alike, warped
+
+
 class _Painter:
     """Collects frames into batches and paints them, holding statistics across them.
 
     The running statistics are this clip's own (one :class:`Running` per norm of the
     style's network, and another set for the detail pass at full size when frames are larger
-    than the working size), handed to each engine call. A scene cut ends the batch before it
-    and restarts them.
+    than the working size), handed to each engine call, and its :class:`FlowBlend`. A scene cut
+    ends the batch before it and restarts both.
     """
 
     def __init__(self, style: OnePassStyle, options: VideoOptions) -> None:
@@ -332,6 +401,7 @@ class _Painter:
         self.cut: int | None = None
         self.thumb: np.ndarray | None = None
         self.previous: Image.Image | None = None
+        self.flow = FlowBlend(options.flow) if options.flow else None
 
     def add(self, frame: Image.Image) -> None:
         thumb = _thumb(frame)
@@ -353,6 +423,8 @@ class _Painter:
         done = self._paint(self.frames[:cut])
         for held in (*self.held.values(), *self.detail_held.values()):
             held.reset()
+        if self.flow is not None:
+            self.flow.reset()
         self.frames = self.frames[cut:]
         return done + self.flush()
 
@@ -362,6 +434,8 @@ class _Painter:
         painted = engine.stylize(
             frames, self.style, self.options, held=self.held, detail_held=self.detail_held
         )
+        if self.flow is not None:
+            painted = [self.flow(frame, picture) for frame, picture in zip(frames, painted, strict=True)]
         if not self.options.blend_previous:
             return painted
         for i, frame in enumerate(painted):

@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     modes = {
         "per frame": video.VideoOptions(steady=0.0, flow=0.0, crf=0),
         "statistics only": video.VideoOptions(flow=0.0, crf=0),
-        "flow-guided, α = 0.6": video.VideoOptions(flow=0.6, crf=0),
-        "flow-guided, α = 0.8 (default)": video.VideoOptions(crf=0),
+        "flow-guided, α = 0.6 (default)": video.VideoOptions(crf=0),
+        "flow-guided, α = 0.8": video.VideoOptions(flow=0.8, crf=0),
     }
     clips = {
         "pan across a texture": pan(w, h, length),

@@ -137,7 +137,7 @@ def test_where_the_flow_fails_the_current_frame_is_taken_whole():
     scene = pan(160, 96, 2, speed=6)
     before, after = scene[0], scene[1].copy()
     after[30:70, 40:80] = (250, 250, 250)  # a patch that appears
-    blend = video.FlowBlend(0.8)
+    blend = video.FlowBlend(0.8)  # any weight: 0.8 of the previous where the flow holds
     red, blue = Image.new("RGB", (160, 96), (255, 0, 0)), Image.new("RGB", (160, 96), (0, 0, 255))
     blend(Image.fromarray(before), red)
     out = np.asarray(blend(Image.fromarray(after), blue), dtype=np.int16)

@@ -73,7 +73,7 @@ class VideoOptions(OnePassOptions):
 
     max_seconds: float | None = option(None, "stylise only the clip's first seconds")
     steady: float = option(0.98, "momentum of the held norm statistics; 0 = per frame")
-    flow: float = option(0.8, "weight of the previous output warped by optical flow where it holds; 0 = off")
+    flow: float = option(0.6, "weight of the previous output warped by optical flow where it holds; 0 = off")
     cut: float = option(0.08, "mean change of the picture (0–1) that counts as a scene cut")
     blend_previous: float = option(0.0, "mix each output frame with the previous one (0 = off)")
     batch: int = option(4, "frames per forward pass")
@@ -334,7 +334,8 @@ class FlowBlend:
     the flow holds, else ``P_t``.
 
     ``W`` warps by the backward flow ``b`` (each pixel of frame t to where it was at t − 1) of
-    the input frames, from OpenCV's DIS (preset MEDIUM, on luminance). A pixel's flow holds when
+    the input frames, from OpenCV's DIS (preset MEDIUM, on luminance), bicubic: bilinear
+    blurred more as the warps accumulated, seen on a zoom. A pixel's flow holds when
     it lands inside the frame, the forward flow ``f`` there brings it back (Ruder et al.'s
     test: ``|b + f(x + b)|² ≤ 0.01·(|b|² + |f(x + b)|²) + 0.5``), and the input looked alike
     there (luminance within :data:`PHOTOMETRIC` levels), which catches a flat object that
@@ -373,7 +374,7 @@ class FlowBlend:
         h, w = now.shape
         grid = np.mgrid[0:h, 0:w].astype(np.float32)
         map_x, map_y = grid[1] + backward[..., 0], grid[0] + backward[..., 1]
-        warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.remap(image, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         there = cv2.remap(forward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         round_trip = np.square(backward + there).sum(-1)
         bound = 0.01 * (np.square(backward).sum(-1) + np.square(there).sum(-1)) + 0.5

@@ -35,6 +35,13 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "video blends the warped previous frame where the flow failed",
+        "nst/methods/video.py",
+        "return (round_trip <= bound) & inside & alike, warped",
+        "return np.ones_like(inside), warped",
+        ("tests/test_video.py",),
+    ),
+    Mutation(
         "regions take the first style's statistics everywhere",
         "nst/networks/norms.py",
         "scale = torch.stack([a for a, _ in affines])",

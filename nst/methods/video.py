@@ -253,7 +253,7 @@ def stylize_video(
                         audio_out = out.add_stream_from_template(audio_in)
                     else:
                         audio_out = out.add_stream("aac", rate=audio_in.codec_context.sample_rate)
-                painter = _Painter(style, o)
+                painter = Painter(style, o)
                 for packet in container.demux(*(s for s in (video_in, audio_in) if s is not None)):
                     if o.max_seconds is not None and written >= total:
                         break
@@ -384,7 +384,7 @@ class FlowBlend:
         return (round_trip <= bound) & inside & alike, warped
 
 
-class _Painter:
+class Painter:
     """Collects frames into batches and paints them, holding statistics across them.
 
     The running statistics are this clip's own (one :class:`Running` per norm of the

@@ -150,7 +150,7 @@ class RegionStyle(OnePassStyle):
     masks: tuple[Image.Image, ...]
 
     def __post_init__(self) -> None:
-        check(len(self.styles) == len(self.masks), f"{len(self.styles)} styles but {len(self.masks)} masks")
+        check_regions(self.masks, len(self.styles), None)
         check(all(s.network is self.network for s in self.styles), "region styles share one network")
 
     def paint(self, x: torch.Tensor) -> torch.Tensor:
@@ -183,7 +183,7 @@ class CompositeStyle(OnePassStyle):
     masks: tuple[Image.Image, ...]
 
     def __post_init__(self) -> None:
-        check(len(self.styles) == len(self.masks), f"{len(self.styles)} styles but {len(self.masks)} masks")
+        check_regions(self.masks, len(self.styles), None)
 
     def paint(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]

@@ -14,6 +14,7 @@ import spaces  # isort: split
 import argparse
 import base64
 import dataclasses
+import io
 import math
 import os
 import tempfile
@@ -28,13 +29,13 @@ from pathlib import Path
 
 import gradio as gr
 import torch
-from gradio.data_classes import FileData
+from gradio.data_classes import FileData, ImageData
 from PIL import Image, ImageDraw, ImageOps
 
 from nst.base.device import default_device
 from nst.base.images import ImageError, drawn_scene, load_image, load_mask
 from nst.base.weights import WeightsError
-from nst.methods import arbitrary, engine, fast, gatys, video
+from nst.methods import arbitrary, engine, fast, gatys, live, video
 from nst.methods.catalogue import load_catalogue
 from nst.networks import loss_network
 
@@ -56,6 +57,9 @@ class Limits:
     gatys_seconds: float = _env("NST_GATYS_TIME_LIMIT", 180.0)
     video_seconds: float = _env("NST_VIDEO_MAX_SECONDS", 20.0)
     video_side: int = _env("NST_VIDEO_MAX_SIDE", 640)
+    live_side: int = _env("NST_LIVE_MAX_SIDE", 320)  # about the size the Live pane shows
+    live_seconds: float = _env("NST_LIVE_MAX_SECONDS", 120.0)  # painting time per stream
+    live_streams: int = _env("NST_LIVE_STREAMS", 1)  # streams painting at once
     queue_size: int = _env("NST_QUEUE_SIZE", 16)
     cpu_concurrency: int = _env("NST_CPU_CONCURRENCY", 1)  # on a CPU: jobs of any method at once
     fast_concurrency: int = _env("NST_FAST_CONCURRENCY", 1)
@@ -95,6 +99,11 @@ ARBITRARY = arbitrary.ArbitraryOptions(max_side=LIMITS.arbitrary_side)
 """The app's any-style preset."""
 VIDEO = video.VideoOptions(max_side=LIMITS.video_side)
 """The app's video preset: frames capped for a shared CPU."""
+LIVE = video.VideoOptions(max_side=LIMITS.live_side, batch=1, flow_preset="fast")
+"""The app's live preset: a clip's, frames capped for a shared CPU and painted one at a time, with
+DIS's fast preset (E_warp as steady as medium's on the pan and zoom of `bench.video`, ~12 ms less a frame)."""
+LIVE_EVERY = 1 / 15
+"""Seconds between the frames the browser sends; the server paints the newest and drops the rest."""
 GATYS = gatys.GatysOptions(size=256, steps=60, preview_every=5, time_limit=LIMITS.gatys_seconds)
 """The app's Gatys preset: the library's options, smaller for a shared CPU; the sliders start here."""
 
@@ -116,6 +125,22 @@ def image_upload(label: str, **kwargs) -> gr.Image:
     """
     component = gr.Image(label=label, type="filepath", image_mode=None, **kwargs)
     component.preprocess = _undecoded
+    return component
+
+
+def _inline_jpeg(value: Image.Image | None) -> ImageData | None:
+    if value is None:
+        return None
+    buffer = io.BytesIO()
+    value.save(buffer, format="JPEG", quality=85)
+    return ImageData(url="data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode())
+
+
+def frame_display(label: str, **kwargs) -> gr.Image:
+    """An image output sent inline, as a JPEG ``data:`` URL, rather than as a file in Gradio's cache:
+    a stream's frames reach the browser without a file each on the server's disk."""
+    component = gr.Image(label=label, interactive=False, **kwargs)
+    component.postprocess = _inline_jpeg
     return component
 
 
@@ -473,6 +498,76 @@ def stylize_video(
         yield str(target)
 
 
+class Streams:
+    """The live streams painting now, by session: at most ``cap``; one unseen for ``idle`` s has ended."""
+
+    def __init__(self, cap: int, idle: float = 5.0) -> None:
+        self.cap, self.idle, self.lock, self.seen = cap, idle, threading.Lock(), {}
+
+    def admit(self, session: str) -> bool:
+        """Whether ``session``'s frame may be painted: it is streaming already, or there is room."""
+        with self.lock:
+            now = time.monotonic()
+            self.seen = {s: t for s, t in self.seen.items() if now - t < self.idle}
+            if session not in self.seen and len(self.seen) >= self.cap:
+                return False
+            self.seen[session] = now
+            return True
+
+
+STREAMS = Streams(LIMITS.live_streams)
+
+
+@dataclass
+class LiveState:
+    """One visitor's stream: its painter, and the choices it was made for (a change restyles it)."""
+
+    choices: tuple
+    session: live.LiveSession
+
+
+@spaces.GPU(duration=_one_pass_seconds)
+def stylize_live(
+    frame: str | bytes | None,
+    state: LiveState | None,
+    style: str,
+    style_image: str | bytes | None,
+    strength: float,
+    preserve_color: bool,
+    request: gr.Request,
+) -> tuple:
+    """Paint the newest webcam frame of this visitor's stream, held steady against the frames before.
+
+    A change of style, style image, strength or colours takes effect on this frame. Streams are
+    capped at NST_LIVE_STREAMS at once and NST_LIVE_MAX_SECONDS of painting each; frames are
+    shrunk to NST_LIVE_MAX_SIDE.
+    """
+    with user_errors():
+        if frame is None:
+            return gr.skip(), state
+        if not STREAMS.admit(request.session_hash):
+            n = LIMITS.live_streams
+            raise gr.Error(
+                f"Live is full: this machine paints {n} stream{'s' * (n > 1)} at a time (NST_LIVE_STREAMS). "
+                "Try again in a minute, or use the Video tab."
+            )
+        image = load_image(_checked(frame, "camera"), max_side=LIVE.max_side)
+        choices = (style, style_image, float(strength), bool(preserve_color))
+        if state is None or state.choices != choices:
+            options = dataclasses.replace(LIVE, strength=strength, preserve_color=preserve_color)
+            if style_image is None:
+                chosen = fast.load_style(style, options)
+            else:
+                painting = _load(style_image, "style", ARBITRARY.max_side)
+                chosen = arbitrary.load_style([painting], options, image)
+            if state is None:
+                state = LiveState(choices, live.LiveSession(chosen, options))
+            else:
+                state.session.restyle(chosen, options)
+                state.choices = choices
+        return state.session.paint(image), state
+
+
 def before_after(result: str | None) -> tuple | None:
     """The content that made ``result`` (as decoded and capped for it) beside the result."""
     before = None if result is None else BEFORES.get(result)
@@ -632,9 +727,8 @@ def _scale_slider(options: engine.OnePassOptions, largest: int) -> gr.Slider:
     )
 
 
-def fast_tab(ui: Shared) -> None:
-    """Catalogue styles by thumbnail, strength, colours, and two built-in styles blended."""
-    builtins = [(style.title, name) for name, style in ui.ready.items() if style.kind == "builtin"]
+def style_picker(ui: Shared, elem_id: str) -> gr.Dropdown:
+    """The catalogue's styles by thumbnail, and the dropdown a thumbnail picks in."""
     # Captions stay short under small thumbnails: a built-in style's number, or the title.
     gallery = [
         (
@@ -643,19 +737,31 @@ def fast_tab(ui: Shared) -> None:
         )
         for name, style in ui.ready.items()
     ]
+    # Every thumbnail in view, none under a label badge: the label is a line of its own.
+    gr.Markdown("**Pick a style**")
+    picker = gr.Gallery(
+        gallery,
+        show_label=False,
+        columns=5,
+        height=40 + 122 * math.ceil(len(gallery) / 5),  # every row, at the column's full width
+        allow_preview=False,
+        object_fit="cover",
+        elem_id=elem_id,
+    )
+    style = gr.Dropdown(ui.styles, value=next(iter(ui.ready), None), label="Style")
+
+    def pick(event: gr.SelectData) -> str:
+        return list(ui.ready)[event.index]
+
+    picker.select(pick, None, style, api_visibility="private", show_progress="hidden", queue=False)
+    return style
+
+
+def fast_tab(ui: Shared) -> None:
+    """Catalogue styles by thumbnail, strength, colours, and two built-in styles blended."""
+    builtins = [(style.title, name) for name, style in ui.ready.items() if style.kind == "builtin"]
     with gr.Tab("Fast"):
-        # Every thumbnail in view, none under a label badge: the label is a line of its own.
-        gr.Markdown("**Pick a style**")
-        picker = gr.Gallery(
-            gallery,
-            show_label=False,
-            columns=5,
-            height=40 + 122 * math.ceil(len(gallery) / 5),  # every row, at the column's full width
-            allow_preview=False,
-            object_fit="cover",
-            elem_id="nst-gallery",
-        )
-        style = gr.Dropdown(ui.styles, value=next(iter(ui.ready), None), label="Style")
+        style = style_picker(ui, "nst-gallery")
         strength = gr.Slider(0, 1, value=FAST.strength, step=0.05, label="Strength")
         colour = gr.Checkbox(value=FAST.preserve_color, label="Keep the photo's colours")
         scale = _scale_slider(FAST, LIMITS.fast_side)
@@ -672,11 +778,6 @@ def fast_tab(ui: Shared) -> None:
             stylize_fast,
             [[scene, n] for n in ("builtin_03", "builtin_17") if n in ui.ready],
         )
-
-    def pick(event: gr.SelectData) -> str:
-        return list(ui.ready)[event.index]
-
-    picker.select(pick, None, style, api_visibility="private", show_progress="hidden", queue=False)
     _shown(
         _with_masks(button, regions).then(
             stylize_fast,
@@ -788,6 +889,37 @@ def video_tab(ui: Shared) -> None:
     stop.click(None, cancels=[event], api_visibility="private")
 
 
+def live_tab(ui: Shared) -> None:
+    """The visitor's webcam, painted frame by frame as it streams, in a catalogue style or any style."""
+    with gr.Tab("Live"):
+        gr.Markdown(
+            "Allow the camera, then press record: each frame comes back painted, held steady against "
+            f"the ones before. Up to {LIMITS.live_seconds:.0f} s of painting a stream, frames up to "
+            f"{LIMITS.live_side} px."
+        )
+        with gr.Row():
+            camera = image_upload("Camera", sources=["webcam"], streaming=True, height=300)
+            painted = frame_display("Live", height=300, elem_id="nst-live")
+        style = style_picker(ui, "nst-live-gallery")
+        style_image = image_upload("…or any style image (optional)", height=160)
+        with gr.Row():
+            strength = gr.Slider(0, 1, value=LIVE.strength, step=0.05, label="Strength")
+            colour = gr.Checkbox(value=LIVE.preserve_color, label="Keep the camera's colours")
+        state = gr.State(None, time_to_live=600)
+    camera.stream(
+        stylize_live,
+        [camera, state, style, style_image, strength, colour],
+        [painted, state],
+        stream_every=LIVE_EVERY,
+        time_limit=LIMITS.live_seconds,
+        # One over the cap, so that the next visitor is told it is full rather than left queued.
+        concurrency_limit=LIMITS.live_streams + 1,
+        concurrency_id="live",
+        api_visibility="private",
+        show_progress="hidden",
+    )
+
+
 def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
     """The interface; ``missing`` maps a method to one line per source of weights it lacks."""
     missing = unavailable() if missing is None else missing
@@ -827,6 +959,7 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
             any_style_tab(ui)
             gatys_tab(ui)
             video_tab(ui)
+            live_tab(ui)
     demo.queue(max_size=LIMITS.queue_size)
     return demo
 

@@ -96,3 +96,20 @@ def read_frames(path: Path) -> np.ndarray:
 
     with av.open(str(path)) as container:
         return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(np.float32)
+
+
+def write_camera_clip(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
+    """``frames`` as raw YUV 4:2:0 in a ``.y4m`` file: what Chromium's fake camera plays
+    (``--use-file-for-fake-video-capture``), looping."""
+    import av
+
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w", format="yuv4mpegpipe") as out:
+        stream = out.add_stream("rawvideo", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i, array in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(array, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path

@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         "statistics only": video.VideoOptions(flow=0.0, crf=0),
         "flow-guided, α = 0.6 (default)": video.VideoOptions(crf=0),
         "flow-guided, α = 0.8": video.VideoOptions(flow=0.8, crf=0),
+        "flow-guided, DIS fast (Live)": video.VideoOptions(flow_preset="fast", crf=0),
     }
     clips = {
         "pan across a texture": pan(w, h, length),

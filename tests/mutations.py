@@ -35,6 +35,39 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "live admits every visitor, over the cap",
+        "app.py",
+        "if session not in self.seen and len(self.seen) >= self.cap:",
+        "if False:",
+        ("tests/test_live_app.py::test_a_visitor_over_the_cap_is_told_live_is_full_until_a_stream_ends",),
+    ),
+    Mutation(
+        "live keeps painting with the old colours after a change",
+        "nst/methods/live.py",
+        "self.style, self.options = style, options or self.options",
+        "self.style = style",
+        (
+            "tests/test_live_app.py::test_a_change_of_style_strength_or_colours_takes_effect_on_the_next_frame",
+        ),
+    ),
+    Mutation(
+        "live shows the camera frame unpainted",
+        "app.py",
+        "return state.session.paint(image), state",
+        "return image, state",
+        ("tests/test_live_app.py::test_browser_streams_a_fake_camera_and_shows_painted_frames",),
+    ),
+    Mutation(
+        "live visitors share one painter",
+        "nst/methods/live.py",
+        "self.painter = Painter(style, self.options)",
+        "self.painter = getattr(Painter, 'shared', None) or Painter(style, self.options)\n"
+        "        Painter.shared = self.painter",
+        (
+            "tests/test_live_app.py::test_two_visitors_streaming_at_once_each_get_the_librarys_steady_pictures",
+        ),
+    ),
+    Mutation(
         "video blends the warped previous frame where the flow failed",
         "nst/methods/video.py",
         "return (round_trip <= bound) & inside & alike, warped",

@@ -420,7 +420,7 @@ def test_ui_helpers_skip_the_queue_and_the_methods_use_it(server):
     helpers = [d for d in dependencies if str(d.get("api_name")).startswith(("pick", "before_after"))]
     methods = [d for d in dependencies if str(d.get("api_name", "")).startswith("stylize_")]
     assert len(helpers) >= 2 and all(d["queue"] is False for d in helpers), helpers
-    assert len(methods) == 4 and all(d["queue"] is not False for d in methods)
+    assert len(methods) == 5 and all(d["queue"] is not False for d in methods)  # and the Live stream
 
 
 def test_building_the_app_does_no_cuda_work_and_old_results_are_cleaned():

@@ -6,8 +6,11 @@ A benchmark that stops running (a module moved, an option renamed) fails here, n
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
+
+from bench.live import CHROMIUM
 
 
 @pytest.mark.parametrize(
@@ -24,3 +27,13 @@ def test_the_app_round_trip_benchmark_runs_against_the_test_server(server, capsy
     importlib.import_module("bench.app").main(["--quick", "--url", server])
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
     assert [line.split(" | ")[0] for line in table[2:]] == ["| any style", "| built-in"], table
+
+
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+def test_the_live_benchmark_runs_in_chromium_against_the_test_server(server, capsys):
+    importlib.import_module("bench.live").main(["--quick", "--url", server])
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    assert len(table) == 3 and table[2].startswith("| 160×120 |"), table
+    assert not any("nan" in line for line in table), table

@@ -27,9 +27,9 @@ class LiveSession:
         self.options = options or VideoOptions()
         self.restyle(style)
 
-    def restyle(self, style: OnePassStyle) -> None:
-        """Paint the next frames with ``style``, its steadiness started afresh."""
-        self.style = style
+    def restyle(self, style: OnePassStyle, options: VideoOptions | None = None) -> None:
+        """Paint the next frames with ``style`` (and ``options``, if given), steadiness started afresh."""
+        self.style, self.options = style, options or self.options
         self.painter = Painter(style, self.options)
 
     def paint(self, frame: Image.Image) -> Image.Image:

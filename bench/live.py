@@ -1,0 +1,180 @@
+"""The Live tab end to end: a fake camera in Chromium streaming to ``python app.py``, painted frames shown.
+
+    python -m bench.live [--seconds 20] [--style builtin_05] [--quick]
+
+For each camera size, Chromium plays a synthetic pan (:func:`bench.clips.pan`, made here) as its
+camera (``--use-fake-device-for-media-stream --use-file-for-fake-video-capture``), the Live tab
+streams it, and the page records when each painted frame is shown (a ``MutationObserver`` on the
+output image). Measured over the last ``--seconds`` after a warm-up:
+
+- **fps**: painted frames shown per second;
+- **latency**: from the moment the browser sent a frame (its ``/stream`` request) to the moment
+  that frame's painting was shown. The server paints the newest frame it holds once it has sent
+  the last painting, so the frame behind painting k is the newest sent before painting k − 1 was
+  shown, or, when none came since, the first sent after.
+
+Browser and server share this machine's cores, as they do when one person runs the app locally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import bisect
+import io
+import itertools
+import json
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from bench.clips import pan, write_camera_clip
+from bench.server import launch, stop
+
+CHROMIUM = "/usr/bin/chromium"
+SENDS = """(() => {  // when each camera frame is sent, by the page's own clock
+  window.sent = [];
+  const send = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : input.url;
+    if (/\\/stream\\/[^/]+$/.test(url)) {
+      window.sent.push(Date.now() / 1000);
+      window.lastBody = init && init.body;
+    }
+    return send.apply(this, arguments);
+  };
+})();"""
+WATCH = """() => {
+  window.shown = [];
+  new MutationObserver(() => {
+    const img = document.querySelector('#nst-live img');
+    if (img && img.src !== window.lastShown) {
+      window.lastShown = img.src;
+      window.shown.push(Date.now() / 1000);
+    }
+  }).observe(document.querySelector('#nst-live'), {subtree: true, childList: true, attributes: true});
+}"""
+
+
+def camera_browser(playwright, clip: Path):
+    """Chromium whose camera plays ``clip`` (a ``.y4m``), with camera access granted."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={clip}",
+        ],
+    )
+
+
+def start_live(page, url: str, style: str | None = None) -> None:
+    """Open the Live tab at ``url``, pick built-in ``style`` by its thumbnail, start recording."""
+    page.add_init_script(SENDS)
+    page.goto(url)
+    page.get_by_text("Neural style transfer").first.wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Live").click()
+    if style is not None:
+        number = re.compile(rf"^\s*{int(style.removeprefix('builtin_'))}\s*$")  # a built-in's caption
+        page.locator("#nst-live-gallery button[aria-label^=Thumbnail]").filter(has_text=number).click()
+    page.get_by_text("Click to Access Webcam").click()
+    page.evaluate(WATCH)
+    page.get_by_text("Record", exact=True).click()
+
+
+def timings(page) -> tuple[list[float], list[float]]:
+    """When the page sent each camera frame, and when it showed each new painting (seconds)."""
+    return page.evaluate("window.sent"), page.evaluate("window.shown")
+
+
+def latencies(sent: list[float], shown: list[float]) -> list[float]:
+    """Seconds from each shown painting's frame being sent to its showing (the rule in the docstring)."""
+    out, used = [], -1
+    for before, now in itertools.pairwise(shown):
+        i = bisect.bisect_right(sent, before) - 1  # the newest frame sent before the last painting showed
+        if i <= used:
+            i = used + 1  # none came since: the next one sent
+        if i >= len(sent) or sent[i] > now:
+            continue
+        used = i
+        out.append(now - sent[i])
+    return out
+
+
+def frame_size(body: str) -> tuple[int, int]:
+    """The size of the camera frame in a ``/stream`` request's body."""
+    url = next(v["url"] for v in json.loads(body)["data"] if isinstance(v, dict) and v.get("url"))
+    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).size
+
+
+def measure(url: str, size: tuple[int, int], seconds: float, warm_up: float, style: str) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="nst-live-bench-") as folder:
+        clip = write_camera_clip(Path(folder) / "camera.y4m", pan(*size, 120))
+        with sync_playwright() as p:
+            browser = camera_browser(p, clip)
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            start_live(page, url, style)
+            time.sleep(warm_up)
+            start = time.time()
+            time.sleep(seconds)
+            sent, shown = timings(page)
+            body = page.evaluate("window.lastBody")
+            painted = page.locator("#nst-live img").evaluate("img => [img.naturalWidth, img.naturalHeight]")
+            browser.close()
+    shown = [t for t in shown if t >= start]
+    lat = latencies(sent, shown)
+    return {
+        "camera": "×".join(map(str, frame_size(body))),
+        "painted": "×".join(map(str, painted)),
+        "fps": (len(shown) - 1) / (shown[-1] - shown[0]) if len(shown) > 1 else 0.0,
+        "sent": len([t for t in sent if t >= start]) / seconds,
+        "latency": statistics.median(lat) if lat else float("nan"),
+        "latency90": statistics.quantiles(lat, n=10)[-1] if len(lat) > 1 else float("nan"),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", help="a running app: its own cap only (default: start one per cap)")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--style", default="builtin_05")
+    parser.add_argument("--quick", action="store_true", help="a few seconds at 160×120: that it runs")
+    args = parser.parse_args(argv)
+    seconds, warm_up = (3.0, 3.0) if args.quick else (args.seconds, 5.0)
+    # (NST_LIVE_MAX_SIDE, camera sizes): the app's default cap, then frames painted at full size.
+    runs = [("", [(160, 120)])] if args.quick else [("", [(320, 240), (640, 480)]), ("640", [(640, 480)])]
+    rows = []
+    for side, sizes in runs[:1] if args.url else runs:
+        env = {"HF_HUB_OFFLINE": "1", **({"NST_LIVE_MAX_SIDE": side} if side else {})}
+        proc, url = (None, args.url) if args.url else launch(env)
+        try:
+            rows += [
+                {"cap": side or "default", **measure(url, size, seconds, warm_up, args.style)}
+                for size in sizes
+            ]
+        finally:
+            if proc is not None:
+                stop(proc)
+    print(f"\nLive tab in Chromium, {args.style}, {seconds:.0f} s after {warm_up:.0f} s of warm-up\n")
+    print("| camera | NST_LIVE_MAX_SIDE | painted | sent/s | shown/s | latency, median | 90th pct |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['camera']} | {r['cap']} | {r['painted']} | {r['sent']:.1f} | {r['fps']:.1f} "
+            f"| {1000 * r['latency']:.0f} ms "
+            f"| {1000 * r['latency90']:.0f} ms |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -526,7 +526,7 @@ class LiveState:
     session: live.LiveSession
 
 
-@spaces.GPU(duration=_one_pass_seconds)
+@spaces.GPU(duration=5)  # a frame at a time
 def stylize_live(
     frame: str | bytes | None,
     state: LiveState | None,
@@ -933,7 +933,8 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
             "# Neural style transfer\nPaint a photo in the style of another image. **Fast**: a "
             "pretrained network per style (Johnson et al. 2016; Dumoulin et al. 2017), under a second. "
             "**Any style**: any picture as the style, in one pass (Ghiasi et al. 2017). **Gatys**: "
-            "optimises the picture itself (Gatys et al. 2016) and streams its progress."
+            "optimises the picture itself (Gatys et al. 2016) and streams its progress. "
+            "**Live**: your webcam, painted as it streams."
         )
         if missing:
             gr.Markdown(_notice(missing, disabled), elem_classes="nst-warning")

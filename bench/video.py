@@ -22,6 +22,7 @@ import torch
 from bench.clips import pan, read_frames, static_scene, write_clip, zoom
 from bench.run import sync
 from nst.methods import fast, video
+from nst.methods.engine import OnePassStyle
 
 
 def e_warp(frames_in: np.ndarray, frames_out: np.ndarray) -> float:
@@ -65,7 +66,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     w, h = (160, 96) if args.quick else (640, 352)
     length = 6 if args.quick else args.frames
-    folder = Path(tempfile.mkdtemp(prefix="nst-video-bench-"))
     model = fast.load_style(args.style)
     modes = {
         "per frame": video.VideoOptions(steady=0.0, flow=0.0, crf=0),
@@ -81,22 +81,28 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(f"\nE_warp × 1000 ({args.style}, {w}×{h}, {length} frames; lower is steadier) and frames/s\n")
     print("| clip | " + " | ".join(modes) + " |\n|---|" + "---|" * len(modes))
-    for name, frames in clips.items():
-        source = write_clip(folder / "in.mp4", frames, audio_hz=None, crf=0)
-        decoded = read_frames(source)
-        cells, plain = [], None
-        for options in modes.values():
-            sync()
-            start = time.perf_counter()
-            for _ in video.stylize_video(source, folder / "out.mp4", model, options):
-                pass
-            sync()
-            rate = length / (time.perf_counter() - start)
-            error = e_warp(decoded, read_frames(folder / "out.mp4"))
-            plain = plain or error
-            cells.append(f"{1000 * error:.2f} ({error / plain:.2f}×), {rate:.1f} fps")
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    with tempfile.TemporaryDirectory(prefix="nst-video-bench-") as tmp:
+        for name, frames in clips.items():
+            print(f"| {name} | " + " | ".join(_row(Path(tmp), frames, model, list(modes.values()))) + " |")
     print(f"\n{torch.get_num_threads()} threads; each clip's time includes decoding and H.264 encoding.")
+
+
+def _row(folder: Path, frames: list[np.ndarray], model: OnePassStyle, modes: list) -> list[str]:
+    """One clip's cells, mode by mode: E_warp (and its ratio to the first mode's) and frames/s."""
+    source = write_clip(folder / "in.mp4", frames, audio_hz=None, crf=0)
+    decoded = read_frames(source)
+    cells, plain = [], None
+    for options in modes:
+        sync()
+        start = time.perf_counter()
+        for _ in video.stylize_video(source, folder / "out.mp4", model, options):
+            pass
+        sync()
+        rate = len(frames) / (time.perf_counter() - start)
+        error = e_warp(decoded, read_frames(folder / "out.mp4"))
+        plain = plain or error
+        cells.append(f"{1000 * error:.2f} ({error / plain:.2f}×), {rate:.1f} fps")
+    return cells
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import types
 import typing
@@ -225,11 +226,13 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _run_train(args: argparse.Namespace) -> None:
     options = _options(args, train.TrainOptions, name=args.name or args.style.stem)
     progress = train.train(load_image(args.style), args.data, args.output, options)
-    with tqdm(total=options.steps, unit="step", disable=None) as bar:
+    main = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 alone reports
+    with tqdm(total=options.steps, unit="step", disable=None if main else True) as bar:
         for event in progress:
             bar.update(event.step - bar.n)
             bar.set_postfix(loss=f"{event.losses['total']:.3g}")
-    print(args.output / f"{options.name}.safetensors")
+    if main:
+        print(args.output / f"{options.name}.safetensors")
 
 
 def _add_push(sub: argparse._SubParsersAction) -> None:

@@ -35,6 +35,20 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "torchrun processes each train on their own share, gradients not averaged",
+        "nst/methods/train.py",
+        "trained = model if ranks.world == 1 else DistributedDataParallel(model)",
+        "trained = model",
+        ("tests/test_distributed.py",),
+    ),
+    Mutation(
+        "torchrun shares of a short batch weighted alike",
+        "nst/methods/train.py",
+        "weight = len(share) * ranks.world / len(whole)",
+        "weight = 1.0",
+        ("tests/test_distributed.py",),
+    ),
+    Mutation(
         "live admits every visitor, over the cap",
         "app.py",
         "if session not in self.seen and len(self.seen) >= self.cap:",

@@ -23,8 +23,10 @@ import torch
 from huggingface_hub import HfApi
 from PIL import Image
 from safetensors.torch import save_file
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
+from nst.base import distributed
 from nst.base.device import default_device, deterministic
 from nst.base.images import load_image, resize_long_side, to_tensor
 from nst.base.losses import (
@@ -95,7 +97,7 @@ class TrainOptions:
     name: str | None = option(None, "model name (default: the style file's name, else 'style')")
     steps: int = option(40_000, "training steps")
     image_size: int = option(256, "training photos are cropped to this square side")
-    batch_size: int = option(4, "photos per step")
+    batch_size: int = option(4, "photos per step, in all (several processes each take a share)")
     lr: float = option(1e-3, "Adam's learning rate")
     content_weight: float = option(1.0, "α, the content term's weight")
     style_weight: float = option(10.0, "β, the style term's weight")
@@ -136,9 +138,17 @@ def train(
     are visited in a seeded order per epoch (``seed + epoch``), so a resumed run sees the
     batches an uninterrupted one would, and ends with the same weights (on CUDA with
     deterministic kernels, :func:`~nst.base.device.deterministic`).
+
+    Under ``torchrun`` (:mod:`nst.base.distributed`) the processes split each batch of
+    ``batch_size`` photos and :class:`~torch.nn.parallel.DistributedDataParallel` averages
+    their gradients. Rank k's loss is scaled by ``n_k·world / n`` (``n_k`` of the batch's ``n``
+    photos are its), so the average is the gradient of the whole batch's mean loss: the same
+    steps give the same weights in one process or several. Rank 0 alone writes checkpoints and
+    the model; the reported losses are the ranks' mean.
     """
     o = dataclasses.replace(options or TrainOptions(), **changes)
-    device = device or default_device()
+    ranks = distributed.join(device or default_device())
+    device = ranks.device
     chosen = loss_network.choose(o.loss_network, device)
     layers = LAYERS[chosen.name]
     dataset = ImageFiles(data, o.image_size)
@@ -153,6 +163,7 @@ def train(
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         step = saved["step"]
+    trained = model if ranks.world == 1 else DistributedDataParallel(model)
     net = loss_network.features(chosen.name, {layers.content, *layers.style}, "max", device)
     style_t = to_tensor(resize_long_side(style, o.style_size or o.image_size), device)
     with torch.no_grad():
@@ -168,8 +179,13 @@ def train(
             epoch, done = divmod(step, per_epoch)
             order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(o.seed + epoch))
             rest = order[done * o.batch_size :].tolist()
-            loader = DataLoader(dataset, batch_size=o.batch_size, sampler=rest)
-            for batch in loader:
+            batches = [rest[i : i + o.batch_size] for i in range(0, len(rest), o.batch_size)]
+            shares = [ranks.share(batch) for batch in batches]
+            # A rank with no photo in a short last batch still takes part, with a weight of 0.
+            taken = [share or batch[:1] for share, batch in zip(shares, batches, strict=True)]
+            loader = DataLoader(dataset, batch_sampler=taken)
+            for batch, share, whole in zip(loader, shares, batches, strict=True):
+                weight = len(share) * ranks.world / len(whole)
                 x = batch.to(device) / 255
                 with torch.no_grad():
                     content = net(x)[layers.content]
@@ -177,15 +193,14 @@ def train(
                     net, {"content": content_terms({layers.content: content}, o.content_weight), **fixed}
                 )
                 optimizer.zero_grad(set_to_none=True)
-                terms = loss(model(x * 255) / 255)
-                terms["total"].backward()
+                terms = loss(trained(x * 255) / 255)
+                (terms["total"] * weight).backward()
                 optimizer.step()
                 step += 1
-                if step % o.checkpoint_every == 0 or step == o.steps:
+                if ranks.main and (step % o.checkpoint_every == 0 or step == o.steps):
                     _save_checkpoint(output, model, optimizer, step)
-                yield TrainProgress(
-                    step, o.steps, {k: v.item() for k, v in terms.items()}, time.perf_counter() - start
-                )
+                losses = distributed.mean({k: v.item() for k, v in terms.items()}, ranks)
+                yield TrainProgress(step, o.steps, losses, time.perf_counter() - start)
                 if step == o.steps:
                     break
     config = {
@@ -199,8 +214,10 @@ def train(
         "style_layers": list(layers.style),
         "training_images": len(dataset),
         "style_image_size": list(style.size),
+        "processes": ranks.world,
     }
-    export(model, output, o.name or "style", config)
+    if ranks.main:
+        export(model, output, o.name or "style", config)
 
 
 def _save_checkpoint(

@@ -1,0 +1,65 @@
+"""Several processes, on one machine or many, through torch's own engine: ``torchrun`` starts them,
+``torch.distributed`` joins them (gloo on CPUs, NCCL on GPUs).
+
+A plain process is rank 0 of 1 and touches nothing here. Under ``torchrun`` (``WORLD_SIZE`` > 1)
+:func:`join` makes the process group once, gives each process its GPU (``LOCAL_RANK``) or its
+share of the CPU cores, and says which rank this is; rank 0 writes what is written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """This process's place: ``rank`` of ``world`` processes, on ``device``."""
+
+    rank: int
+    world: int
+    device: torch.device
+
+    @property
+    def main(self) -> bool:
+        """Whether this process writes checkpoints, outputs and the progress bar (rank 0)."""
+        return self.rank == 0
+
+    def share(self, items: list) -> list:
+        """This rank's contiguous share of ``items``, the shares as equal as can be, in rank order."""
+        base, extra = divmod(len(items), self.world)
+        start = self.rank * base + min(self.rank, extra)
+        return items[start : start + base + (self.rank < extra)]
+
+
+def join(device: torch.device) -> Ranks:
+    """This process's :class:`Ranks`, joining ``torchrun``'s process group when there is one.
+
+    Each process takes ``cuda:LOCAL_RANK`` when ``device`` is CUDA, else the CPU cores divided
+    by the processes on this machine (``LOCAL_WORLD_SIZE``) as its intra-op threads.
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return Ranks(0, 1, device)
+    local, here = int(os.environ.get("LOCAL_RANK", "0")), int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    if device.type == "cuda":
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+    else:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        torch.set_num_threads(max(1, cores // here))
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Ranks(dist.get_rank(), dist.get_world_size(), device)
+
+
+def mean(values: dict[str, float], ranks: Ranks) -> dict[str, float]:
+    """Each value averaged over the ranks (for logging); as it is in a plain process."""
+    if ranks.world == 1:
+        return values
+    t = torch.tensor(list(values.values()), dtype=torch.float64, device=ranks.device)
+    dist.all_reduce(t)
+    return dict(zip(values, (t / ranks.world).tolist(), strict=True))

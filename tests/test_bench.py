@@ -14,7 +14,7 @@ from bench.live import CHROMIUM
 
 
 @pytest.mark.parametrize(
-    "module", ["bench.run", "bench.networks", "bench.video", "bench.gatys", "bench.scale"]
+    "module", ["bench.run", "bench.networks", "bench.video", "bench.gatys", "bench.scale", "bench.train"]
 )
 def test_each_benchmark_runs_its_quick_mode_and_prints_its_table(module, capsys):
     importlib.import_module(module).main(["--quick"])

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from nst.base import distributed
+from nst.base.device import default_device
 from nst.base.images import ImageError, load_image, load_mask, save_image
 from nst.base.weights import WeightsError
-from nst.methods import arbitrary, engine, fast, gatys, train, video
+from nst.methods import arbitrary, batch, engine, fast, gatys, train, video
 from nst.methods.catalogue import load_catalogue
 
 USER_ERRORS = (ImageError, ValueError, WeightsError, OSError)
@@ -136,31 +138,46 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
 
 def _run_fast(args: argparse.Namespace) -> None:
     options = _options(args, fast.FastOptions)
-    style = fast.load_style(args.style, options, masks=_masks(args), weights=args.weights)
-    if len(args.contents) == 1:
+    if len(args.contents) == 1 and not args.contents[0].is_dir():
+        style = fast.load_style(args.style, options, masks=_masks(args), weights=args.weights)
         image = load_image(args.contents[0], max_side=options.max_side)
         save_image(engine.stylize(image, style, options), args.output)
         return
-    args.output.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    with tqdm(total=len(args.contents), unit="image", disable=None) as bar:
-        for start in range(0, len(args.contents), options.batch):
-            by_size: dict[tuple[int, int], list] = {}
-            for path in args.contents[start : start + options.batch]:
-                try:
-                    image = load_image(path, max_side=options.max_side)
-                    by_size.setdefault(image.size, []).append((path, image))
-                except (ImageError, ValueError) as err:  # a bad file in a batch: report it, go on
-                    failed += 1
-                    tqdm.write(f"error: {path}: {err}", file=sys.stderr)
-                    bar.update()
-            for same in by_size.values():  # one size: one batch, which the engine splits to fit
-                outs = engine.stylize([image for _, image in same], style, options)
-                for (path, _), out in zip(same, outs, strict=True):
-                    save_image(out, args.output / f"{path.stem}.png")
-                bar.update(len(same))
-    if failed:
-        raise ValueError(f"{failed} of {len(args.contents)} images failed")
+    if args.mask:
+        raise ValueError("masks go with one photo; give one content image")
+    ranks = distributed.join(default_device())
+    style = fast.load_style(args.style, options, weights=args.weights, device=ranks.device)
+
+    def paint(images: list) -> list:  # one size: one batch, which the engine splits to fit
+        return engine.stylize(images, style, options)
+
+    _paint_many(args.contents, args.output, paint, options, ranks, options.batch)
+
+
+def _paint_many(
+    contents: list[Path],
+    output: Path,
+    paint: typing.Callable,
+    options: engine.OnePassOptions,
+    ranks: distributed.Ranks,
+    size: int = 4,
+) -> None:
+    """Folders and files of photos painted into ``output`` (folders mirrored), finished ones
+    skipped, shared among torchrun's processes, ``size`` at a time; rank 0 shows the whole job's progress."""
+    todo = batch.jobs(contents, output)
+    with tqdm(total=len(todo), unit="image", disable=None if ranks.main else True) as bar:
+        bar.update(batch.finished(todo))
+        for progress in batch.paint_all(todo, paint, ranks, size, options.max_side):
+            bar.update(batch.finished(todo) + len(progress.failed) - bar.n)  # every rank's outputs
+    for path, why in progress.failed:
+        print(f"error: {path}: {why}", file=sys.stderr)
+    print(
+        f"rank {ranks.rank}: painted {progress.painted}, skipped {progress.skipped} (done before), "
+        f"failed {len(progress.failed)} of its {progress.share}",
+        file=sys.stderr,
+    )
+    if progress.failed:
+        raise ValueError(f"{len(progress.failed)} of {progress.share} images failed")
 
 
 def _add_arbitrary(sub: argparse._SubParsersAction) -> None:
@@ -176,8 +193,24 @@ def _add_arbitrary(sub: argparse._SubParsersAction) -> None:
 
 def _run_arbitrary(args: argparse.Namespace) -> None:
     options = _options(args, arbitrary.ArbitraryOptions)
-    content = load_image(args.content, max_side=options.max_side)
     styles = [load_image(s) for s in args.styles]
+    if args.content.is_dir():
+        if args.mask:
+            raise ValueError("masks go with one photo; give one content image")
+        ranks = distributed.join(default_device())
+
+        def paint(images: list) -> list:  # below full strength, each photo pulls the style its way
+            if options.strength == 1:
+                style = arbitrary.load_style(styles, options, None, ranks.device)
+                return engine.stylize(images, style, options)
+            return [
+                engine.stylize(image, arbitrary.load_style(styles, options, image, ranks.device), options)
+                for image in images
+            ]
+
+        _paint_many([args.content], args.output, paint, options, ranks)
+        return
+    content = load_image(args.content, max_side=options.max_side)
     save_image(arbitrary.stylize(content, styles, options, masks=_masks(args)), args.output)
 
 

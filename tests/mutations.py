@@ -35,6 +35,22 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "torchrun ranks each paint the whole tree",
+        "nst/methods/batch.py",
+        "share = ranks.share(list(all_jobs))",
+        "share = list(all_jobs)",
+        (
+            "tests/test_distributed.py::test_two_ranks_paint_each_photo_of_a_tree_once_as_one_process_does_and_a_rerun_does_nothing",
+        ),
+    ),
+    Mutation(
+        "a batch rerun paints finished photos again",
+        "nst/methods/batch.py",
+        "todo = [job for job in share if not job.target.is_file()]",
+        "todo = share",
+        ("tests/test_distributed.py::test_a_stopped_job_resumes_and_a_bad_photo_is_counted_not_fatal",),
+    ),
+    Mutation(
         "torchrun processes each train on their own share, gradients not averaged",
         "nst/methods/train.py",
         "trained = model if ranks.world == 1 else DistributedDataParallel(model)",

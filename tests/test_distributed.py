@@ -1,4 +1,5 @@
-"""Training under torchrun: two gloo processes on the CPU split each batch and end where one process does."""
+"""Under torchrun, two gloo processes on the CPU: training splits each batch and ends where one
+process does; batch painting shares a tree of photos, each painted once."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
-from PIL import ImageOps
+from PIL import Image, ImageOps
 from safetensors.torch import load_file
 
-from conftest import ROOT, synthetic
+from conftest import LEVELS, ROOT, synthetic
 
 ONE = [sys.executable, "-m", "nst"]
 TWO = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "nst"]
@@ -74,3 +76,62 @@ def test_two_processes_resumed_from_a_checkpoint_end_where_an_uninterrupted_run_
         tmp_path / "resumed" / "painting.safetensors",
     )
     assert _median_difference(whole, resumed) < 1e-4
+
+
+def _paint(launcher: list[str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*launcher, *args], capture_output=True, text=True, timeout=600, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """Ten photos in a tree, of two sizes, and a style image."""
+    folder = tmp_path_factory.mktemp("tree")
+    for i in range(10):
+        path = folder / "photos" / ("a" if i < 4 else "b/deeper") / f"{i}.{'jpg' if i % 3 else 'png'}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        synthetic(48 if i % 2 else 40, 32, seed=i).save(path)
+    synthetic(64, 64, seed=11).save(folder / "style.png")
+    return folder
+
+
+def _outputs(folder) -> dict[str, np.ndarray]:
+    return {str(p.relative_to(folder)): np.asarray(Image.open(p)) for p in sorted(folder.rglob("*.png"))}
+
+
+def test_two_ranks_paint_each_photo_of_a_tree_once_as_one_process_does_and_a_rerun_does_nothing(
+    photos, tmp_path
+):
+    args = ["fast", str(photos / "photos"), "--style", "builtin_03"]
+    one = _paint(ONE, *args, "-o", str(tmp_path / "one"))
+    two = _paint(TWO, *args, "-o", str(tmp_path / "two"))
+    assert one.returncode == 0 and two.returncode == 0, two.stderr[-3000:]
+    painted, alone = _outputs(tmp_path / "two"), _outputs(tmp_path / "one")
+    assert sorted(painted) == sorted(
+        str(p.relative_to(photos / "photos").with_suffix(".png")) for p in (photos / "photos").rglob("*.*")
+    )
+    # One thread a process here, two there: the same arithmetic in another order, a level at most.
+    assert max(np.abs(painted[k].astype(int) - alone[k]).max() for k in alone) <= LEVELS
+    assert "rank 0: painted 5, skipped 0" in two.stderr and "rank 1: painted 5, skipped 0" in two.stderr
+    written = {p: p.stat().st_mtime_ns for p in (tmp_path / "two").rglob("*.png")}
+    again = _paint(TWO, *args, "-o", str(tmp_path / "two"))
+    assert again.returncode == 0 and "painted 0, skipped 5" in again.stderr
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "two").rglob("*.png")} == written
+
+
+def test_a_stopped_job_resumes_and_a_bad_photo_is_counted_not_fatal(photos, tmp_path):
+    out = tmp_path / "out"
+    assert (
+        _paint(ONE, "arbitrary", str(photos / "photos"), str(photos / "style.png"), "-o", str(out)).returncode
+        == 0
+    )
+    for lost in sorted(out.rglob("*.png"))[:3]:  # as if stopped before these
+        lost.unlink()
+    (photos / "photos" / "a" / "broken.png").write_text("not a picture")
+    try:
+        result = _paint(ONE, "arbitrary", str(photos / "photos"), str(photos / "style.png"), "-o", str(out))
+    finally:
+        (photos / "photos" / "a" / "broken.png").unlink()
+    assert result.returncode == 1
+    assert "rank 0: painted 3, skipped 7 (done before), failed 1 of its 11" in result.stderr
+    assert "broken.png" in result.stderr and len(list(out.rglob("*.png"))) == 10
+    assert not list(out.rglob(".*")), "no part-written file is left"

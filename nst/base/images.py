@@ -165,6 +165,18 @@ def resize_long_side(img: Image.Image, long_side: int) -> Image.Image:
     return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+"""The file endings taken as images where a folder is searched."""
+
+
+def image_files(root: str | os.PathLike) -> list[Path]:
+    """Every image file under ``root`` (searched deeply), sorted; a one-line error when there is none."""
+    paths = sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not paths:
+        raise ValueError(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {root}.")
+    return paths
+
+
 def save_image(img: Image.Image, path: str | os.PathLike) -> None:
     """Write ``img``; the format follows the extension, PNG (lossless) when there is none."""
     path = Path(path)

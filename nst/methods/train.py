@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from nst.base import distributed
 from nst.base.device import default_device, deterministic
-from nst.base.images import load_image, resize_long_side, to_tensor
+from nst.base.images import image_files, load_image, resize_long_side, to_tensor
 from nst.base.losses import (
     LayerApply,
     LossLayers,
@@ -50,7 +50,6 @@ LAYERS = {
     "mobilenet": LossLayers("block2", ("conv", "block0", "block2", "block5", "block9", "block12")),
 }
 """Where training reads each loss network: VGG-19's are Johnson et al.'s."""
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 CHECKPOINT = "checkpoint.pt"
 
 
@@ -58,9 +57,7 @@ class ImageFiles(Dataset):
     """Every image under a folder, resized and centre-cropped to ``size``², as [3, S, S] in [0, 255]."""
 
     def __init__(self, root: str | os.PathLike, size: int) -> None:
-        self.paths = sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not self.paths:
-            raise ValueError(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {root}.")
+        self.paths = image_files(root)
         from torchvision.transforms import v2
 
         self.transform = v2.Compose(

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import time
 import types
 import typing
 from pathlib import Path
@@ -165,10 +166,14 @@ def _paint_many(
     """Folders and files of photos painted into ``output`` (folders mirrored), finished ones
     skipped, shared among torchrun's processes, ``size`` at a time; rank 0 shows the whole job's progress."""
     todo = batch.jobs(contents, output)
+    counted = 0.0
     with tqdm(total=len(todo), unit="image", disable=None if ranks.main else True) as bar:
-        bar.update(batch.finished(todo))
         for progress in batch.paint_all(todo, paint, ranks, size, options.max_side):
-            bar.update(batch.finished(todo) + len(progress.failed) - bar.n)  # every rank's outputs
+            if ranks.main and time.monotonic() - counted > 2:  # every rank's outputs, by the files
+                bar.update(batch.finished(todo) + len(progress.failed) - bar.n)
+                counted = time.monotonic()
+        if ranks.main:
+            bar.update(batch.finished(todo) + len(progress.failed) - bar.n)
     for path, why in progress.failed:
         print(f"error: {path}: {why}", file=sys.stderr)
     print(
@@ -199,9 +204,10 @@ def _run_arbitrary(args: argparse.Namespace) -> None:
             raise ValueError("masks go with one photo; give one content image")
         ranks = distributed.join(default_device())
 
+        style = arbitrary.load_style(styles, options, None, ranks.device) if options.strength == 1 else None
+
         def paint(images: list) -> list:  # below full strength, each photo pulls the style its way
-            if options.strength == 1:
-                style = arbitrary.load_style(styles, options, None, ranks.device)
+            if style is not None:
                 return engine.stylize(images, style, options)
             return [
                 engine.stylize(image, arbitrary.load_style(styles, options, image, ranks.device), options)

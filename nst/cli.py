@@ -269,7 +269,10 @@ def _run_train(args: argparse.Namespace) -> None:
     with tqdm(total=options.steps, unit="step", disable=None if main else True) as bar:
         for event in progress:
             bar.update(event.step - bar.n)
-            bar.set_postfix(loss=f"{event.losses['total']:.3g}")
+            if event.losses:
+                bar.set_postfix(loss=f"{event.losses['total']:.3g}")
+    if main and event.unreadable:
+        print(f"skipped {event.unreadable} training photos that could not be read", file=sys.stderr)
     if main:
         print(args.output / f"{options.name}.safetensors")
 

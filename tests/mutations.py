@@ -35,6 +35,13 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "training stops at a file that is not a picture",
+        "nst/methods/train.py",
+        "except (ImageError, OSError, ValueError):",
+        "except KeyError:",
+        ("tests/test_distributed.py::test_unreadable_training_photos_are_skipped_and_counted_on_every_rank",),
+    ),
+    Mutation(
         "torchrun ranks each paint the whole tree",
         "nst/methods/batch.py",
         "share = ranks.share(list(all_jobs))",

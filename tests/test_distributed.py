@@ -135,3 +135,16 @@ def test_a_stopped_job_resumes_and_a_bad_photo_is_counted_not_fatal(photos, tmp_
     assert "rank 0: painted 3, skipped 7 (done before), failed 1 of its 11" in result.stderr
     assert "broken.png" in result.stderr and len(list(out.rglob("*.png"))) == 10
     assert not list(out.rglob(".*")), "no part-written file is left"
+
+
+def test_unreadable_training_photos_are_skipped_and_counted_on_every_rank(tmp_path):
+    """Two of six files are not pictures: both processes train on, and the count covers both ranks."""
+    inputs = _inputs(tmp_path / "inputs", 4)
+    for name in ("notes.png", "empty.jpg"):
+        (inputs / "photos" / name).write_text("" if name.startswith("empty") else "not a picture")
+    args = ["train", "--style", str(inputs / "painting.png"), "--data", str(inputs / "photos")]
+    args += ["--output", str(tmp_path / "out"), "--steps", "3", "--image-size", "32", "--batch-size", "2"]
+    result = _paint(TWO, *args)  # three steps of two: the whole epoch, each file drawn once
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "skipped 2 training photos that could not be read" in result.stderr
+    assert (tmp_path / "out" / "painting.safetensors").is_file()

@@ -63,3 +63,12 @@ def mean(values: dict[str, float], ranks: Ranks) -> dict[str, float]:
     t = torch.tensor(list(values.values()), dtype=torch.float64, device=ranks.device)
     dist.all_reduce(t)
     return dict(zip(values, (t / ranks.world).tolist(), strict=True))
+
+
+def total(counts: list[int], ranks: Ranks) -> list[int]:
+    """Each count summed over the ranks; as it is in a plain process."""
+    if ranks.world == 1:
+        return counts
+    t = torch.tensor(counts, dtype=torch.int64, device=ranks.device)
+    dist.all_reduce(t)
+    return t.tolist()

@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from nst.base import distributed
 from nst.base.device import default_device, deterministic
-from nst.base.images import image_files, load_image, resize_long_side, to_tensor
+from nst.base.images import ImageError, image_files, load_image, resize_long_side, to_tensor
 from nst.base.losses import (
     LayerApply,
     LossLayers,
@@ -54,7 +54,8 @@ CHECKPOINT = "checkpoint.pt"
 
 
 class ImageFiles(Dataset):
-    """Every image under a folder, resized and centre-cropped to ``size``², as [3, S, S] in [0, 255]."""
+    """Every image under a folder, resized and centre-cropped to ``size``², as [3, S, S] in [0, 255];
+    None for a file that cannot be read as an image (:func:`readable` leaves it out)."""
 
     def __init__(self, root: str | os.PathLike, size: int) -> None:
         self.paths = image_files(root)
@@ -67,8 +68,17 @@ class ImageFiles(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index: int) -> torch.Tensor:
-        return self.transform(load_image(self.paths[index]))
+    def __getitem__(self, index: int) -> torch.Tensor | None:
+        try:
+            return self.transform(load_image(self.paths[index]))
+        except (ImageError, OSError, ValueError):
+            return None
+
+
+def readable(items: list[torch.Tensor | None]) -> tuple[torch.Tensor | None, int]:
+    """A batch of the photos that could be read (None if none), and how many could not."""
+    good = [item for item in items if item is not None]
+    return (torch.stack(good) if good else None), len(items) - len(good)
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class TrainProgress:
     total: int
     losses: dict[str, float]
     elapsed: float
+    unreadable: int = 0  # training photos skipped so far, on every rank: files that are not images
 
 
 @dataclass(frozen=True)
@@ -170,7 +181,7 @@ def train(
         "tv": [Scale(LayerApply(TVLoss(), None), o.tv_weight)] if o.tv_weight else [],
     }
     per_epoch = math.ceil(len(dataset) / o.batch_size)
-    start, first = time.perf_counter(), step
+    start, first, unreadable = time.perf_counter(), step, 0
     with deterministic(device):  # on CUDA: so that a resumed run ends where an uninterrupted one does
         while step < o.steps:
             epoch, done = divmod(step, per_epoch)
@@ -178,26 +189,33 @@ def train(
             rest = order[done * o.batch_size :].tolist()
             batches = [rest[i : i + o.batch_size] for i in range(0, len(rest), o.batch_size)]
             shares = [ranks.share(batch) for batch in batches]
-            # A rank with no photo in a short last batch still takes part, with a weight of 0.
+            # A rank with no photo in a short last batch still takes part, with a weight of 0; a
+            # rank's loss is weighted by its share of the batch's readable photos.
             taken = [share or batch[:1] for share, batch in zip(shares, batches, strict=True)]
-            loader = DataLoader(dataset, batch_sampler=taken)
-            for batch, share, whole in zip(loader, shares, batches, strict=True):
-                weight = len(share) * ranks.world / len(whole)
-                x = batch.to(device) / 255
-                with torch.no_grad():
-                    content = net(x)[layers.content]
-                loss = PerceptualLoss(
-                    net, {"content": content_terms({layers.content: content}, o.content_weight), **fixed}
-                )
-                optimizer.zero_grad(set_to_none=True)
-                terms = loss(trained(x * 255) / 255)
-                (terms["total"] * weight).backward()
-                optimizer.step()
+            loader = DataLoader(dataset, batch_sampler=taken, collate_fn=readable)
+            for (batch, bad), share in zip(loader, shares, strict=True):
+                mine = len(batch) if batch is not None and share else 0
+                good, bad = distributed.total([mine, bad if share else 0], ranks)
+                unreadable += bad
+                losses = {}  # none when no photo of the batch could be read, on any rank: no update
+                if good:
+                    if batch is None:  # this rank's photos were unreadable: it takes part with weight 0
+                        batch = torch.zeros(1, 3, o.image_size, o.image_size)
+                    x = batch.to(device) / 255
+                    with torch.no_grad():
+                        content = net(x)[layers.content]
+                    loss = PerceptualLoss(
+                        net, {"content": content_terms({layers.content: content}, o.content_weight), **fixed}
+                    )
+                    optimizer.zero_grad(set_to_none=True)
+                    terms = loss(trained(x * 255) / 255)
+                    (terms["total"] * (mine * ranks.world / good)).backward()
+                    optimizer.step()
+                    losses = distributed.mean({k: v.item() for k, v in terms.items()}, ranks)
                 step += 1
                 if ranks.main and (step % o.checkpoint_every == 0 or step == o.steps):
                     _save_checkpoint(output, model, optimizer, step)
-                losses = distributed.mean({k: v.item() for k, v in terms.items()}, ranks)
-                yield TrainProgress(step, o.steps, losses, time.perf_counter() - start)
+                yield TrainProgress(step, o.steps, losses, time.perf_counter() - start, unreadable)
                 if step == o.steps:
                     break
     config = {

@@ -67,8 +67,8 @@ MUTATIONS = (
     Mutation(
         "torchrun shares of a short batch weighted alike",
         "nst/methods/train.py",
-        "weight = len(share) * ranks.world / len(whole)",
-        "weight = 1.0",
+        '(terms["total"] * (mine * ranks.world / good)).backward()',
+        'terms["total"].backward()',
         ("tests/test_distributed.py",),
     ),
     Mutation(

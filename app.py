@@ -309,7 +309,7 @@ def stylize_fast(
         style: a catalogue style: mosaic, rain_princess, scream, starry_night, or builtin_00 to builtin_25.
         strength: 0 gives the photo back, 1 the full style.
         preserve_color: keep the photo's colours and take only the style's light and texture.
-        second_style: optionally, a second built-in style's name, mixed inside the network.
+        second_style: optionally, another style of the same multi-style network, mixed inside it.
         second_style_share: the second style's share of the mix, 0 to 1 (not used with masks).
         working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
         mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
@@ -758,15 +758,20 @@ def style_picker(ui: Shared, elem_id: str) -> gr.Dropdown:
 
 
 def fast_tab(ui: Shared) -> None:
-    """Catalogue styles by thumbnail, strength, colours, and two built-in styles blended."""
-    builtins = [(style.title, name) for name, style in ui.ready.items() if style.kind == "builtin"]
+    """Catalogue styles by thumbnail, strength, colours, and two styles of one multi-style network blended."""
+    blendable = [(style.title, name) for name, style in ui.ready.items() if style.index is not None]
     with gr.Tab("Fast"):
         style = style_picker(ui, "nst-gallery")
         strength = gr.Slider(0, 1, value=FAST.strength, step=0.05, label="Strength")
         colour = gr.Checkbox(value=FAST.preserve_color, label="Keep the photo's colours")
         scale = _scale_slider(FAST, LIMITS.fast_side)
-        with gr.Accordion("Blend two built-in styles", open=False):
-            second = gr.Dropdown([("None", ""), *builtins], value="", label="Blend with")
+        with gr.Accordion("Blend two styles of one network", open=False):
+            second = gr.Dropdown(
+                [("None", ""), *blendable],
+                value="",
+                label="Blend with",
+                info="built-in styles blend with each other, the styles of a set you trained likewise",
+            )
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
         regions = regions_editor(ui)
         button = gr.Button("Stylise", variant="primary", interactive="Fast" not in ui.disabled)

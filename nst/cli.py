@@ -131,7 +131,16 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="a catalogue name (see `python -m nst styles`); several built-in styles blend",
     )
-    which.add_argument("--weights", type=Path, help="a Johnson network, .safetensors or .pth, any naming")
+    which.add_argument(
+        "--weights", type=Path, help="a network from `train` (or any Johnson network), .safetensors or .pth"
+    )
+    p.add_argument(
+        "--style-index",
+        type=int,
+        nargs="+",
+        metavar="K",
+        help="with --weights of a multi-style network: its style(s) K; several blend inside it",
+    )
     _add_masks(p)
     _add_options(p, fast.FastOptions)
     p.set_defaults(run=_run_fast)
@@ -140,14 +149,18 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
 def _run_fast(args: argparse.Namespace) -> None:
     options = _options(args, fast.FastOptions)
     if len(args.contents) == 1 and not args.contents[0].is_dir():
-        style = fast.load_style(args.style, options, masks=_masks(args), weights=args.weights)
+        style = fast.load_style(
+            args.style, options, masks=_masks(args), weights=args.weights, style_index=args.style_index
+        )
         image = load_image(args.contents[0], max_side=options.max_side)
         save_image(engine.stylize(image, style, options), args.output)
         return
     if args.mask:
         raise ValueError("masks go with one photo; give one content image")
     ranks = distributed.join(default_device())
-    style = fast.load_style(args.style, options, weights=args.weights, device=ranks.device)
+    style = fast.load_style(
+        args.style, options, weights=args.weights, style_index=args.style_index, device=ranks.device
+    )
 
     def paint(images: list) -> list:  # one size: one batch, which the engine splits to fit
         return engine.stylize(images, style, options)
@@ -246,6 +259,8 @@ def _run_video(args: argparse.Namespace) -> None:
 def _list_styles(_: argparse.Namespace) -> None:
     for s in load_catalogue().values():
         where = "built-in network" if s.kind == "builtin" else f"{s.repo_id or 'weights'}/{s.filename}"
+        if s.kind != "builtin" and s.index is not None:
+            where += f", style {s.index}"
         print(f"{s.name:16} {s.title:20} {where}")
 
 
@@ -254,8 +269,15 @@ def _add_styles(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    p = _parser(sub, "train", "train a fast network for a style", train.train.__doc__)
-    p.add_argument("--style", type=Path, required=True, help="the style image")
+    p = _parser(sub, "train", "train a fast network for a style, or one for several", train.train.__doc__)
+    p.add_argument(
+        "--style",
+        type=Path,
+        nargs="+",
+        required=True,
+        metavar="IMAGE",
+        help="the style image; several train one multi-style network (Dumoulin et al.)",
+    )
     p.add_argument("--data", type=Path, required=True, help="a folder of training photos (searched deeply)")
     p.add_argument("--output", type=Path, required=True, help="folder for the model, card and checkpoints")
     _add_options(p, train.TrainOptions)
@@ -263,8 +285,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> None:
-    options = _options(args, train.TrainOptions, name=args.name or args.style.stem)
-    progress = train.train(load_image(args.style), args.data, args.output, options)
+    stems = tuple(path.stem for path in args.style)
+    name = args.name or (stems[0] if len(stems) == 1 else "multistyle")
+    options = _options(args, train.TrainOptions, name=name, style_titles=stems)
+    progress = train.train([load_image(path) for path in args.style], args.data, args.output, options)
     main = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 alone reports
     with tqdm(total=options.steps, unit="step", disable=None if main else True) as bar:
         for event in progress:

@@ -138,9 +138,48 @@ def full_float32() -> Iterator[None]:
         torch.backends.cuda.matmul.allow_tf32 = matmul
 
 
+def stripes(colour: tuple[int, int, int], period: int, side: int = 64) -> Image.Image:
+    """A painting of horizontal stripes, ``colour`` on white, ``period`` px each."""
+    rows = (torch.arange(side) // period % 2).bool()
+    rgb = torch.full((side, side, 3), 240, dtype=torch.uint8)
+    rgb[rows] = torch.tensor(colour, dtype=torch.uint8)
+    return Image.fromarray(rgb.numpy(), "RGB")
+
+
+SET_TITLES = ("Red", "Blue", "Noise")
+
+
+def train_set(folder: Path, name: str = "set", finetune: bool = False, steps: int = 6) -> Path:
+    """A three-style network (red stripes, wide blue stripes, noise) trained briefly on six photos
+    with MobileNetV2's losses by ``nst.methods.train``; returns its ``.safetensors``."""
+    from nst.methods import train
+
+    photos = folder / "photos"
+    photos.mkdir(parents=True, exist_ok=True)
+    for seed in range(6):
+        synthetic(48, 40, seed=seed).save(photos / f"{seed}.png")
+    noise = (torch.rand(64, 64, 3, generator=torch.Generator().manual_seed(5)) * 255).to(torch.uint8)
+    styles = [stripes((200, 30, 30), 2), stripes((30, 30, 200), 8), Image.fromarray(noise.numpy(), "RGB")]
+    options = {"steps": steps, "image_size": 32, "batch_size": 2, "lr": 1e-2, "loss_network": "mobilenet"}
+    for _ in train.train(
+        styles, photos, folder, name=name, style_titles=SET_TITLES, finetune=finetune, **options
+    ):
+        pass
+    return folder / f"{name}.safetensors"
+
+
 @pytest.fixture(scope="session")
-def app_process(torch_home, hub_cache):
-    proc, url = launch({"NST_GATYS_MAX_STEPS": "400", "NST_VIDEO_MAX_SECONDS": "3"})
+def weights_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A weights folder holding a trained three-style set, ``set.safetensors`` (``set_00`` … ``set_02``)."""
+    folder = tmp_path_factory.mktemp("weights")
+    train_set(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_process(torch_home, hub_cache, weights_folder):
+    env = {"NST_GATYS_MAX_STEPS": "400", "NST_VIDEO_MAX_SECONDS": "3", "NST_WEIGHTS_DIR": str(weights_folder)}
+    proc, url = launch(env)
     yield proc, url
     stop(proc)
 

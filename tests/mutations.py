@@ -35,6 +35,39 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "multi-style training trains only the first style",
+        "nst/methods/train.py",
+        "k = step % len(styles)",
+        "k = 0",
+        ("tests/test_multistyle.py::test_a_three_style_network_paints_three_pictures_and_blends_inside_it",),
+    ),
+    Mutation(
+        "a blend of a set's styles gives the first one every share",
+        "nst/methods/fast.py",
+        "mix[index] += share",
+        "mix[indices[0]] += share",
+        ("tests/test_multistyle.py::test_a_three_style_network_paints_three_pictures_and_blends_inside_it",),
+    ),
+    Mutation(
+        "fine-tuning trains the built-in convolutions too",
+        "nst/networks/dumoulin.py",
+        "parameter.requires_grad_(name.endswith(conditional))",
+        "parameter.requires_grad_(True)",
+        (
+            "tests/test_multistyle.py::test_fine_tuning_trains_new_norms_on_the_built_in_networks_frozen_convolutions",
+        ),
+    ),
+    Mutation(
+        "the catalogue reads a multi-style file as one style",
+        "nst/methods/catalogue.py",
+        "count = styles_in(shapes)",
+        "count = None",
+        (
+            "tests/test_multistyle.py",
+            "tests/test_app.py::test_a_trained_set_in_the_weights_folder_is_in_the_apps_catalogue",
+        ),
+    ),
+    Mutation(
         "training stops at a file that is not a picture",
         "nst/methods/train.py",
         "except (ImageError, OSError, ValueError):",

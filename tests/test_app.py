@@ -148,8 +148,29 @@ def test_built_in_styles_and_their_blend_through_the_api(client, images):
     blend = client.predict(style="builtin_04", second_style="builtin_20", second_style_share=0.5, **kwargs)
     assert Image.open(one).size == Image.open(blend).size == (150, 100)
     assert Image.open(one).tobytes() != Image.open(blend).tobytes()
-    with pytest.raises(Exception, match="only built-in styles blend"):
+    with pytest.raises(Exception, match="only styles of one multi-style network blend"):
         client.predict(style="mosaic", second_style="builtin_20", **kwargs)
+
+
+def test_a_trained_set_in_the_weights_folder_is_in_the_apps_catalogue(client, server, images, weights_folder):
+    """The server's weights folder holds a trained three-style network (conftest): its styles are
+    in the style list, paint as the library does, and blend with each other, not with others."""
+    kwargs = {"content": handle_file(images["content"]), "api_name": "/stylize_fast"}
+    listed = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/stylize_fast"]
+    style = next(p for p in listed["parameters"] if p["parameter_name"] == "style")
+    assert {"set_00", "set_01", "set_02"} <= set(style["python_type"]["type"].split("'")[1::2])
+    content = Image.open(images["content"]).convert("RGB")
+    os.environ["NST_WEIGHTS_DIR"] = str(weights_folder)
+    try:
+        painted = fast.stylize(content, "set_01")
+        blended = fast.stylize(content, ["set_01", "set_02"], style_blend=(0.7, 0.3))
+    finally:
+        del os.environ["NST_WEIGHTS_DIR"]
+    assert Image.open(client.predict(style="set_01", **kwargs)).tobytes() == painted.tobytes()
+    both = client.predict(style="set_01", second_style="set_02", second_style_share=0.3, **kwargs)
+    assert Image.open(both).tobytes() == blended.tobytes()
+    with pytest.raises(Exception, match="styles of different networks"):
+        client.predict(style="set_01", second_style="builtin_20", **kwargs)
 
 
 def test_any_style_endpoint(client, images):

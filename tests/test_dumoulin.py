@@ -62,7 +62,7 @@ def test_builtin_styles_by_name_and_blend():
     also = fast.stylize(img, ["builtin_05", "builtin_06"], style_blend=(1, 0))
     assert one.tobytes() == also.tobytes()
     assert fast.stylize(img, ["builtin_05", "builtin_06"]).tobytes() != one.tobytes()
-    with pytest.raises(ValueError, match="only built-in styles blend"):
+    with pytest.raises(ValueError, match="only styles of one multi-style network blend"):
         fast.load_style(["builtin_05", "mosaic"])
 
 

@@ -79,6 +79,21 @@ def read_state_dict(path: str | os.PathLike, fix: str) -> dict[str, torch.Tensor
     return state
 
 
+def describe(path: str | os.PathLike, fix: str) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
+    """A weights file's metadata and its tensors' shapes: from a ``.safetensors`` header alone
+    (cheap), else by reading the file (:func:`read_state_dict`, which has no metadata)."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"No weights file at {path}. {fix}")
+    if path.suffix != ".safetensors":
+        return {}, {k: tuple(v.shape) for k, v in read_state_dict(path, fix).items()}
+    try:
+        with safe_open(path, framework="pt") as f:
+            return dict(f.metadata() or {}), {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
+    except Exception as err:  # as read_state_dict: any reader failure is a bad file
+        raise WeightsError(f"{path} is not a readable weights file ({type(err).__name__}). {fix}") from err
+
+
 VGG19_HUB = ("timm/vgg19.tv_in1k", "model.safetensors", "main")
 """torchvision's VGG-19 ImageNet weights on the Hub, as timm publishes them (BSD-3-Clause): the
 convolutions keep torchvision's ``features.N.*`` names; the classifier, which is never read, differs."""

@@ -8,7 +8,11 @@ Sources, later ones overriding earlier names:
 3. the JSON files listed in ``$NST_CATALOGUE`` (``os.pathsep``-separated), same format,
    e.g. entries pointing at your own Hub repo;
 4. every ``*.safetensors`` in the weights folder (``$NST_WEIGHTS_DIR``, default ``weights/``),
-   e.g. a model from ``python -m nst train``.
+   e.g. a model from ``python -m nst train``: a Johnson network is one style, a multi-style
+   network (``train --style A B …``) one style per index, ``<file>_00``, ``<file>_01``, …
+
+An entry with an ``index`` is one style of a multi-style network (Dumoulin et al.'s): the built-in
+one, or a file of its own; styles of one such network blend inside it.
 
 A Johnson entry also says how its network was trained: ``channels`` (``rgb`` or ``bgr``)
 and ``head`` (``clamp`` or ``tanh150``); ``mean_rgb``, the style painting's mean colour,
@@ -22,8 +26,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from nst.base.weights import ROOT, hub_file, local_file, weights_dir
-from nst.networks.dumoulin import STYLES
+from nst.base.weights import ROOT, WeightsError, describe, hub_file, local_file, weights_dir
+from nst.networks.dumoulin import STYLES, styles_in
 from nst.networks.transformer import CHANNELS, HEADS
 
 KINDS = ("builtin", "hub", "local")
@@ -33,7 +37,8 @@ BUILTIN_URL = "https://github.com/magenta/magenta/tree/main/magenta/models/image
 
 @dataclass(frozen=True)
 class Style:
-    """One catalogue entry: a built-in style (``index``), a Hub file or a local file."""
+    """One catalogue entry: a built-in style (``index``), a Hub file or a local file (with ``index``:
+    one style of the multi-style network in it)."""
 
     name: str
     title: str
@@ -60,6 +65,7 @@ class Style:
         if self.kind == "builtin":
             check(self.index is not None and 0 <= self.index < STYLES, f"index must be 0 to {STYLES - 1}")
         else:
+            check(self.index is None or self.index >= 0, f"index must be ≥ 0, not {self.index}")
             path = PurePosixPath(self.filename)
             check(
                 bool(self.filename) and not path.is_absolute() and ".." not in path.parts,
@@ -89,6 +95,31 @@ def builtin_styles() -> list[Style]:
     ]
 
 
+def network_of(style: Style) -> tuple[str, ...]:
+    """What identifies the network a style runs on: styles with the same one blend inside it."""
+    return (style.kind, style.repo_id or "", style.revision, style.filename)
+
+
+def local_styles(path: Path) -> list[Style]:
+    """The styles of a ``.safetensors`` in the weights folder: one per index of a multi-style network
+    (titled from its ``styles`` metadata), else the file's own. Read from its header alone."""
+    title = path.stem.replace("_", " ").title()
+    try:
+        metadata, shapes = describe(path, "")
+    except WeightsError:  # said when the style is used
+        return [Style(path.stem, title, "local", path.name)]
+    count = styles_in(shapes)
+    if count is None:
+        return [Style(path.stem, title, "local", path.name)]
+    try:
+        titles = [str(t) for t in json.loads(metadata.get("styles", "[]"))]
+    except ValueError:
+        titles = []
+    if len(titles) != count:
+        titles = [f"{title} {k}" for k in range(count)]
+    return [Style(f"{path.stem}_{k:02d}", titles[k], "local", path.name, index=k) for k in range(count)]
+
+
 def _read(path: Path) -> list[Style]:
     try:
         entries = json.loads(path.read_text())["styles"]
@@ -106,8 +137,8 @@ def load_catalogue() -> dict[str, Style]:
         if file.is_file():
             styles.update((s.name, s) for s in _read(file))
     for path in sorted(weights_dir().glob("*.safetensors")):
-        title = path.stem.replace("_", " ").title()
-        styles.setdefault(path.stem, Style(path.stem, title, "local", path.name))
+        for style in local_styles(path):
+            styles.setdefault(style.name, style)
     return styles
 
 

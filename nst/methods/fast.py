@@ -5,7 +5,8 @@ Two kinds of network serve the style catalogue (:mod:`nst.methods.catalogue`): J
 by structure through :mod:`nst.base.weights`), and Dumoulin et al.'s (2017) 26-style
 :class:`~nst.networks.dumoulin.MultiStyleNet`, whose styles blend inside the network. Models stay
 in memory once loaded. A catalogue style becomes a style object of :mod:`nst.methods.engine`,
-which paints it (batches, tiling, devices).
+which paints it (batches, tiling, devices). A multi-style network of your own
+(``python -m nst train --style A B …``) serves its styles as the built-in one does.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from nst.base.weights import (
     PACKAGE_FILES,
     WeightsError,
     cache_dir,
+    describe,
     package_weights,
     read_state_dict,
     weights_dir,
 )
 from nst.methods import engine
-from nst.methods.catalogue import Style, find, load_catalogue
+from nst.methods.catalogue import Style, find, load_catalogue, network_of
 from nst.methods.engine import MixStyle, NetworkStyle, OnePassOptions, OnePassStyle
 from nst.networks import dumoulin
 from nst.networks.dumoulin import MultiStyleNet
@@ -79,6 +81,34 @@ def _load_model(path: str, device: torch.device, channels: str, head: str) -> Tr
     model = TransformerNet(upsample, channels, head)
     model.load_state_dict(state, strict=True)
     return model.eval().requires_grad_(False).to(device, memory_format=memory_format(device))
+
+
+def load_multistyle(path: str | os.PathLike, device: torch.device | None = None) -> MultiStyleNet:
+    """The multi-style network in ``path`` (``.safetensors`` or ``.pth``), as many styles as it holds,
+    in eval mode; cached by path."""
+    return _load_multistyle(str(path), device or default_device())
+
+
+MULTISTYLE_FIX = "Replace it with a multi-style network from `python -m nst train --style A B …`."
+
+
+@functools.lru_cache(maxsize=8)
+def _load_multistyle(path: str, device: torch.device) -> MultiStyleNet:
+    state = read_state_dict(path, MULTISTYLE_FIX)
+    styles = dumoulin.styles_in({k: v.shape for k, v in state.items()})
+    if styles is None:
+        raise WeightsError(
+            f"{path} is not a multi-style network (no contract.0.norm.gamma). {MULTISTYLE_FIX}"
+        )
+    net = MultiStyleNet(styles)
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[-1].strip().rstrip(".")
+        raise WeightsError(
+            f"{path} does not fit the multi-style network ({first}). {MULTISTYLE_FIX}"
+        ) from err
+    return net.eval().requires_grad_(False).to(device, memory_format=memory_format(device))
 
 
 def builtin_network(device: torch.device | None = None) -> MultiStyleNet:
@@ -172,16 +202,19 @@ def load_style(
     *,
     masks: Sequence[Image.Image] | None = None,
     weights: str | os.PathLike | None = None,
+    style_index: Sequence[int] | None = None,
     device: torch.device | None = None,
 ) -> OnePassStyle:
-    """The style object for catalogue style(s) ``names``, or for the Johnson network file ``weights``.
+    """The style object for catalogue style(s) ``names``, or for the network file ``weights``.
 
-    Several built-in styles blend inside the network, by their norms' γ and β (Dumoulin et
-    al.), with ``options.style_blend``'s shares (equal by default). A Johnson network holds
-    one style, read as :func:`reading` decides for its Hub repo. ``options.strength`` blends
-    in pixels: ``(1 − s)·C + s·N(C)``. ``masks``, one per name (:func:`~nst.base.images.load_mask`),
-    place style k where mask k is white instead (:func:`~nst.methods.engine.in_regions`): built-in
-    styles meet inside the network, others are composited; where no mask is painted the photo stays.
+    Styles of one multi-style network (the built-in one, or one of your own) blend inside it,
+    by their norms' γ and β (Dumoulin et al.), with ``options.style_blend``'s shares (equal by
+    default). A Johnson network holds one style, read as :func:`reading` decides for its Hub
+    repo. A multi-style ``weights`` file paints its styles ``style_index`` (blended likewise).
+    ``options.strength`` blends in pixels: ``(1 − s)·C + s·N(C)``. ``masks``, one per name
+    (:func:`~nst.base.images.load_mask`), place style k where mask k is white instead
+    (:func:`~nst.methods.engine.in_regions`): styles of one multi-style network meet inside it,
+    others are composited; where no mask is painted the photo stays.
     """
     o = options or FastOptions()
     if masks is not None:
@@ -191,11 +224,22 @@ def load_style(
         return engine.in_regions([load_style(name, o, device=device) for name in names], masks)
     if weights is not None:
         check(names is None, "give catalogue names or a weights file, not both")
-        return NetworkStyle(load_model(weights, device), o.strength)
+        _, shapes = describe(
+            weights, "Give a network trained by `python -m nst train` (.safetensors or .pth)."
+        )
+        styles = dumoulin.styles_in(shapes)
+        if styles is None:
+            check(not style_index, f"{weights} holds one style: style_index is for multi-style networks")
+            return NetworkStyle(load_model(weights, device), o.strength)
+        check(
+            bool(style_index),
+            f"{weights} holds {styles} styles: pick one or more with style_index, 0 to {styles - 1}",
+        )
+        return _mix(load_multistyle(weights, device), list(style_index), o)
     check(names is not None and len(names) > 0, "name a style (see `python -m nst styles`)")
+    check(style_index is None, "style_index picks styles of a weights file; name catalogue styles instead")
     styles = [find(name) for name in ([names] if isinstance(names, str) else names)]
-    shares = blend_weights(o.style_blend, len(styles))
-    if len(styles) == 1 and styles[0].kind != "builtin":
+    if len(styles) == 1 and styles[0].index is None:
         style = styles[0]
         path = style.fetch()  # first, so that the probe can see this network too
         channels, head = (
@@ -203,12 +247,27 @@ def load_style(
         )
         return NetworkStyle(load_model(path, device, channels, head), o.strength)
     for style in styles:
-        check(style.kind == "builtin", f"only built-in styles blend; {style.name} is a network of its own")
-    net = builtin_network(device)
+        check(
+            style.index is not None,
+            f"only styles of one multi-style network blend; {style.name} is a network of its own",
+        )
+        check(
+            network_of(style) == network_of(styles[0]),
+            f"{styles[0].name} and {style.name} are styles of different networks and do not blend",
+        )
+    first = styles[0]
+    net = builtin_network(device) if first.kind == "builtin" else load_multistyle(first.fetch(), device)
+    return _mix(net, [style.index for style in styles], o)
+
+
+def _mix(net: MultiStyleNet, indices: list[int], options: FastOptions) -> MixStyle:
+    """``net`` at the mix ``w_k`` = the blend's share of each of its styles ``indices``."""
+    for index in indices:
+        check(0 <= index < net.styles, f"style index {index} is not 0 to {net.styles - 1}")
     mix = torch.zeros(net.styles, device=next(net.parameters()).device)
-    for style, share in zip(styles, shares, strict=True):
-        mix[style.index] += share
-    return MixStyle(net, mix, o.strength)
+    for index, share in zip(indices, blend_weights(options.style_blend, len(indices)), strict=True):
+        mix[index] += share
+    return MixStyle(net, mix, options.strength)
 
 
 def available(device: torch.device | None = None) -> tuple[dict[str, Style], list[str]]:

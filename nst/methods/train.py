@@ -1,9 +1,12 @@
-"""Train a :class:`~nst.networks.transformer.TransformerNet` for one style (Johnson et al. 2016).
+"""Train a one-pass network: Johnson et al.'s (2016) for one style, or Dumoulin et al.'s (2017) for several.
 
 The loss is the same :class:`~nst.base.losses.PerceptualLoss` the Gatys optimiser
 uses: content at relu2_2 and Gram style losses at relu1_2, relu2_2, relu3_3,
 relu4_3 (Johnson et al.'s layers), with Adam on the network's weights; options
-in one :class:`TrainOptions`.
+in one :class:`TrainOptions`. Several styles train one
+:class:`~nst.networks.dumoulin.MultiStyleNet`: shared convolutions and a γ/β pair per style
+(conditional instance norm), style ``t mod N`` at step t; ``finetune`` trains only new γ/β
+on the built-in network's frozen convolutions.
 Writes ``<name>.safetensors``, ``config.json`` and a model card, with
 ``checkpoint.pt`` along the way so that a run can resume.
 """
@@ -15,14 +18,16 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from huggingface_hub import HfApi
 from PIL import Image
 from safetensors.torch import save_file
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
@@ -39,8 +44,10 @@ from nst.base.losses import (
     gram_matrix,
     style_terms,
 )
-from nst.base.options import check_choice, check_non_negative, check_positive, option
-from nst.networks import loss_network
+from nst.base.options import check, check_choice, check_non_negative, check_positive, option
+from nst.base.weights import package_weights
+from nst.networks import dumoulin, loss_network
+from nst.networks.dumoulin import MultiStyleNet
 from nst.networks.transformer import TransformerNet
 
 LAYERS = {
@@ -116,6 +123,14 @@ class TrainOptions:
     loss_network: loss_network.Choice = option(
         "auto", "the network the losses read (auto: VGG-19 when its weights can be had, else MobileNetV2)"
     )
+    finetune: bool = option(
+        False,
+        "train only new γ/β per style on the built-in 26-style network's frozen convolutions",
+        flag="--finetune",
+    )
+    style_titles: tuple[str, ...] | None = option(
+        None, "the styles' titles in a multi-style network (default: Style 0, Style 1, …)", cli=False
+    )
     checkpoint_every: int = option(1000, "steps between checkpoints")
     resume: bool = option(True, "ignore an existing checkpoint", flag="--no-resume")
     seed: int = option(0, "seed of the data order and the network's start")
@@ -130,8 +145,19 @@ class TrainOptions:
         check_choice("loss_network", self.loss_network, loss_network.CHOICES)
 
 
+def network(styles: int, finetune: bool) -> nn.Module:
+    """The network to train: Johnson et al.'s for one style, else a ``styles``-style conditional one,
+    fresh or (``finetune``) the built-in network's convolutions with new γ/β
+    (:func:`~nst.networks.dumoulin.with_new_styles`)."""
+    if finetune:
+        builtin = MultiStyleNet()
+        builtin.load_state_dict(package_weights("multistyle26", dumoulin.state_from_onnx))
+        return dumoulin.with_new_styles(builtin, styles)
+    return MultiStyleNet(styles) if styles > 1 else TransformerNet("nearest")
+
+
 def train(
-    style: Image.Image,
+    style: Image.Image | Sequence[Image.Image],
     data: str | os.PathLike,
     output: str | os.PathLike,
     options: TrainOptions | None = None,
@@ -141,8 +167,10 @@ def train(
 ) -> Iterator[TrainProgress]:
     """Train on the images under ``data``; yields progress per step, then writes the model to ``output``.
 
-    ``options`` (default :class:`TrainOptions`) with ``changes`` to any of its fields. A
-    ``checkpoint.pt`` in ``output`` is resumed from unless ``resume`` is false. The photos
+    One ``style`` trains Johnson et al.'s network; several (or ``finetune``) one multi-style
+    network (:func:`network`) whose style ``t mod N`` step t trains, the others' γ/β untouched
+    but for Adam's momentum. ``options`` (default :class:`TrainOptions`) with ``changes`` to any
+    of its fields. A ``checkpoint.pt`` in ``output`` is resumed from unless ``resume`` is false. The photos
     are visited in a seeded order per epoch (``seed + epoch``), so a resumed run sees the
     batches an uninterrupted one would, and ends with the same weights (on CUDA with
     deterministic kernels, :func:`~nst.base.device.deterministic`).
@@ -155,6 +183,10 @@ def train(
     the model; the reported losses are the ranks' mean.
     """
     o = dataclasses.replace(options or TrainOptions(), **changes)
+    styles = [style] if isinstance(style, Image.Image) else list(style)
+    check(len(styles) > 0, "give at least one style image")
+    titles = list(o.style_titles or [f"Style {k}" for k in range(len(styles))])
+    check(len(titles) == len(styles), f"{len(styles)} styles but {len(titles)} titles")
     ranks = distributed.join(device or default_device())
     device = ranks.device
     chosen = loss_network.choose(o.loss_network, device)
@@ -163,8 +195,9 @@ def train(
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(o.seed)
-    model = TransformerNet("nearest").to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=o.lr)
+    model = network(len(styles), o.finetune).to(device).train()
+    conditional = isinstance(model, MultiStyleNet)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=o.lr)
     step = 0
     if o.resume and (output / CHECKPOINT).is_file():
         saved = torch.load(output / CHECKPOINT, map_location=device, weights_only=True)
@@ -173,13 +206,13 @@ def train(
         step = saved["step"]
     trained = model if ranks.world == 1 else DistributedDataParallel(model)
     net = loss_network.features(chosen.name, {layers.content, *layers.style}, "max", device)
-    style_t = to_tensor(resize_long_side(style, o.style_size or o.image_size), device)
-    with torch.no_grad():
-        grams = {layer: gram_matrix(f) for layer, f in net(style_t).items() if layer in layers.style}
-    fixed = {
-        "style": style_terms(grams, layers.style_weights, o.style_weight),
-        "tv": [Scale(LayerApply(TVLoss(), None), o.tv_weight)] if o.tv_weight else [],
-    }
+    style_losses = []
+    for image in styles:
+        with torch.no_grad():
+            features = net(to_tensor(resize_long_side(image, o.style_size or o.image_size), device))
+        grams = {layer: gram_matrix(f) for layer, f in features.items() if layer in layers.style}
+        style_losses.append(style_terms(grams, layers.style_weights, o.style_weight))
+    tv = [Scale(LayerApply(TVLoss(), None), o.tv_weight)] if o.tv_weight else []
     per_epoch = math.ceil(len(dataset) / o.batch_size)
     start, first, unreadable = time.perf_counter(), step, 0
     with deterministic(device):  # on CUDA: so that a resumed run ends where an uninterrupted one does
@@ -204,11 +237,20 @@ def train(
                     x = batch.to(device) / 255
                     with torch.no_grad():
                         content = net(x)[layers.content]
+                    k = step % len(styles)
                     loss = PerceptualLoss(
-                        net, {"content": content_terms({layers.content: content}, o.content_weight), **fixed}
+                        net,
+                        {
+                            "content": content_terms({layers.content: content}, o.content_weight),
+                            "style": style_losses[k],
+                            "tv": tv,
+                        },
                     )
                     optimizer.zero_grad(set_to_none=True)
-                    terms = loss(trained(x * 255) / 255)
+                    if conditional:  # [0, 1] in and out, at style k alone
+                        terms = loss(trained(x, F.one_hot(torch.tensor(k), len(styles)).float()))
+                    else:
+                        terms = loss(trained(x * 255) / 255)
                     (terms["total"] * (mine * ranks.world / good)).backward()
                     optimizer.step()
                     losses = distributed.mean({k: v.item() for k, v in terms.items()}, ranks)
@@ -219,35 +261,42 @@ def train(
                 if step == o.steps:
                     break
     config = {
-        "architecture": "TransformerNet",
+        "architecture": "MultiStyleNet" if conditional else "TransformerNet",
         "upsample": "nearest",
         **dataclasses.asdict(o),
+        "style_titles": titles if conditional else None,
         "loss_network": chosen.name,
         "steps_this_run": o.steps - first,
         "style_size": o.style_size or o.image_size,
         "content_layer": layers.content,
         "style_layers": list(layers.style),
         "training_images": len(dataset),
-        "style_image_size": list(style.size),
+        "style_image_size": [list(image.size) for image in styles] if conditional else list(styles[0].size),
         "processes": ranks.world,
     }
     if ranks.main:
         export(model, output, o.name or "style", config)
 
 
-def _save_checkpoint(
-    output: Path, model: TransformerNet, optimizer: torch.optim.Optimizer, step: int
-) -> None:
+def _save_checkpoint(output: Path, model: nn.Module, optimizer: torch.optim.Optimizer, step: int) -> None:
     tmp = output / (CHECKPOINT + ".tmp")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, tmp)
     os.replace(tmp, output / CHECKPOINT)
 
 
-def export(model: TransformerNet, output: Path, name: str, config: dict) -> Path:
-    """Write ``<name>.safetensors``, ``config.json`` and ``README.md`` (a model card); return the weights."""
+def export(model: nn.Module, output: Path, name: str, config: dict) -> Path:
+    """Write ``<name>.safetensors``, ``config.json`` and ``README.md`` (a model card); return the weights.
+
+    A multi-style network's metadata lists its styles' titles (``styles``, JSON), which the
+    catalogue shows (:func:`~nst.methods.catalogue.local_styles`).
+    """
     weights = output / f"{name}.safetensors"
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, weights, metadata={"upsample": model.upsample, "format": "nst-transformer"})
+    if isinstance(model, MultiStyleNet):
+        metadata = {"format": "nst-multistyle", "styles": json.dumps(config["style_titles"])}
+    else:
+        metadata = {"upsample": model.upsample, "format": "nst-transformer"}
+    save_file(state, weights, metadata=metadata)
     (output / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (output / "README.md").write_text(_model_card(name, config))
     return weights
@@ -255,25 +304,46 @@ def export(model: TransformerNet, output: Path, name: str, config: dict) -> Path
 
 def _model_card(name: str, config: dict) -> str:
     c = config
-    style_w, style_h = c["style_image_size"]
     layers = ", ".join(f"`{x}`" for x in c["style_layers"])
     network = loss_network.TITLES[c["loss_network"]]
+    if c["architecture"] == "MultiStyleNet":
+        titles = c["style_titles"]
+        sizes = ", ".join(f"{t} {w}×{h}" for t, (w, h) in zip(titles, c["style_image_size"], strict=True))
+        start = (
+            "the built-in 26-style network's convolutions (Magenta, Apache-2.0), frozen; new γ/β only"
+            if c["finetune"]
+            else "trained from scratch"
+        )
+        about = f"""A multi-style network (Dumoulin et al., 2017): shared convolutions and, per style, the
+scale γ and shift β of every conditional instance norm, {len(titles)} styles in all, trained
+with this project's `python -m nst train`. Use style k with
+`python -m nst fast photo.jpg -o out.png --weights {name}.safetensors --style-index k`
+(several indices blend inside the network), or drop the file into the app's `weights/`
+folder, where its styles appear as `{name}_00`, `{name}_01`, …"""
+        rows = f"""| styles | {sizes} px, Gram targets at {c["style_size"]} px |
+| start | {start} |"""
+        tag, io = "dumoulin-et-al", "[0, 1]"
+    else:
+        style_w, style_h = c["style_image_size"]
+        about = f"""A feed-forward image transformation network (Johnson et al., 2016) trained for one
+style with this project's `python -m nst train`. Use it with
+`python -m nst fast photo.jpg -o out.png --weights {name}.safetensors`, or drop the
+file into the app's `weights/` folder."""
+        rows = f"| style image | {style_w}×{style_h} px, Gram targets at {c['style_size']} px |"
+        tag, io = "johnson-et-al", "[0, 255]"
     return f"""---
 library_name: pytorch
-tags: [style-transfer, neural-style-transfer, johnson-et-al]
+tags: [style-transfer, neural-style-transfer, {tag}]
 pipeline_tag: image-to-image
 ---
 
 # {name}: a fast neural style transfer network
 
-A feed-forward image transformation network (Johnson et al., 2016) trained for one
-style with this project's `python -m nst train`. Use it with
-`python -m nst fast photo.jpg -o out.png --weights {name}.safetensors`, or drop the
-file into the app's `weights/` folder.
+{about}
 
 | | |
 |---|---|
-| style image | {style_w}×{style_h} px, Gram targets at {c["style_size"]} px |
+{rows}
 | training images | {c["training_images"]}, {c["image_size"]}² crops, batch {c["batch_size"]} |
 | steps | {c["steps"]} (Adam, lr {c["lr"]}) |
 | content loss | {network} `{c["content_layer"]}`, weight {c["content_weight"]} |
@@ -281,7 +351,7 @@ file into the app's `weights/` folder.
 | total variation | weight {c["tv_weight"]} |
 | upsampling | {c["upsample"]} ×2, then 3×3 convolution |
 
-Input and output are RGB in [0, 255]. Weights: `{name}.safetensors`; settings: `config.json`.
+Input and output are RGB in {io}. Weights: `{name}.safetensors`; settings: `config.json`.
 """
 
 

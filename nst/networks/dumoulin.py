@@ -22,6 +22,7 @@ Input and output are RGB in [0, 1]; any size works (sides are edge-padded to a m
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -93,23 +94,20 @@ class ConditionalConv(nn.Module):
 
 
 class MultiStyleNet(nn.Module):
-    """The 26-style network; ``forward(image, blend)`` with ``blend`` a weight per style."""
+    """The network of ``styles`` styles (the built-in one has 26); ``forward(image, blend)`` with
+    ``blend`` a weight per style."""
 
     def __init__(self, styles: int = STYLES) -> None:
         super().__init__()
         self.styles = styles
-        self.contract = nn.ModuleList(
-            [ConditionalConv(3, 32, 9), ConditionalConv(32, 32, 3, 2), ConditionalConv(32, 32, 3, 2)]
-        )
-        self.res = nn.ModuleList(
-            nn.ModuleList([ConditionalConv(32, 32, 3), ConditionalConv(32, 32, 3)]) for _ in range(6)
-        )
+
+        def conv(*args: int, **kwargs: bool) -> ConditionalConv:
+            return ConditionalConv(*args, **kwargs, styles=styles)
+
+        self.contract = nn.ModuleList([conv(3, 32, 9), conv(32, 32, 3, 2), conv(32, 32, 3, 2)])
+        self.res = nn.ModuleList(nn.ModuleList([conv(32, 32, 3), conv(32, 32, 3)]) for _ in range(6))
         self.expand = nn.ModuleList(
-            [
-                ConditionalConv(32, 8, 3, upsample=True),
-                ConditionalConv(8, 4, 3, upsample=True),
-                ConditionalConv(4, 3, 9, phased=True),
-            ]
+            [conv(32, 8, 3, upsample=True), conv(8, 4, 3, upsample=True), conv(4, 3, 9, phased=True)]
         )
 
     def forward(self, image: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
@@ -124,6 +122,28 @@ class MultiStyleNet(nn.Module):
         x = self.expand[0](x, blend).relu_()
         x = self.expand[1](x, blend).relu_()
         return torch.sigmoid(self.expand[2](x, blend))[..., :h, :w]
+
+
+def styles_in(shapes: Mapping[str, Sequence[int]]) -> int | None:
+    """How many styles a :class:`MultiStyleNet` state dict holds, from its tensors' shapes (the first
+    norm's γ is [N, 32]); None when it is not one."""
+    gamma = shapes.get("contract.0.norm.gamma")
+    return int(gamma[0]) if gamma is not None and len(gamma) == 2 else None
+
+
+def with_new_styles(net: MultiStyleNet, styles: int) -> MultiStyleNet:
+    """A network with ``net``'s convolutions, frozen, and ``styles`` new γ/β pairs to train, each
+    starting at the mean of ``net``'s: the cheap way to add styles that Dumoulin et al. propose."""
+    new = MultiStyleNet(styles)
+    conditional = (".gamma", ".beta")
+    state = {
+        name: value.mean(0, keepdim=True).expand(styles, -1).clone() if name.endswith(conditional) else value
+        for name, value in net.state_dict().items()
+    }
+    new.load_state_dict(state)
+    for name, parameter in new.named_parameters():
+        parameter.requires_grad_(name.endswith(conditional))
+    return new
 
 
 def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:

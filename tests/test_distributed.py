@@ -28,8 +28,8 @@ def _inputs(folder, photos: int):
     return folder
 
 
-def _train(launcher: list[str], inputs, output, steps: int) -> subprocess.CompletedProcess:
-    args = ["train", "--style", str(inputs / "painting.png"), "--data", str(inputs / "photos")]
+def _train(launcher: list[str], inputs, output, steps: int, *more: str) -> subprocess.CompletedProcess:
+    args = ["train", "--style", str(inputs / "painting.png"), *more, "--data", str(inputs / "photos")]
     args += ["--output", str(output), "--steps", str(steps), "--image-size", "32", "--batch-size", "4"]
     args += ["--lr", "1e-2", "--checkpoint-every", "1"]
     result = subprocess.run([*launcher, *args], capture_output=True, text=True, timeout=600, cwd=ROOT)
@@ -64,6 +64,25 @@ def test_two_processes_end_with_one_processs_weights_and_write_once(photos, tmp_
     assert json.loads((tmp_path / "two" / "config.json").read_text())["processes"] == 2
     assert two.stdout.strip().splitlines() == [str(tmp_path / "two" / "painting.safetensors")], "rank 0 alone"
     assert one.stdout.strip().splitlines() == [str(tmp_path / "one" / "painting.safetensors")]
+
+
+def test_two_processes_fine_tune_a_multi_style_set_as_one_process_does(tmp_path):
+    """Frozen convolutions and a γ/β pair per style under DistributedDataParallel: the same steps."""
+    inputs = _inputs(tmp_path / "inputs", 6)
+    ImageOps.invert(Image.open(inputs / "painting.png")).save(inputs / "second.png")
+    more = [str(inputs / "second.png"), "--finetune", "--name", "set", "--loss-network", "mobilenet"]
+    # Four steps, two a style: Adam's first step of each is lr·sign(g), alike for most halves.
+    _train(ONE, inputs, tmp_path / "one", 4, *more)
+    _train(TWO, inputs, tmp_path / "two", 4, *more)
+    one, two = (
+        load_file(tmp_path / "one" / "set.safetensors"),
+        load_file(tmp_path / "two" / "set.safetensors"),
+    )
+    assert one["res.0.0.norm.gamma"].shape == (2, 32)
+    assert not torch.equal(one["res.0.0.norm.gamma"][0], one["res.0.0.norm.gamma"][1]), "both styles trained"
+    norms = [k for k in one if k.endswith((".gamma", ".beta"))]  # the rest is frozen, hence equal
+    assert torch.cat([(one[k] - two[k]).abs().flatten() for k in norms]).median() < 1e-4
+    assert all(torch.equal(one[k], two[k]) for k in one if k not in norms)
 
 
 def test_two_processes_resumed_from_a_checkpoint_end_where_an_uninterrupted_run_does(tmp_path):

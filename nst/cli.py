@@ -88,7 +88,9 @@ def _parser(
 
 def _add_gatys(sub: argparse._SubParsersAction) -> None:
     p = _parser(sub, "gatys", "optimise a pastiche (Gatys et al. 2016)", gatys.stylize.__doc__)
-    p.add_argument("content", type=Path)
+    p.add_argument(
+        "content", help="a photo, a folder of photos, or a Hugging Face dataset streamed (hf:NAME[:SPLIT])"
+    )
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
     _add_masks(p)
@@ -116,13 +118,18 @@ def _run_gatys(args: argparse.Namespace) -> None:
 
 def _add_fast(sub: argparse._SubParsersAction) -> None:
     p = _parser(sub, "fast", "stylise with a pretrained network (Johnson et al. 2016)", fast.stylize.__doc__)
-    p.add_argument("contents", type=Path, nargs="+", metavar="CONTENT")
+    p.add_argument(
+        "contents",
+        nargs="+",
+        metavar="CONTENT",
+        help="photos, folders of photos, or Hugging Face datasets streamed (hf:NAME or hf:NAME:SPLIT)",
+    )
     p.add_argument(
         "-o",
         "--output",
         type=Path,
         required=True,
-        help="output image, or a folder when there are several contents",
+        help="output image, or a folder when there are several contents, a folder or a dataset",
     )
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument(
@@ -148,7 +155,7 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
 
 def _run_fast(args: argparse.Namespace) -> None:
     options = _options(args, fast.FastOptions)
-    if len(args.contents) == 1 and not args.contents[0].is_dir():
+    if len(args.contents) == 1 and not batch.many(args.contents[0]):
         style = fast.load_style(
             args.style, options, masks=_masks(args), weights=args.weights, style_index=args.style_index
         )
@@ -169,24 +176,25 @@ def _run_fast(args: argparse.Namespace) -> None:
 
 
 def _paint_many(
-    contents: list[Path],
+    contents: list[str],
     output: Path,
     paint: typing.Callable,
     options: engine.OnePassOptions,
     ranks: distributed.Ranks,
     size: int = 4,
 ) -> None:
-    """Folders and files of photos painted into ``output`` (folders mirrored), finished ones
-    skipped, shared among torchrun's processes, ``size`` at a time; rank 0 shows the whole job's progress."""
-    todo = batch.jobs(contents, output)
+    """Folders, files and streamed datasets of photos painted into ``output`` (folders mirrored),
+    finished ones skipped, shared among torchrun's processes, ``size`` at a time; rank 0 shows the
+    whole job's progress, counted by the pictures in ``output``."""
+    total = batch.count(contents) if ranks.main else None
     counted = 0.0
-    with tqdm(total=len(todo), unit="image", disable=None if ranks.main else True) as bar:
-        for progress in batch.paint_all(todo, paint, ranks, size, options.max_side):
+    with tqdm(total=total, unit="image", disable=None if ranks.main else True) as bar:
+        for progress in batch.paint_all(batch.jobs(contents, output), paint, ranks, size, options.max_side):
             if ranks.main and time.monotonic() - counted > 2:  # every rank's outputs, by the files
-                bar.update(batch.finished(todo) + len(progress.failed) - bar.n)
+                bar.update(batch.finished(output) + len(progress.failed) - bar.n)
                 counted = time.monotonic()
         if ranks.main:
-            bar.update(batch.finished(todo) + len(progress.failed) - bar.n)
+            bar.update(batch.finished(output) + len(progress.failed) - bar.n)
     for path, why in progress.failed:
         print(f"error: {path}: {why}", file=sys.stderr)
     print(
@@ -201,7 +209,9 @@ def _paint_many(
 def _add_arbitrary(sub: argparse._SubParsersAction) -> None:
     doc = arbitrary.stylize.__doc__
     p = _parser(sub, "arbitrary", "any style image in one pass (Ghiasi et al. 2017)", doc)
-    p.add_argument("content", type=Path)
+    p.add_argument(
+        "content", help="a photo, a folder of photos, or a Hugging Face dataset streamed (hf:NAME[:SPLIT])"
+    )
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
     _add_masks(p)
@@ -212,7 +222,7 @@ def _add_arbitrary(sub: argparse._SubParsersAction) -> None:
 def _run_arbitrary(args: argparse.Namespace) -> None:
     options = _options(args, arbitrary.ArbitraryOptions)
     styles = [load_image(s) for s in args.styles]
-    if args.content.is_dir():
+    if batch.many(args.content):
         if args.mask:
             raise ValueError("masks go with one photo; give one content image")
         ranks = distributed.join(default_device())
@@ -278,7 +288,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         metavar="IMAGE",
         help="the style image; several train one multi-style network (Dumoulin et al.)",
     )
-    p.add_argument("--data", type=Path, required=True, help="a folder of training photos (searched deeply)")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="a folder of training photos (searched deeply), or a Hugging Face dataset streamed: "
+        "hf:NAME or hf:NAME:SPLIT (e.g. hf:detection-datasets/coco:val)",
+    )
     p.add_argument("--output", type=Path, required=True, help="folder for the model, card and checkpoints")
     _add_options(p, train.TrainOptions)
     p.set_defaults(run=_run_train)

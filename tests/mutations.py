@@ -35,6 +35,33 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "every epoch of the photos in the same order",
+        "nst/methods/train.py",
+        "seed = o.seed + epoch",
+        "seed = o.seed",
+        (
+            "tests/test_distributed.py::test_a_streamed_dataset_trains_as_one_process_does_and_a_resumed_stream_sees_the_same_batches",
+        ),
+    ),
+    Mutation(
+        "a resumed run starts the photos from the beginning",
+        "nst/methods/train.py",
+        "if step >= start:",
+        "if True:",
+        (
+            "tests/test_distributed.py::test_a_streamed_dataset_trains_as_one_process_does_and_a_resumed_stream_sees_the_same_batches",
+        ),
+    ),
+    Mutation(
+        "every rank paints every photo of a batch job",
+        "nst/methods/batch.py",
+        "share = itertools.islice(all_jobs, ranks.rank, None, ranks.world)",
+        "share = iter(all_jobs)",
+        (
+            "tests/test_distributed.py::test_two_ranks_paint_a_streamed_dataset_once_each_and_count_what_they_cannot_read",
+        ),
+    ),
+    Mutation(
         "multi-style training trains only the first style",
         "nst/methods/train.py",
         "k = step % len(styles)",
@@ -70,8 +97,8 @@ MUTATIONS = (
     Mutation(
         "training stops at a file that is not a picture",
         "nst/methods/train.py",
-        "except (ImageError, OSError, ValueError):",
-        "except KeyError:",
+        "with contextlib.suppress(ImageError, OSError, ValueError):",
+        "with contextlib.suppress(KeyError):",
         ("tests/test_distributed.py::test_unreadable_training_photos_are_skipped_and_counted_on_every_rank",),
     ),
     Mutation(

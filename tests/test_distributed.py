@@ -3,6 +3,7 @@ process does; batch painting shares a tree of photos, each painted once."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -167,3 +168,73 @@ def test_unreadable_training_photos_are_skipped_and_counted_on_every_rank(tmp_pa
     assert result.returncode == 0, result.stderr[-3000:]
     assert "skipped 2 training photos that could not be read" in result.stderr
     assert (tmp_path / "out" / "painting.safetensors").is_file()
+
+
+def _dataset(folder, photos: int, broken: int) -> str:
+    """A local Hugging Face dataset (one parquet file, as a Hub dataset's): ``photos`` pictures in
+    an ``image`` column beside a caption, then ``broken`` examples whose bytes are no picture."""
+    import io
+
+    import datasets
+
+    examples = []
+    for seed in range(photos):
+        data = io.BytesIO()
+        photo = synthetic(48 if seed % 2 else 40, 32, seed=seed)
+        (ImageOps.invert(photo) if seed % 3 else photo).save(data, "PNG")
+        examples.append({"bytes": data.getvalue(), "path": f"photo{seed}.png"})
+    examples += [{"bytes": b"not a picture", "path": f"broken{i}.png"} for i in range(broken)]
+    features = datasets.Features({"caption": datasets.Value("string"), "image": datasets.Image()})
+    table = datasets.Dataset.from_dict(
+        {"caption": [str(i) for i in range(len(examples))], "image": examples}, features=features
+    )
+    (folder / "data").mkdir(parents=True)
+    table.to_parquet(str(folder / "data" / "train-00000-of-00001.parquet"))
+    return f"hf:{folder}"
+
+
+def test_a_streamed_dataset_trains_as_one_process_does_and_a_resumed_stream_sees_the_same_batches(tmp_path):
+    from nst.base.distributed import Ranks
+    from nst.base.photos import Streamed
+    from nst.methods.train import TrainOptions, batches
+
+    name = _dataset(tmp_path / "dataset", 7, 1)
+    inputs = _inputs(tmp_path / "inputs", 1)
+    args = ["train", "--style", str(inputs / "painting.png"), "--data", name, "--image-size", "32"]
+    args += ["--batch-size", "4", "--steps", "2", "--lr", "1e-2"]
+    one = _paint(ONE, *args, "--output", str(tmp_path / "one"))
+    two = _paint(TWO, *args, "--output", str(tmp_path / "two"))
+    assert one.returncode == 0 and two.returncode == 0, two.stderr[-3000:]
+    # Two steps of four: the eight examples once, the broken one counted on whichever rank holds it.
+    assert "skipped 1 training photos that could not be read" in two.stderr
+    assert "skipped 1 training photos that could not be read" in one.stderr
+    assert (
+        _median_difference(
+            tmp_path / "one" / "painting.safetensors", tmp_path / "two" / "painting.safetensors"
+        )
+        < 1e-4
+    )
+    config = json.loads((tmp_path / "two" / "config.json").read_text())
+    assert config["training_images"] == f"{name}:train"
+    options, alone = TrainOptions(batch_size=3, image_size=16), Ranks(0, 1, torch.device("cpu"))
+    stream = Streamed.parse(name)
+    whole = [b for b, _ in itertools.islice(batches(stream, options, 0, alone), 5)]
+    resumed = [b for b, _ in itertools.islice(batches(stream, options, 2, alone), 3)]
+    assert all(torch.equal(a, b) for a, b in zip(whole[2:], resumed, strict=True))
+    assert not torch.equal(whole[0], whole[3]), "each epoch in its own order"
+
+
+def test_two_ranks_paint_a_streamed_dataset_once_each_and_count_what_they_cannot_read(tmp_path):
+    name = _dataset(tmp_path / "dataset", 6, 1)
+    args = ["fast", name, "--style", "builtin_03"]
+    one = _paint(ONE, *args, "-o", str(tmp_path / "one"))
+    two = _paint(TWO, *args, "-o", str(tmp_path / "two"))
+    assert one.returncode == 1 and two.returncode == 1, two.stderr[-3000:]  # the broken example
+    painted, alone = _outputs(tmp_path / "two"), _outputs(tmp_path / "one")
+    assert sorted(painted) == [f"train/{i:08d}_photo{i}.png" for i in range(6)] == sorted(alone)
+    assert max(np.abs(painted[k].astype(int) - alone[k]).max() for k in alone) <= LEVELS
+    assert "rank 0: painted 3, skipped 0 (done before), failed 1 of its 4" in two.stderr
+    assert "rank 1: painted 3, skipped 0 (done before), failed 0 of its 3" in two.stderr
+    assert f"{name}:train#6" in two.stderr
+    again = _paint(TWO, *args, "-o", str(tmp_path / "two"))
+    assert "rank 0: painted 0, skipped 3" in again.stderr and "rank 1: painted 0, skipped 3" in again.stderr

@@ -9,8 +9,9 @@ output whole or not at all, so that a killed job resumes where it stopped.
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +19,16 @@ from PIL import Image
 
 from nst.base.distributed import Ranks
 from nst.base.images import ImageError, image_files, load_image, save_image
+from nst.base.photos import Streamed
 
 
 @dataclass(frozen=True)
 class Job:
-    source: Path
+    """A photo to paint: ``source`` names it in messages, ``data`` is its file or encoded image."""
+
+    source: str
     target: Path
+    data: Path | bytes | None
 
 
 @dataclass
@@ -33,45 +38,74 @@ class BatchProgress:
     share: int
     skipped: int = 0
     painted: int = 0
-    failed: list[tuple[Path, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def jobs(inputs: Sequence[str | os.PathLike], output: str | os.PathLike) -> list[Job]:
-    """(photo, output) pairs: a folder's images keep their place under ``output`` (as PNG), a
-    file goes to ``output/<stem>.png``."""
-    output, out = Path(output), []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            out += [Job(p, output / p.relative_to(item).with_suffix(".png")) for p in image_files(item)]
+def many(item: str | os.PathLike) -> bool:
+    """Whether ``item`` names many photos: a folder or a streamed dataset (``hf:…``)."""
+    return Streamed.parse(item) is not None or Path(item).is_dir()
+
+
+def jobs(inputs: Sequence[str | os.PathLike], output: str | os.PathLike) -> Iterator[Job]:
+    """Each photo and its output, in order: a folder's images keep their place under ``output`` (as
+    PNG), a file goes to ``output/<stem>.png``, a streamed dataset's example (read now, as the
+    stream reaches it) to ``output/<split>/<index>_<name>.png``."""
+    output = Path(output)
+    for item in inputs:
+        stream = Streamed.parse(item)
+        if stream is not None:
+            for example in stream.examples():
+                target = output / stream.split / f"{example.name}.png"
+                yield Job(f"{stream}#{example.index}", target, example.data)
+        elif Path(item).is_dir():
+            for p in image_files(item):
+                yield Job(str(p), output / p.relative_to(item).with_suffix(".png"), p)
         else:
-            out.append(Job(item, output / f"{item.stem}.png"))
-    return out
+            yield Job(str(item), output / f"{Path(item).stem}.png", Path(item))
 
 
-def finished(all_jobs: Sequence[Job]) -> int:
-    """How many of ``all_jobs`` have their output written (by any process)."""
-    return sum(job.target.is_file() for job in all_jobs)
+def count(inputs: Sequence[str | os.PathLike]) -> int | None:
+    """How many photos :func:`jobs` will give, when known (a dataset's metadata may not say)."""
+    total = 0
+    for item in inputs:
+        stream = Streamed.parse(item)
+        n = stream.count() if stream is not None else len(image_files(item)) if Path(item).is_dir() else 1
+        if n is None:
+            return None
+        total += n
+    return total
+
+
+def finished(output: str | os.PathLike) -> int:
+    """How many pictures are written under ``output`` (by any process), parts being written left out."""
+    return sum(1 for p in Path(output).rglob("*.png") if not p.name.startswith("."))
 
 
 def paint_all(
-    all_jobs: Sequence[Job],
+    all_jobs: Iterable[Job],
     paint: Callable[[list[Image.Image]], list[Image.Image]],
     ranks: Ranks,
     batch: int = 4,
     max_side: int | None = None,
 ) -> Iterator[BatchProgress]:
-    """Paint this rank's share of ``all_jobs`` with ``paint`` (photos of one size in, pictures out),
-    ``batch`` photos at a time; yields the count first, then after each batch. A photo that cannot be read is
-    counted as failed, with its one-line reason, and the rest go on."""
-    share = ranks.share(list(all_jobs))
-    todo = [job for job in share if not job.target.is_file()]
-    progress = BatchProgress(len(share), skipped=len(share) - len(todo))
+    """Paint this rank's share of ``all_jobs`` (every world-th, from its rank on) with ``paint``
+    (photos of one size in, pictures out), ``batch`` photos at a time; yields the count after each
+    batch (and once before). A photo that cannot be read is counted as failed, with its one-line
+    reason, and the rest go on."""
+    progress = BatchProgress(0)
     yield progress
-    for start in range(0, len(todo), batch):
+    share = itertools.islice(all_jobs, ranks.rank, None, ranks.world)
+    while chunk := list(itertools.islice(share, batch)):
+        progress.share += len(chunk)
         by_size: dict[tuple[int, int], list[tuple[Job, Image.Image]]] = {}
-        for job in todo[start : start + batch]:
+        for job in chunk:
+            if job.target.is_file():
+                progress.skipped += 1
+                continue
             try:
-                image = load_image(job.source, max_side=max_side)
+                if job.data is None:
+                    raise ImageError("The example holds no image.")
+                image = load_image(job.data, max_side=max_side)
                 by_size.setdefault(image.size, []).append((job, image))
             except (ImageError, ValueError, OSError) as err:
                 progress.failed.append((job.source, str(err)))

@@ -13,9 +13,10 @@ Writes ``<name>.safetensors``, ``config.json`` and a model card, with
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import itertools
 import json
-import math
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,6 @@ from PIL import Image
 from safetensors.torch import save_file
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset
 
 from nst.base import distributed
 from nst.base.device import default_device, deterministic
@@ -45,6 +45,7 @@ from nst.base.losses import (
     style_terms,
 )
 from nst.base.options import check, check_choice, check_non_negative, check_positive, option
+from nst.base.photos import Streamed
 from nst.base.weights import package_weights
 from nst.networks import dumoulin, loss_network
 from nst.networks.dumoulin import MultiStyleNet
@@ -60,32 +61,53 @@ LAYERS = {
 CHECKPOINT = "checkpoint.pt"
 
 
-class ImageFiles(Dataset):
-    """Every image under a folder, resized and centre-cropped to ``size``², as [3, S, S] in [0, 255];
-    None for a file that cannot be read as an image (:func:`readable` leaves it out)."""
+def crop(image: Image.Image, size: int) -> torch.Tensor:
+    """A training photo resized and centre-cropped to ``size``², as [3, S, S] in [0, 255]."""
+    from torchvision.transforms import v2
 
-    def __init__(self, root: str | os.PathLike, size: int) -> None:
-        self.paths = image_files(root)
-        from torchvision.transforms import v2
+    return v2.Compose([v2.Resize(size), v2.CenterCrop(size), v2.PILToTensor(), v2.ToDtype(torch.float32)])(
+        image
+    )
 
-        self.transform = v2.Compose(
-            [v2.Resize(size), v2.CenterCrop(size), v2.PILToTensor(), v2.ToDtype(torch.float32)]
+
+def _decoded(sources: list, size: int) -> tuple[torch.Tensor | None, int]:
+    """The photos of ``sources`` (paths or encoded images) that can be read, cropped and stacked (None
+    if none), and how many could not: a file that is not a picture is skipped, never fatal."""
+    good = []
+    for source in filter(None, sources):  # an example without an image is as unreadable
+        with contextlib.suppress(ImageError, OSError, ValueError):
+            good.append(crop(load_image(source), size))
+    return (torch.stack(good) if good else None), len(sources) - len(good)
+
+
+def batches(
+    data: list[Path] | Streamed, o: TrainOptions, start: int, ranks: distributed.Ranks
+) -> Iterator[tuple[torch.Tensor | None, int]]:
+    """From step ``start`` on, forever: this rank's share of each global batch of ``o.batch_size``
+    photos, decoded (None when it has none, or none could be read), and how many it could not read.
+
+    Each epoch visits the photos in an order seeded by ``seed + epoch`` (a folder's: a permutation;
+    a stream's: ``datasets``' shuffle buffer), its last batch short, so a resumed run sees the
+    batches an uninterrupted one would. Every rank reads a stream whole and decodes its share only.
+    """
+    step = 0
+    for epoch in itertools.count():
+        seed = o.seed + epoch
+        generator = torch.Generator().manual_seed(seed)
+        order = (
+            (example.data for example in data.examples(seed))
+            if isinstance(data, Streamed)
+            else (data[i] for i in torch.randperm(len(data), generator=generator))
         )
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def __getitem__(self, index: int) -> torch.Tensor | None:
-        try:
-            return self.transform(load_image(self.paths[index]))
-        except (ImageError, OSError, ValueError):
-            return None
-
-
-def readable(items: list[torch.Tensor | None]) -> tuple[torch.Tensor | None, int]:
-    """A batch of the photos that could be read (None if none), and how many could not."""
-    good = [item for item in items if item is not None]
-    return (torch.stack(good) if good else None), len(items) - len(good)
+        empty = True
+        while batch := list(itertools.islice(order, o.batch_size)):
+            empty = False
+            if step >= start:
+                share = ranks.share(batch)
+                yield _decoded(share, o.image_size) if share else (None, 0)
+            step += 1
+        if empty:  # a folder without photos is refused sooner (image_files)
+            raise ValueError(f"no training photos in {data}")
 
 
 @dataclass(frozen=True)
@@ -191,7 +213,7 @@ def train(
     device = ranks.device
     chosen = loss_network.choose(o.loss_network, device)
     layers = LAYERS[chosen.name]
-    dataset = ImageFiles(data, o.image_size)
+    photos = Streamed.parse(data) or image_files(data)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(o.seed)
@@ -213,53 +235,42 @@ def train(
         grams = {layer: gram_matrix(f) for layer, f in features.items() if layer in layers.style}
         style_losses.append(style_terms(grams, layers.style_weights, o.style_weight))
     tv = [Scale(LayerApply(TVLoss(), None), o.tv_weight)] if o.tv_weight else []
-    per_epoch = math.ceil(len(dataset) / o.batch_size)
     start, first, unreadable = time.perf_counter(), step, 0
     with deterministic(device):  # on CUDA: so that a resumed run ends where an uninterrupted one does
-        while step < o.steps:
-            epoch, done = divmod(step, per_epoch)
-            order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(o.seed + epoch))
-            rest = order[done * o.batch_size :].tolist()
-            batches = [rest[i : i + o.batch_size] for i in range(0, len(rest), o.batch_size)]
-            shares = [ranks.share(batch) for batch in batches]
-            # A rank with no photo in a short last batch still takes part, with a weight of 0; a
-            # rank's loss is weighted by its share of the batch's readable photos.
-            taken = [share or batch[:1] for share, batch in zip(shares, batches, strict=True)]
-            loader = DataLoader(dataset, batch_sampler=taken, collate_fn=readable)
-            for (batch, bad), share in zip(loader, shares, strict=True):
-                mine = len(batch) if batch is not None and share else 0
-                good, bad = distributed.total([mine, bad if share else 0], ranks)
-                unreadable += bad
-                losses = {}  # none when no photo of the batch could be read, on any rank: no update
-                if good:
-                    if batch is None:  # this rank's photos were unreadable: it takes part with weight 0
-                        batch = torch.zeros(1, 3, o.image_size, o.image_size)
-                    x = batch.to(device) / 255
-                    with torch.no_grad():
-                        content = net(x)[layers.content]
-                    k = step % len(styles)
-                    loss = PerceptualLoss(
-                        net,
-                        {
-                            "content": content_terms({layers.content: content}, o.content_weight),
-                            "style": style_losses[k],
-                            "tv": tv,
-                        },
-                    )
-                    optimizer.zero_grad(set_to_none=True)
-                    if conditional:  # [0, 1] in and out, at style k alone
-                        terms = loss(trained(x, F.one_hot(torch.tensor(k), len(styles)).float()))
-                    else:
-                        terms = loss(trained(x * 255) / 255)
-                    (terms["total"] * (mine * ranks.world / good)).backward()
-                    optimizer.step()
-                    losses = distributed.mean({k: v.item() for k, v in terms.items()}, ranks)
-                step += 1
-                if ranks.main and (step % o.checkpoint_every == 0 or step == o.steps):
-                    _save_checkpoint(output, model, optimizer, step)
-                yield TrainProgress(step, o.steps, losses, time.perf_counter() - start, unreadable)
-                if step == o.steps:
-                    break
+        for batch, bad in itertools.islice(batches(photos, o, step, ranks), o.steps - step):
+            mine = 0 if batch is None else len(batch)
+            good, bad = distributed.total([mine, bad], ranks)
+            unreadable += bad
+            losses = {}  # none when no photo of the batch could be read, on any rank: no update
+            if good:
+                # A rank without a readable photo in this batch takes part with a weight of 0; a
+                # rank's loss is weighted by its share of the batch's readable photos.
+                x = (torch.zeros(1, 3, o.image_size, o.image_size) if batch is None else batch).to(
+                    device
+                ) / 255
+                with torch.no_grad():
+                    content = net(x)[layers.content]
+                k = step % len(styles)
+                loss = PerceptualLoss(
+                    net,
+                    {
+                        "content": content_terms({layers.content: content}, o.content_weight),
+                        "style": style_losses[k],
+                        "tv": tv,
+                    },
+                )
+                optimizer.zero_grad(set_to_none=True)
+                if conditional:  # [0, 1] in and out, at style k alone
+                    terms = loss(trained(x, F.one_hot(torch.tensor(k), len(styles)).float()))
+                else:
+                    terms = loss(trained(x * 255) / 255)
+                (terms["total"] * (mine * ranks.world / good)).backward()
+                optimizer.step()
+                losses = distributed.mean({k: v.item() for k, v in terms.items()}, ranks)
+            step += 1
+            if ranks.main and (step % o.checkpoint_every == 0 or step == o.steps):
+                _save_checkpoint(output, model, optimizer, step)
+            yield TrainProgress(step, o.steps, losses, time.perf_counter() - start, unreadable)
     config = {
         "architecture": "MultiStyleNet" if conditional else "TransformerNet",
         "upsample": "nearest",
@@ -270,7 +281,7 @@ def train(
         "style_size": o.style_size or o.image_size,
         "content_layer": layers.content,
         "style_layers": list(layers.style),
-        "training_images": len(dataset),
+        "training_images": str(photos) if isinstance(photos, Streamed) else len(photos),
         "style_image_size": [list(image.size) for image in styles] if conditional else list(styles[0].size),
         "processes": ranks.world,
     }

@@ -355,6 +355,7 @@ class FlowBlend:
         self.weight = weight
         self.dis = cv2.DISOpticalFlow_create(getattr(cv2, f"DISOPTICAL_FLOW_PRESET_{preset.upper()}"))
         self.previous: tuple[np.ndarray, np.ndarray] | None = None
+        self.grid: np.ndarray | None = None  # pixel coordinates, [2, H, W], kept for the clip's size
 
     def reset(self) -> None:
         self.previous = None
@@ -365,8 +366,10 @@ class FlowBlend:
         out = np.asarray(painted, dtype=np.float32)
         if self.previous is not None:
             reliable, warped = self.warp(self.previous[0], grey, self.previous[1])
-            blended = self.weight * warped + (1 - self.weight) * out
-            out = np.where(reliable[..., None], blended, out)
+            # α·W + (1 − α)·P where the flow holds, P elsewhere: P + α·m·(W − P), m the 0/1 mask.
+            warped -= out
+            warped *= (self.weight * reliable)[..., None]
+            out = out + warped
         self.previous = (grey, out)
         return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8))
 
@@ -378,15 +381,20 @@ class FlowBlend:
         backward = self.dis.calc(now, before, None)
         forward = self.dis.calc(before, now, None)
         h, w = now.shape
-        grid = np.mgrid[0:h, 0:w].astype(np.float32)
-        map_x, map_y = grid[1] + backward[..., 0], grid[0] + backward[..., 1]
+        if self.grid is None or self.grid.shape[1:] != (h, w):
+            self.grid = np.mgrid[0:h, 0:w].astype(np.float32)
+        map_x, map_y = self.grid[1] + backward[..., 0], self.grid[0] + backward[..., 1]
         warped = cv2.remap(image, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         there = cv2.remap(forward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        round_trip = np.square(backward + there).sum(-1)
-        bound = 0.01 * (np.square(backward).sum(-1) + np.square(there).sum(-1)) + 0.5
+
+        def squared(v: np.ndarray) -> np.ndarray:  # |v|² per pixel
+            return np.einsum("hwc,hwc->hw", v, v)
+
+        round_trip = squared(backward + there)
+        bound = 0.01 * (squared(backward) + squared(there)) + 0.5
         inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
         seen = cv2.remap(before, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        alike = np.abs(now.astype(np.int16) - seen) <= PHOTOMETRIC
+        alike = cv2.absdiff(now, seen) <= PHOTOMETRIC
         return (round_trip <= bound) & inside & alike, warped
 
 

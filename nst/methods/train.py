@@ -65,9 +65,8 @@ def crop(image: Image.Image, size: int) -> torch.Tensor:
     """A training photo resized and centre-cropped to ``size``², as [3, S, S] in [0, 255]."""
     from torchvision.transforms import v2
 
-    return v2.Compose([v2.Resize(size), v2.CenterCrop(size), v2.PILToTensor(), v2.ToDtype(torch.float32)])(
-        image
-    )
+    steps = [v2.Resize(size), v2.CenterCrop(size), v2.PILToTensor(), v2.ToDtype(torch.float32)]
+    return v2.Compose(steps)(image)
 
 
 def _decoded(sources: list, size: int) -> tuple[torch.Tensor | None, int]:

@@ -30,6 +30,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from bench.live import CHROMIUM  # noqa: E402
 from bench.server import launch, stop  # noqa: E402 (the tests import them from here)
 from bench.standins import (  # noqa: E402
     card_names,
@@ -119,6 +120,10 @@ def hub_cache():
 
 
 ROOT = Path(__file__).resolve().parent.parent
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+"""For the tests that drive the app in Chromium."""
 CUDA = default_device().type == "cuda"
 """The suite runs on CUDA (``NST_DEVICE=cuda``): float16 and TF32 there round more than the CPU's float32."""
 LEVELS = 2 if CUDA else 1

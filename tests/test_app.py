@@ -16,8 +16,9 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from bench.clips import pan, read_frames, static_scene, write_clip
+from bench.live import CHROMIUM
 from bench.standins import random_vgg19_features
-from conftest import ROOT, launch, stop, synthetic
+from conftest import ROOT, launch, needs_chromium, stop, synthetic
 from nst.base.images import to_tensor
 from nst.methods import arbitrary, fast, video
 from nst.methods.catalogue import load_catalogue
@@ -282,12 +283,7 @@ def test_without_weights_the_ui_starts_says_what_is_missing_and_gatys_runs_on_mo
         stop(proc)
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+@needs_chromium
 def test_browser_upload_click_and_see_the_result(server, images, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -318,6 +314,7 @@ def test_browser_upload_click_and_see_the_result(server, images, tmp_path):
         browser.close()
 
 
+@needs_chromium
 def test_browser_paints_a_region_and_only_it_is_stylised(server, images, tmp_path):
     """Strokes on the editor's first layer (read by their alpha) place the style; the rest stays the photo."""
     from playwright.sync_api import expect, sync_playwright

@@ -6,11 +6,10 @@ A benchmark that stops running (a module moved, an option renamed) fails here, n
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 import pytest
 
-from bench.live import CHROMIUM
+from conftest import needs_chromium
 
 
 @pytest.mark.parametrize(
@@ -29,9 +28,7 @@ def test_the_app_round_trip_benchmark_runs_against_the_test_server(server, capsy
     assert [line.split(" | ")[0] for line in table[2:]] == ["| any style", "| built-in"], table
 
 
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+@needs_chromium
 def test_the_live_benchmark_runs_in_chromium_against_the_test_server(server, capsys):
     importlib.import_module("bench.live").main(["--quick", "--url", server])
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]

@@ -6,7 +6,6 @@ import base64
 import io
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -14,9 +13,8 @@ import pytest
 from PIL import Image
 
 from bench.clips import pan, static_scene, write_camera_clip
+from conftest import needs_chromium
 from nst.methods import fast, live
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclass
@@ -99,9 +97,7 @@ def test_large_frames_shrink_and_a_bad_frame_gets_one_line(app, monkeypatch):
         app.stylize_live(b"not a picture", None, "builtin_00", None, 1.0, False, Visitor("a"))
 
 
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+@needs_chromium
 def test_browser_streams_a_fake_camera_and_shows_painted_frames(server, tmp_path):
     """Chromium's fake camera plays a clip made here; the Live pane keeps showing new frames, painted."""
     from playwright.sync_api import sync_playwright

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from PIL import Image
 
-from bench.server import launch, stop
+from bench.server import launch, scratch, stop
 
 
 def _median(fns: dict, repeats: int) -> dict[str, float]:
@@ -46,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     from nst.methods import arbitrary, fast
 
     side, repeats = (128, 2) if args.quick else (512, 7)
-    folder = Path(tempfile.mkdtemp(prefix="nst-app-bench-"))
+    folder = scratch("nst-app-bench-")
     photo = Image.effect_noise((side, side), 64).convert("RGB")
     painting = Image.effect_noise((300, 300), 90).convert("RGB")
     photo.save(folder / "photo.jpg", quality=92)

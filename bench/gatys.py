@@ -12,14 +12,13 @@ a drawn scene painted in drawn stripes.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 import torch
 
 from bench.pictures import diagonal, frechet, layout, stripes
 from bench.run import ensure_weights, print_table
+from bench.server import scratch
 from nst.base.images import drawn_scene, to_tensor
 from nst.methods import gatys
 
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
-    vgg_source, _ = ensure_weights(Path(tempfile.mkdtemp(prefix="nst-bench-")))
+    vgg_source, _ = ensure_weights(scratch("nst-bench-"))
     settings = (("quick", 64, 3),) if args.quick else SETTINGS
     rows = []
     for network in ("vgg19", "mobilenet"):

@@ -18,7 +18,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from bench.server import scratch
 from nst.base.device import default_device, memory_format
 from nst.methods.engine import MAX_PIXELS, TILE_PIXELS
 
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(CASES[name](*params)))
         return
 
-    folder = Path(tempfile.mkdtemp(prefix="nst-bench-"))
+    folder = scratch("nst-bench-")
     vgg_source, weights = ensure_weights(folder)
     sizes = [(64, 64)] if args.quick else SIZES
     rows = []

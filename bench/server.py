@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +15,13 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def scratch(prefix: str) -> Path:
+    """A fresh temporary folder, removed when this process exits."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def _free_port() -> int:
@@ -32,7 +41,7 @@ def launch(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
     # The server's output goes to a file: an unread pipe fills up and then blocks the server.
-    log = Path(tempfile.mkstemp(prefix="nst-app-", suffix=".log")[1])
+    log = scratch("nst-app-") / "app.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT

@@ -88,9 +88,7 @@ def _parser(
 
 def _add_gatys(sub: argparse._SubParsersAction) -> None:
     p = _parser(sub, "gatys", "optimise a pastiche (Gatys et al. 2016)", gatys.stylize.__doc__)
-    p.add_argument(
-        "content", help="a photo, a folder of photos, or a Hugging Face dataset streamed (hf:NAME[:SPLIT])"
-    )
+    p.add_argument("content", type=Path)
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
     _add_masks(p)

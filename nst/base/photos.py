@@ -60,14 +60,12 @@ class Streamed:
         except Exception as err:  # not found, offline, no such split: every failure is one line
             first = (str(err).strip().splitlines() or [""])[0][:200]
             raise ValueError(f"cannot stream the dataset {self}: {type(err).__name__}: {first}") from err
-        columns = [k for k, v in (stream.features or {}).items() if isinstance(v, datasets.Image)]
+        features = stream.features or {}
+        columns = [k for k, v in features.items() if isinstance(v, datasets.Image)]
         if not columns:
-            raise ValueError(
-                f"the dataset {self} has no image column (its columns: {', '.join(stream.features or [])})"
-            )
-        return stream.select_columns(columns[:1]).cast_column(
-            columns[0], datasets.Image(decode=False)
-        ), columns[0]
+            raise ValueError(f"the dataset {self} has no image column (its columns: {', '.join(features)})")
+        column = columns[0]  # kept encoded: decoded only where a rank paints or trains on it
+        return stream.select_columns([column]).cast_column(column, datasets.Image(decode=False)), column
 
     def count(self) -> int | None:
         """How many examples the split has, when the dataset says (its metadata); None otherwise."""

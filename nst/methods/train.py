@@ -46,7 +46,7 @@ from nst.base.losses import (
 )
 from nst.base.options import check, check_choice, check_non_negative, check_positive, option
 from nst.base.photos import Streamed
-from nst.base.weights import package_weights
+from nst.methods import fast
 from nst.networks import dumoulin, loss_network
 from nst.networks.dumoulin import MultiStyleNet
 from nst.networks.transformer import TransformerNet
@@ -171,9 +171,7 @@ def network(styles: int, finetune: bool) -> nn.Module:
     fresh or (``finetune``) the built-in network's convolutions with new γ/β
     (:func:`~nst.networks.dumoulin.with_new_styles`)."""
     if finetune:
-        builtin = MultiStyleNet()
-        builtin.load_state_dict(package_weights("multistyle26", dumoulin.state_from_onnx))
-        return dumoulin.with_new_styles(builtin, styles)
+        return dumoulin.with_new_styles(fast.builtin_network(torch.device("cpu")), styles)
     return MultiStyleNet(styles) if styles > 1 else TransformerNet("nearest")
 
 

@@ -104,6 +104,17 @@ LIVE = video.VideoOptions(max_side=LIMITS.live_side, batch=1, flow_preset="fast"
 DIS's fast preset (E_warp as steady as medium's on the pan and zoom of `bench.video`, ~12 ms less a frame)."""
 LIVE_EVERY = 1 / 15
 """Seconds between the frames the browser sends; the server paints the newest and drops the rest."""
+LIVE_CAMERA = gr.WebcamOptions(
+    constraints={
+        "video": {
+            "width": {"ideal": LIMITS.live_side},
+            "height": {"ideal": LIMITS.live_side * 3 // 4},
+            "frameRate": {"ideal": 1 / LIVE_EVERY},
+        }
+    }
+)
+"""The camera asked for about the size Live paints at and the rate it sends, rather than Gradio's
+default of the largest the camera has: a smaller frame to capture, encode, send and decode."""
 GATYS = gatys.GatysOptions(size=256, steps=60, preview_every=5, time_limit=LIMITS.gatys_seconds)
 """The app's Gatys preset: the library's options, smaller for a shared CPU; the sliders start here."""
 
@@ -903,7 +914,9 @@ def live_tab(ui: Shared) -> None:
             f"{LIMITS.live_side} px."
         )
         with gr.Row():
-            camera = image_upload("Camera", sources=["webcam"], streaming=True, height=300)
+            camera = image_upload(
+                "Camera", sources=["webcam"], streaming=True, webcam_options=LIVE_CAMERA, height=300
+            )
             painted = frame_display("Live", height=300, elem_id="nst-live")
         style = style_picker(ui, "nst-live-gallery")
         style_image = image_upload("…or any style image (optional)", height=160)

@@ -7,6 +7,8 @@ camera (``--use-fake-device-for-media-stream --use-file-for-fake-video-capture``
 streams it, and the page records when each painted frame is shown (a ``MutationObserver`` on the
 output image). Measured over the last ``--seconds`` after a warm-up:
 
+- **frames sent**: the size of the frames the page sends (the app asks the camera for about
+  ``NST_LIVE_MAX_SIDE``, so a larger camera sends frames of about the size painted);
 - **fps**: painted frames shown per second;
 - **latency**: from the moment the browser sent a frame (its ``/stream`` request) to the moment
   that frame's painting was shown. The server paints the newest frame it holds once it has sent
@@ -132,7 +134,8 @@ def measure(url: str, size: tuple[int, int], seconds: float, warm_up: float, sty
     shown = [t for t in shown if t >= start]
     lat = latencies(sent, shown)
     return {
-        "camera": "×".join(map(str, frame_size(body))),
+        "camera": "×".join(map(str, size)),
+        "frames": "×".join(map(str, frame_size(body))),
         "painted": "×".join(map(str, painted)),
         "fps": (len(shown) - 1) / (shown[-1] - shown[0]) if len(shown) > 1 else 0.0,
         "sent": len([t for t in sent if t >= start]) / seconds,
@@ -166,11 +169,12 @@ def main(argv: list[str] | None = None) -> None:
             if proc is not None:
                 stop(proc)
     print(f"\nLive tab in Chromium, {args.style}, {seconds:.0f} s after {warm_up:.0f} s of warm-up\n")
-    print("| camera | NST_LIVE_MAX_SIDE | painted | sent/s | shown/s | latency, median | 90th pct |")
-    print("|---|---|---|---|---|---|---|")
+    print("| camera | NST_LIVE_MAX_SIDE | frames sent | painted | sent/s | shown/s | latency | 90th pct |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['camera']} | {r['cap']} | {r['painted']} | {r['sent']:.1f} | {r['fps']:.1f} "
+            f"| {r['camera']} | {r['cap']} | {r['frames']} | {r['painted']} "
+            f"| {r['sent']:.1f} | {r['fps']:.1f} "
             f"| {1000 * r['latency']:.0f} ms "
             f"| {1000 * r['latency90']:.0f} ms |"
         )

@@ -147,6 +147,13 @@ MUTATIONS = (
         ("tests/test_live_app.py::test_browser_streams_a_fake_camera_and_shows_painted_frames",),
     ),
     Mutation(
+        "live asks the camera for its largest frames (Gradio's default)",
+        "app.py",
+        "streaming=True, webcam_options=LIVE_CAMERA,",
+        "streaming=True,",
+        ("tests/test_live_app.py::test_browser_streams_a_fake_camera_and_shows_painted_frames",),
+    ),
+    Mutation(
         "live visitors share one painter",
         "nst/methods/live.py",
         "self.painter = Painter(style, self.options)",

@@ -99,12 +99,13 @@ def test_large_frames_shrink_and_a_bad_frame_gets_one_line(app, monkeypatch):
 
 @needs_chromium
 def test_browser_streams_a_fake_camera_and_shows_painted_frames(server, tmp_path):
-    """Chromium's fake camera plays a clip made here; the Live pane keeps showing new frames, painted."""
+    """Chromium's fake camera plays a 640×480 clip made here; the page asks it for the size Live
+    paints at, and the Live pane keeps showing new frames, painted."""
     from playwright.sync_api import sync_playwright
 
-    from bench.live import camera_browser, start_live
+    from bench.live import camera_browser, frame_size, start_live
 
-    frames = pan(160, 120, 30)
+    frames = pan(640, 480, 30)
     clip = write_camera_clip(tmp_path / "camera.y4m", frames)
     with sync_playwright() as p:
         browser = camera_browser(p, clip)
@@ -112,13 +113,15 @@ def test_browser_streams_a_fake_camera_and_shows_painted_frames(server, tmp_path
         start_live(page, server)
         page.wait_for_function("window.shown.length >= 4", timeout=90_000)
         src = page.locator("#nst-live img").get_attribute("src")
+        sent = frame_size(page.evaluate("window.lastBody"))
         page.screenshot(path=tmp_path / "live.png")
         browser.close()
+    assert sent == (320, 240), "the camera is asked for about the size Live paints at, not its largest"
     assert src.startswith("data:image/jpeg;base64,"), "frames come inline, not as files in Gradio's cache"
     picture = np.asarray(
         Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("RGB"), dtype=float
     )
-    assert picture.shape == (120, 160, 3)
-    camera = [f.astype(float) for f in frames]
+    assert picture.shape == (240, 320, 3)
+    camera = [np.asarray(Image.fromarray(f).resize(sent), dtype=float) for f in frames]
     camera += [f[:, ::-1] for f in camera]  # as the webcam shows it, mirrored
     assert min(np.abs(picture - f).mean() for f in camera) > 20, "the pane shows the camera unpainted"

@@ -2,11 +2,11 @@
 
     python -m bench.networks [--quick]
 
-Times are medians of 7 runs, interleaved with the peer's, PIL image in to PIL image out, after
-a warm-up. "Equal work" runs the built-in network in one pass at the photo's size, as
-the peer does (ours paints a photo larger than its style scale, ``working_side``, twice by
-default), and any style at the peer's 384-pixel working size; "full resolution" is ours at
-the photo's own size (the peer works at 384 and upscales, a different result).
+Times are medians of 7 runs, interleaved with the peer's and each after a pause (:data:`PAUSE`),
+PIL image in to PIL image out, after a warm-up. "Equal work" runs the built-in network in one
+pass at the photo's size, as the peer does (ours paints a photo larger than its style scale,
+``working_side``, twice by default), and any style at the peer's 384-pixel working size; "full
+resolution" is ours at the photo's own size (the peer works at 384 and upscales, a different result).
 """
 
 from __future__ import annotations
@@ -20,14 +20,21 @@ from PIL import Image
 
 from bench.run import sync
 
+PAUSE = 0.3
+"""Seconds of rest before each timed run. onnxruntime's worker threads keep spinning for a while
+after a run returns (its default); timed straight after the peer, ours shared the cores with them
+and measured 0.17 s for a 0.12 s pass at 512²."""
+
 
 def _paired(ours, theirs, repeats: int = 7) -> tuple[float, float]:
-    """Median seconds of each, the runs interleaved: this machine's speed drifts by ±20% over minutes."""
+    """Median seconds of each, the runs interleaved (this machine's speed drifts by ±20% over
+    minutes), each after a :data:`PAUSE` so that neither runs beside the other's leftover threads."""
     times: dict = {ours: [], theirs: []}
     for fn in (ours, theirs):
         fn()
     for _ in range(repeats):
         for fn in (ours, theirs):
+            time.sleep(PAUSE)
             sync()
             start = time.perf_counter()
             fn()

@@ -154,6 +154,13 @@ MUTATIONS = (
         ("tests/test_live_app.py::test_browser_streams_a_fake_camera_and_shows_painted_frames",),
     ),
     Mutation(
+        "bench.live's yielding browser keeps its share of the CPU",
+        "bench/live.py",
+        'autogroup").write_text("19")',
+        'autogroup").write_text("0")',
+        ("tests/test_bench.py::test_the_live_benchmark_runs_in_chromium_against_the_test_server",),
+    ),
+    Mutation(
         "live visitors share one painter",
         "nst/methods/live.py",
         "self.painter = Painter(style, self.options)",

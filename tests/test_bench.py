@@ -32,5 +32,6 @@ def test_the_app_round_trip_benchmark_runs_against_the_test_server(server, capsy
 def test_the_live_benchmark_runs_in_chromium_against_the_test_server(server, capsys):
     importlib.import_module("bench.live").main(["--quick", "--url", server])
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
-    assert len(table) == 3 and table[2].startswith("| 160×120 |"), table
+    assert len(table) == 4 and all(row.startswith("| 160×120 |") for row in table[2:]), table
+    assert [row.split(" | ")[2] for row in table[2:]] == ["nice 0", "nice 19"], table
     assert not any("nan" in line for line in table), table

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,6 +164,8 @@ def user_errors() -> Iterator[None]:
         raise gr.Error(str(err), print_exception=False) from err  # the user's to fix, not a server fault
 
 
+CACHE_SECONDS = 3600
+"""Age at which Gradio's cache drops uploads and served results (checked as often)."""
 RESULTS = Path(tempfile.mkdtemp(prefix="nst-results-"))
 PNG_COMPRESSION = 1
 """zlib level of result PNGs: level 6 (Pillow's default) took 1.25 s of a 9 s run at 2048×1536."""
@@ -199,11 +201,13 @@ def _result_path(suffix: str) -> Path:
     Handing Gradio a PIL image instead makes it write a file named by the image's
     hash, rewriting it in place when two requests produce the same picture, while
     the first may still be downloading it (an empty or cut-off file). Files here
-    are removed ten minutes on, long after Gradio has copied them.
+    are removed ten minutes on, long after Gradio has copied them. Requests that finish
+    together clean together: a file another one removed first is passed over.
     """
     for old in RESULTS.glob("*.*"):
-        if time.time() - old.stat().st_mtime > 600:
-            old.unlink(missing_ok=True)
+        with suppress(FileNotFoundError):
+            if time.time() - old.stat().st_mtime > 600:
+                old.unlink()
     return RESULTS / f"{uuid.uuid4().hex}{suffix}"
 
 
@@ -222,8 +226,16 @@ def _load(upload: str | bytes | None, what: str, max_side: int) -> Image.Image:
 
 
 def _checked(upload: str | bytes, what: str) -> str | bytes:
-    """``upload``, unless it is over NST_MAX_UPLOAD_MB."""
-    size = len(upload) if isinstance(upload, bytes) else Path(upload).stat().st_size
+    """``upload``, unless it is over NST_MAX_UPLOAD_MB, or gone: a page left open past the cache's
+    cleaning (:data:`CACHE_SECONDS`) sends the path of an upload the server no longer has."""
+    try:
+        size = len(upload) if isinstance(upload, bytes) else Path(upload).stat().st_size
+    except FileNotFoundError as err:
+        raise gr.Error(
+            f"The {what} image is no longer on the server (uploads are removed after "
+            f"{CACHE_SECONDS // 60} minutes); please add it again.",
+            print_exception=False,
+        ) from err
     if size > LIMITS.upload_mb * 2**20:
         raise gr.Error(
             f"The {what} image is {size / 2**20:.0f} MB; this app takes images up to {LIMITS.upload_mb} MB "
@@ -946,7 +958,7 @@ def build(missing: dict[str, list[str]] | None = None) -> gr.Blocks:
     if not ready:
         disabled.add("Fast")
     examples = _example_images(Path(tempfile.mkdtemp(prefix="nst-examples-")))
-    with gr.Blocks(title="Neural style transfer", delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title="Neural style transfer", delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as demo:
         gr.Markdown(
             "# Neural style transfer\nPaint a photo in the style of another image. **Fast**: a "
             "pretrained network per style (Johnson et al. 2016; Dumoulin et al. 2017), under a second. "

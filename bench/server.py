@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+LOGS: list[Path] = []
+"""The output file of every server this process launched, for reports when something fails."""
 
 
 def scratch(prefix: str) -> Path:
@@ -42,6 +44,7 @@ def launch(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     }
     # The server's output goes to a file: an unread pipe fills up and then blocks the server.
     log = scratch("nst-app-") / "app.log"
+    LOGS.append(log)
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT

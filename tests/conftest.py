@@ -31,7 +31,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench.live import CHROMIUM  # noqa: E402
-from bench.server import launch, stop  # noqa: E402 (the tests import them from here)
+from bench.server import LOGS, launch, stop  # noqa: E402 (the tests import them from here)
 from bench.standins import (  # noqa: E402
     card_names,
     painted_transformer,
@@ -201,3 +201,20 @@ def wide_server(torch_home, hub_cache) -> str:
     proc, url = launch({"NST_CPU_CONCURRENCY": "4", "NST_VIDEO_MAX_SECONDS": "3"})
     yield url
     stop(proc)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A failing test's report shows what the app servers printed while it ran (their tracebacks:
+    a client only hears "the upstream Gradio app has raised an exception")."""
+    before = {log: log.stat().st_size for log in LOGS if log.exists()}
+    try:
+        return (yield)
+    except BaseException:
+        for log in LOGS:
+            with log.open(errors="replace") as f:
+                f.seek(before.get(log, 0))
+                printed = f.read()
+            if printed.strip():
+                item.add_report_section("call", f"server {log}", printed[-20000:])
+        raise

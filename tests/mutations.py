@@ -307,6 +307,20 @@ MUTATIONS = (
         "gradio.processing_utils._check_allowed = lambda path, check_in_upload_folder: None\n",
         ("tests/test_hostile.py::test_no_endpoint_reads_server_paths",),
     ),
+    Mutation(
+        "requests finishing together trip over each other's cleaning of old results",
+        "app.py",
+        "with suppress(FileNotFoundError):",
+        "with suppress():",
+        ("tests/test_app.py::test_building_the_app_does_no_cuda_work_and_old_results_are_cleaned",),
+    ),
+    Mutation(
+        "an upload the cache has since removed fails as a server error",
+        "app.py",
+        "    except FileNotFoundError as err:\n        raise gr.Error(",
+        "    except NotImplementedError as err:\n        raise gr.Error(",
+        ("tests/test_hostile.py::test_an_upload_the_server_has_since_removed_is_asked_for_again",),
+    ),
 )
 
 

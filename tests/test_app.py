@@ -445,16 +445,25 @@ def test_building_the_app_does_no_cuda_work_and_old_results_are_cleaned():
     """One process builds the app as on ZeroGPU, where CUDA looks available but no GPU is attached
     while the app is built: any tensor sent to CUDA then fails here (this machine has no GPU).
     With a GPU, each method queues in its own lane.
-    Then a new result file removes those over ten minutes old, and the before/after pane reads a
-    result without leaving it open."""
+    Then a new result file removes those over ten minutes old (passing over one that another
+    request removed first), and the before/after pane reads a result without leaving it open."""
     script = """
-import os, time, torch
+import os, pathlib, time, torch
 torch.cuda.is_available = lambda: True
 import app
 old, fresh = app.RESULTS / "old.png", app.RESULTS / "fresh.png"
 old.write_bytes(b"x"); fresh.write_bytes(b"x")
 os.utime(old, (time.time() - 601, time.time() - 601))
 made = app._result_path(".png")
+gone, stat = app.RESULTS / "gone.png", pathlib.Path.stat
+gone.write_bytes(b"x")
+def raced(path, **kwargs):  # another request, finishing too, removes it just after this one listed it
+    if path == gone:
+        path.unlink()
+    return stat(path, **kwargs)
+pathlib.Path.stat = raced
+app._result_path(".png")
+pathlib.Path.stat = stat
 print(*[app.lane(m)["concurrency_id"] for m in ("fast", "arbitrary", "gatys", "video")])
 print(old.exists(), fresh.exists(), made.parent == app.RESULTS, made.suffix)
 import gc, warnings

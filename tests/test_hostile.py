@@ -177,6 +177,13 @@ def _raw_call(server: str, api: str, data: list) -> str:
     return httpx.get(f"{base}/call/{api}/{posted.json()['event_id']}", timeout=60).text
 
 
+def _upload(server: str, path: Path) -> dict:
+    """Upload ``path`` as the page does; the file reference a request then names."""
+    with path.open("rb") as f:
+        uploaded = httpx.post(f"{server}gradio_api/upload", files={"files": (path.name, f)}).json()[0]
+    return {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
+
+
 @pytest.mark.parametrize(
     "api, arguments, message",
     [
@@ -194,11 +201,7 @@ def _raw_call(server: str, api: str, data: list) -> str:
 )
 def test_nan_weights_sent_as_raw_json_are_refused_readably(server, corpus, api, arguments, message):
     # gradio_client will not encode NaN, but a hand-written request can.
-    with open(corpus["cmyk.jpg"][0], "rb") as f:
-        uploaded = httpx.post(
-            f"{server}gradio_api/upload", files={"files": ("c.jpg", f, "image/jpeg")}
-        ).json()[0]
-    image = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
+    image = _upload(server, corpus["cmyk.jpg"][0])
     events = _raw_call(server, api, [image, *(image if a == "STYLE" else a for a in arguments)])
     assert "event: error" in events and message in events
 
@@ -221,6 +224,15 @@ def test_no_endpoint_reads_server_paths(server, tmp_path, api, rest):
     image = {"path": str(secret), "meta": {"_type": "gradio.FileData"}}
     events = _raw_call(server, api, [image, *(image if a == "IMAGE" else a for a in rest)])
     assert "event: error" in events and "event: complete" not in events, events
+
+
+def test_an_upload_the_server_has_since_removed_is_asked_for_again(server, tmp_path):
+    """A page left open past Gradio's cache cleaning sends the path of an upload that is gone."""
+    Image.new("RGB", (40, 30), (12, 34, 56)).save(tmp_path / "gone.png")
+    image = _upload(server, tmp_path / "gone.png")
+    Path(image["path"]).unlink()
+    events = _raw_call(server, "stylize_fast", [image, "builtin_01", 1.0, False, "", 0.5, 384, None, None])
+    assert "event: error" in events and "no longer on the server" in events, events
 
 
 def test_a_burst_of_twelve_fast_requests_all_complete_each_with_its_own_style(wide_server, corpus):

@@ -211,7 +211,7 @@ def pytest_runtest_call(item: pytest.Item):
     try:
         return (yield)
     except BaseException:
-        for log in LOGS:
+        for log in filter(Path.exists, LOGS):
             with log.open(errors="replace") as f:
                 f.seek(before.get(log, 0))
                 printed = f.read()

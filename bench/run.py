@@ -27,7 +27,7 @@ from PIL import Image
 
 from bench.server import scratch
 from nst.base.device import default_device, memory_format
-from nst.methods.engine import MAX_PIXELS, TILE_PIXELS
+from nst.base.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [(256, 256), (512, 512), (1024, 1024), (1536, 2048)]
@@ -99,11 +99,11 @@ def roof() -> float:
 
 def case_fast(which: str, h: int, w: int, weights: str) -> dict:
     from bench.plain import PlainTransformerNet
-    from nst.methods import fast
+    from nst.networks.transformer import load_model
 
     device = default_device()
     if which == "ours":
-        model = fast.load_model(weights, device)
+        model = load_model(weights, device)
         x = (torch.rand(1, 3, h, w) * 255).to(device, memory_format=memory_format(device))
     else:
         model = PlainTransformerNet().eval().to(device)
@@ -115,9 +115,10 @@ def case_fast(which: str, h: int, w: int, weights: str) -> dict:
 
 
 def case_tiled(side: int, weights: str, max_pixels: int, tile_pixels: int) -> dict:
-    from nst.methods import engine, fast
+    from nst.methods import engine
+    from nst.networks.transformer import load_model
 
-    style = engine.NetworkStyle(fast.load_model(weights))
+    style = engine.NetworkStyle(load_model(weights))
     image = Image.effect_noise((side, side), 64).convert("RGB")
     options = engine.OnePassOptions(max_pixels=max_pixels, tile_pixels=tile_pixels)
     start = time.perf_counter()
@@ -316,7 +317,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         fast_256 = ours["seconds"] if (h, w) == (256, 256) else fast_256
         fast_512 = ours["seconds"] if (h, w) == (512, 512) else fast_512
-    tile_side, tiles = (256, (160 * 160, 256 * 256)) if args.quick else (4096, (MAX_PIXELS, TILE_PIXELS))
+    defaults = Settings()
+    full = (defaults.one_pass_pixels, defaults.tile_pixels)
+    tile_side, tiles = (256, (160 * 160, 256 * 256)) if args.quick else (4096, full)
     tiled = run_case("tiled", tile_side, weights, *tiles)
     rows.append(
         (

@@ -10,7 +10,7 @@ from nst.base.device import memory_format
 from nst.base.images import drawn_scene, to_tensor
 from nst.base.weights import PACKAGE, PACKAGE_FILES, package_file
 from nst.methods import fast
-from nst.networks.dumoulin import STYLES
+from nst.networks.dumoulin import STYLES, builtin_network
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -35,7 +35,7 @@ def _blend(shares: dict[int, float]) -> torch.Tensor:
     [((96, 64), {7: 1.0}), ((256, 192), {19: 1.0}), ((128, 128), {3: 0.5, 12: 0.3, 25: 0.2})],
 )
 def test_the_port_matches_onnxruntime(session, size, shares):
-    net = fast.builtin_network()
+    net = builtin_network()
     image = to_tensor(synthetic(*size, seed=3))
     blend = _blend(shares)
     expected = session.run(None, {"image": image.numpy(), "style_weights": blend.numpy()})[0]
@@ -46,7 +46,7 @@ def test_the_port_matches_onnxruntime(session, size, shares):
 
 
 def test_blending_happens_inside_the_network():
-    net = fast.builtin_network()
+    net = builtin_network()
     image = to_tensor(synthetic(64, 64, seed=4), next(net.parameters()).device)
     with torch.inference_mode():
         a, b = net(image, _blend({2: 1.0})), net(image, _blend({9: 1.0}))

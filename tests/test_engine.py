@@ -11,8 +11,10 @@ import pytest
 from bench.clips import pan, write_clip
 from bench.standins import random_transformer
 from conftest import CUDA, LEVELS, synthetic
+from nst.base.device import default_device
 from nst.methods import arbitrary, engine, fast, video
 from nst.methods.engine import NetworkStyle
+from nst.networks.dumoulin import builtin_network
 
 
 def _levels(a, b) -> float:
@@ -88,10 +90,8 @@ def test_batches_split_to_fit_and_match_one_at_a_time():
 
 
 def test_the_loaders_cache_each_network_once_per_device():
-    assert fast.builtin_network() is fast.builtin_network(fast.default_device())
-    for shared, by_device in zip(
-        arbitrary.networks(), arbitrary.networks(fast.default_device()), strict=True
-    ):
+    assert builtin_network() is builtin_network(default_device())
+    for shared, by_device in zip(arbitrary.networks(), arbitrary.networks(default_device()), strict=True):
         assert shared is by_device
 
 

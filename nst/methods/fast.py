@@ -12,7 +12,6 @@ which paints it (batches, tiling, devices). A multi-style network of your own
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import logging
 import os
@@ -24,24 +23,17 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from nst.base.device import default_device, memory_format
+from nst.base.device import memory_format
+from nst.base.health import Health
 from nst.base.images import drawn_scene
 from nst.base.options import blend_weights, check, check_positive, check_regions, option
-from nst.base.weights import (
-    PACKAGE_FILES,
-    WeightsError,
-    cache_dir,
-    describe,
-    package_weights,
-    read_state_dict,
-    weights_dir,
-)
+from nst.base.weights import PACKAGE_FILES, WeightsError, cache_dir, describe, weights_dir
 from nst.methods import engine
 from nst.methods.catalogue import Style, find, load_catalogue, network_of
 from nst.methods.engine import MixStyle, NetworkStyle, OnePassOptions, OnePassStyle
 from nst.networks import dumoulin
-from nst.networks.dumoulin import MultiStyleNet
-from nst.networks.transformer import CHANNELS, HEADS, TransformerNet, fit_state
+from nst.networks.dumoulin import MultiStyleNet, builtin_network, load_multistyle
+from nst.networks.transformer import CHANNELS, HEADS, TransformerNet, load_model
 
 log = logging.getLogger(__name__)
 
@@ -57,70 +49,6 @@ class FastOptions(OnePassOptions):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_positive("batch", self.batch)
-
-
-def load_model(
-    path: str | os.PathLike, device: torch.device | None = None, channels: str = "rgb", head: str = "clamp"
-) -> TransformerNet:
-    """The Johnson network in ``path`` (any key naming, see :func:`fit_state`), in eval mode.
-
-    ``.safetensors`` or a plain ``.pth`` state dict; ``channels`` and ``head`` say how the
-    network was trained (see :class:`TransformerNet`). Cached by path and options.
-    """
-    return _load_model(str(path), device or default_device(), channels, head)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_model(path: str, device: torch.device, channels: str, head: str) -> TransformerNet:
-    fix = "Replace it with a Johnson et al. TransformerNet state dict (.pth or .safetensors)."
-    state = read_state_dict(path, fix)
-    try:
-        state, upsample = fit_state(state)
-    except ValueError as err:
-        raise WeightsError(f"{path} does not fit the transformer network: {err}. {fix}") from err
-    model = TransformerNet(upsample, channels, head)
-    model.load_state_dict(state, strict=True)
-    return model.eval().requires_grad_(False).to(device, memory_format=memory_format(device))
-
-
-def load_multistyle(path: str | os.PathLike, device: torch.device | None = None) -> MultiStyleNet:
-    """The multi-style network in ``path`` (``.safetensors`` or ``.pth``), as many styles as it holds,
-    in eval mode; cached by path."""
-    return _load_multistyle(str(path), device or default_device())
-
-
-MULTISTYLE_FIX = "Replace it with a multi-style network from `python -m nst train --style A B …`."
-
-
-@functools.lru_cache(maxsize=8)
-def _load_multistyle(path: str, device: torch.device) -> MultiStyleNet:
-    state = read_state_dict(path, MULTISTYLE_FIX)
-    styles = dumoulin.styles_in({k: v.shape for k, v in state.items()})
-    if styles is None:
-        raise WeightsError(
-            f"{path} is not a multi-style network (no contract.0.norm.gamma). {MULTISTYLE_FIX}"
-        )
-    net = MultiStyleNet(styles)
-    try:
-        net.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        first = str(err).strip().splitlines()[-1].strip().rstrip(".")
-        raise WeightsError(
-            f"{path} does not fit the multi-style network ({first}). {MULTISTYLE_FIX}"
-        ) from err
-    return net.eval().requires_grad_(False).to(device, memory_format=memory_format(device))
-
-
-def builtin_network(device: torch.device | None = None) -> MultiStyleNet:
-    """Dumoulin et al.'s 26-style network from the installed package (checked, converted once, cached)."""
-    return _builtin_network(device or default_device())
-
-
-@functools.cache
-def _builtin_network(device: torch.device) -> MultiStyleNet:
-    net = MultiStyleNet()
-    net.load_state_dict(package_weights("multistyle26", dumoulin.state_from_onnx))
-    return net.eval().requires_grad_(False).to(device, memory_format=memory_format(device))
 
 
 PROBE_SIDE = 128
@@ -218,24 +146,54 @@ def load_style(
     """
     o = options or FastOptions()
     if masks is not None:
-        check(names is not None and weights is None, "masks go with catalogue names, one per mask")
-        names = [names] if isinstance(names, str) else list(names)
-        check_regions(masks, len(names), o.style_blend)
-        return engine.in_regions([load_style(name, o, device=device) for name in names], masks)
+        return _regions_style(names, masks, weights, o, device)
     if weights is not None:
-        check(names is None, "give catalogue names or a weights file, not both")
-        _, shapes = describe(
-            weights, "Give a network trained by `python -m nst train` (.safetensors or .pth)."
-        )
-        styles = dumoulin.styles_in(shapes)
-        if styles is None:
-            check(not style_index, f"{weights} holds one style: style_index is for multi-style networks")
-            return NetworkStyle(load_model(weights, device), o.strength)
-        check(
-            bool(style_index),
-            f"{weights} holds {styles} styles: pick one or more with style_index, 0 to {styles - 1}",
-        )
-        return _mix(load_multistyle(weights, device), list(style_index), o)
+        return _file_style(weights, names, style_index, o, device)
+    return _catalogue_style(names, style_index, o, device)
+
+
+def _regions_style(
+    names: str | Sequence[str] | None,
+    masks: Sequence[Image.Image],
+    weights: str | os.PathLike | None,
+    o: FastOptions,
+    device: torch.device | None,
+) -> OnePassStyle:
+    """Catalogue style k where mask k is white (:func:`~nst.methods.engine.in_regions`)."""
+    check(names is not None and weights is None, "masks go with catalogue names, one per mask")
+    names = [names] if isinstance(names, str) else list(names)
+    check_regions(masks, len(names), o.style_blend)
+    return engine.in_regions([load_style(name, o, device=device) for name in names], masks)
+
+
+def _file_style(
+    weights: str | os.PathLike,
+    names: str | Sequence[str] | None,
+    style_index: Sequence[int] | None,
+    o: FastOptions,
+    device: torch.device | None,
+) -> OnePassStyle:
+    """The network file ``weights``: a Johnson network, or a multi-style one at styles ``style_index``."""
+    check(names is None, "give catalogue names or a weights file, not both")
+    _, shapes = describe(weights, "Give a network trained by `python -m nst train` (.safetensors or .pth).")
+    styles = dumoulin.styles_in(shapes)
+    if styles is None:
+        check(not style_index, f"{weights} holds one style: style_index is for multi-style networks")
+        return NetworkStyle(load_model(weights, device), o.strength)
+    check(
+        bool(style_index),
+        f"{weights} holds {styles} styles: pick one or more with style_index, 0 to {styles - 1}",
+    )
+    return _mix(load_multistyle(weights, device), list(style_index), o)
+
+
+def _catalogue_style(
+    names: str | Sequence[str] | None,
+    style_index: Sequence[int] | None,
+    o: FastOptions,
+    device: torch.device | None,
+) -> OnePassStyle:
+    """Catalogue style(s) ``names``: one Johnson network, or a blend of one multi-style network's styles."""
     check(names is not None and len(names) > 0, "name a style (see `python -m nst styles`)")
     check(style_index is None, "style_index picks styles of a weights file; name catalogue styles instead")
     styles = [find(name) for name in ([names] if isinstance(names, str) else names)]
@@ -270,7 +228,18 @@ def _mix(net: MultiStyleNet, indices: list[int], options: FastOptions) -> MixSty
     return MixStyle(net, mix, options.strength)
 
 
-def available(device: torch.device | None = None) -> tuple[dict[str, Style], list[str]]:
+def ready_styles(device: torch.device | None = None) -> dict[str, Style]:
+    """The catalogue's styles whose weights are here now (see :func:`health`)."""
+    return _survey(device)[0]
+
+
+def health(device: torch.device | None = None) -> Health:
+    """Ready when any style's weights are here; ``why`` names those that are not, by source."""
+    styles, problems = _survey(device)
+    return Health(bool(styles), " ".join(problems))
+
+
+def _survey(device: torch.device | None) -> tuple[dict[str, Style], list[str]]:
     """The styles whose weights are here now, and one line per source whose are not.
 
     Nothing is downloaded: Hub styles missing from the cache are reported (they are fetched

@@ -19,7 +19,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, get_args
 
@@ -30,8 +30,8 @@ from torch import nn
 
 from nst.base.color import luminance, match_color, transfer_luminance
 from nst.base.device import deterministic
+from nst.base.health import Health
 from nst.base.images import (
-    MAX_PIXELS,
     fit_long_side,
     region_weights,
     resize_long_side,
@@ -58,6 +58,8 @@ from nst.base.options import (
     check_regions,
     option,
 )
+from nst.base.settings import current
+from nst.base.weights import WeightsError
 from nst.networks import loss_network
 from nst.networks.loss_network import Chosen
 
@@ -278,8 +280,8 @@ def stylize(
         blend = blend_weights(None, len(styles))
     out_w, out_h = fit_long_side(content.size, options.size)
     check(
-        out_w * out_h <= MAX_PIXELS,
-        f"size {options.size} makes a {out_w}×{out_h} image, over {MAX_PIXELS} pixels",
+        out_w * out_h <= current().max_image_pixels,
+        f"size {options.size} makes a {out_w}×{out_h} image, over {current().max_image_pixels} pixels",
     )
     options = resolve(options, device)
     layers = LAYERS[options.loss_network]
@@ -292,6 +294,17 @@ def stylize(
 def loss_network_for(options: GatysOptions, device: torch.device | None = None) -> Chosen:
     """The loss network ``options`` run on here, and why (see :func:`nst.networks.loss_network.choose`)."""
     return loss_network.choose(options.loss_network, device)
+
+
+def health(options: GatysOptions, device: torch.device | None = None) -> Health:
+    """Ready when ``options``' loss network loads on ``device`` (``auto`` falls back to MobileNetV2
+    when VGG-19's weights are missing), or why not."""
+    try:
+        name = loss_network_for(options, device).name
+        loss_network.features(name, LAYERS[name].style, device=device)
+    except (WeightsError, ValueError) as err:  # weights missing, or NST_LOSS_NETWORK misspelt
+        return Health(False, str(err))
+    return Health(True)
 
 
 def resolve(options: GatysOptions, device: torch.device | None = None) -> GatysOptions:
@@ -407,6 +420,133 @@ def _loss(
     return PerceptualLoss(net, groups)
 
 
+class _Scale(NamedTuple):
+    """One scale of a run: the ``index``-th of ``count`` (from 1), its long ``side``, its ``steps``, and
+    the ``deadline``, seconds from the start by which a time-limited run leaves it."""
+
+    index: int
+    count: int
+    side: int
+    steps: int
+    deadline: float
+
+
+def _plan(o: GatysOptions) -> list[_Scale]:
+    """The scales of :func:`scales_for` with their steps (:func:`_split_steps`), those without any dropped.
+
+    A time-limited run gives each scale its share of the budget by cost, ``c_i = n_i·side_i²``
+    (steps × pixels): scale i ends by ``time_limit · Σ_{j≤i} c_j / Σ_j c_j``, so that the run
+    still ends at the finest scale, having spent there what the plan would.
+    """
+    scales = scales_for(o.size, o.min_scale, o.multiscale)
+    plan = [(side, n) for side, n in zip(scales, _split_steps(o.steps, len(scales)), strict=True) if n]
+    cost = [n * side**2 for side, n in plan]
+    out, planned = [], 0
+    for index, (side, n_steps) in enumerate(plan, start=1):
+        planned += cost[index - 1]
+        deadline = math.inf if o.time_limit is None else o.time_limit * planned / sum(cost)
+        out.append(_Scale(index, len(plan), side, n_steps, deadline))
+    return out
+
+
+def _targets(
+    net: nn.Module,
+    content: torch.Tensor,
+    side: int,
+    style_imgs: list[Image.Image],
+    blend: list[float],
+    masks: list[Image.Image] | None,
+    keys: tuple[tuple[str, ...], str | None],
+    o: GatysOptions,
+) -> PerceptualLoss:
+    """The loss at one scale (:func:`_loss`): ``content``'s targets and the styles' Gram targets.
+
+    The style targets are the blend's ``Σ_k b_k G_l(S_k)``, or with masks each style's own
+    ``G_l(S_k)`` (cached as that style's alone), the styles' long side ``style_scale · side``;
+    :data:`style_cache` keeps them by ``keys`` (the styles' digests, and the content's when
+    colours are matched to it) and the settings.
+    """
+    digests, colour_key = keys
+    runs = (
+        [(slice(None), blend)] if masks is None else [(slice(k, k + 1), [1.0]) for k in range(len(digests))]
+    )
+    device, layers = next(net.parameters()).device, LAYERS[o.loss_network]
+    style_side = max(1, round(side * o.style_scale))
+    setting = (style_side, o.preserve_color, o.loss_network, o.pooling, str(device))
+    grams = [
+        style_cache.get(
+            ((digests[which], colour_key), tuple(b), *setting),
+            functools.partial(
+                _style_targets, net, layers, style_imgs[which], b, style_side, content, o.preserve_color
+            ),
+        )
+        for which, b in runs
+    ]
+    if masks is None:
+        return _loss(net, content, grams[0], o)
+    regions = region_weights(masks, (content.shape[-1], content.shape[-2]), device)
+    return _loss(net, content, grams, o, regions)
+
+
+def _start(
+    previous: torch.Tensor | None,
+    content: torch.Tensor,
+    side: int,
+    style_imgs: list[Image.Image],
+    blend: list[float],
+    o: GatysOptions,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """A scale's first pastiche, to be optimised: :func:`_init`'s at the first scale (the styles at
+    long side ``side``), else the ``previous`` scale's carried up to ``content``'s size (bicubic,
+    kept in [0, 1])."""
+    if previous is None:
+        styles_t = [to_tensor(resize_long_side(s, side), content.device) for s in style_imgs]
+        pastiche = _init(o.init, content, styles_t, blend, generator)
+    else:
+        pastiche = F.interpolate(
+            previous.detach(), size=content.shape[-2:], mode="bicubic", align_corners=False
+        ).clamp_(0, 1)
+    return pastiche.requires_grad_(True)
+
+
+def _picture(pastiche: torch.Tensor, final_content: Image.Image, preserve_color: str) -> Image.Image:
+    """The pastiche at the final size (previews too, so that they show at the size to come), the
+    content's chroma put back under ``preserve_color="luminance"``."""
+    img = to_image(pastiche)
+    if img.size != final_content.size:
+        img = img.resize(final_content.size, Image.Resampling.BICUBIC)
+    return transfer_luminance(img, final_content) if preserve_color == "luminance" else img
+
+
+def _descend(
+    step_fn: Callable[[], dict[str, float]],
+    scale: _Scale,
+    step: int,
+    size: tuple[int, int],
+    start: float,
+    o: GatysOptions,
+    picture: Callable[[], Image.Image],
+) -> Generator[Progress, None, tuple[int, dict[str, float]]]:
+    """One scale's optimiser loop from run step ``step``: a :class:`Progress` per step but the run's
+    last (a ``picture`` on the first and every ``preview_every``); it leaves the scale early at its
+    ``deadline``. Returns the run's step count and the last step's loss terms."""
+    losses: dict[str, float] = {}
+    for _ in range(scale.steps):
+        losses = step_fn()
+        step += 1
+        elapsed = time.perf_counter() - start
+        if step == o.steps:
+            break
+        preview = step == 1 or step % o.preview_every == 0
+        yield Progress(
+            step, o.steps, scale.index, scale.count, size, losses, elapsed, picture() if preview else None
+        )
+        if elapsed >= scale.deadline:
+            break
+    return step, losses
+
+
 def _optimise(
     content_img: Image.Image,
     style_imgs: list[Image.Image],
@@ -415,97 +555,39 @@ def _optimise(
     options: GatysOptions,
     masks: list[Image.Image] | None = None,
 ) -> Iterator[Progress]:
+    """Coarse to fine over the scales of :func:`_plan`: at each, the loss's targets (:func:`_targets`),
+    the pastiche carried up from the scale before (:func:`_start`) and the scale's steps
+    (:func:`_descend`); then the final event with the picture (:func:`_picture`). Under
+    ``preserve_color="luminance"`` the whole optimisation sees luminance only."""
     o = options
     start = time.perf_counter()
     generator = torch.Generator().manual_seed(o.seed)
     final_content = resize_long_side(content_img, o.size)
     if o.preserve_color == "luminance":
         content_img, style_imgs = luminance(content_img), [luminance(s) for s in style_imgs]
-    scales = scales_for(o.size, o.min_scale, o.multiscale)
-    plan = [(side, n) for side, n in zip(scales, _split_steps(o.steps, len(scales)), strict=True) if n]
+    plan = _plan(o)
     step, pastiche, losses = 0, None, {}
-
-    def result() -> Image.Image:
-        img = to_image(pastiche)
-        if img.size != final_content.size:  # previews too, so that they show at the size to come
-            img = img.resize(final_content.size, Image.Resampling.BICUBIC)
-        return transfer_luminance(img, final_content) if o.preserve_color == "luminance" else img
-
-    # A time-limited run gives each scale its share of the budget by cost (steps × pixels),
-    # so that it still ends at the finest scale, having spent there what the plan would.
-    cost = [n * side**2 for side, n in plan]
-    planned = 0
     digests = tuple(_digest(s) for s in style_imgs)
     colour_key = _digest(content_img) if o.preserve_color != "none" else None
-    # The style targets: the blend's, or with masks each style's own (cached as that style's alone).
-    runs = (
-        [(slice(None), blend)] if masks is None else [(slice(k, k + 1), [1.0]) for k in range(len(digests))]
-    )
-    device, layers = next(net.parameters()).device, LAYERS[o.loss_network]
+    device = next(net.parameters()).device
     with deterministic(device):
-        for index, (side, n_steps) in enumerate(plan, start=1):
-            planned += cost[index - 1]
-            deadline = math.inf if o.time_limit is None else o.time_limit * planned / sum(cost)
-            content = to_tensor(resize_long_side(content_img, side), device)
-            style_side = max(1, round(side * o.style_scale))
-            setting = (style_side, o.preserve_color, o.loss_network, o.pooling, str(device))
-            grams = [
-                style_cache.get(
-                    ((digests[which], colour_key), tuple(b), *setting),
-                    functools.partial(
-                        _style_targets,
-                        net,
-                        layers,
-                        style_imgs[which],
-                        b,
-                        style_side,
-                        content,
-                        o.preserve_color,
-                    ),
-                )
-                for which, b in runs
-            ]
-            if masks is None:
-                loss = _loss(net, content, grams[0], o)
-            else:
-                regions = region_weights(masks, (content.shape[-1], content.shape[-2]), device)
-                loss = _loss(net, content, grams, o, regions)
-            if pastiche is None:
-                styles_t = [to_tensor(resize_long_side(s, side), device) for s in style_imgs]
-                pastiche = _init(o.init, content, styles_t, blend, generator)
-            else:
-                pastiche = F.interpolate(
-                    pastiche.detach(), size=content.shape[-2:], mode="bicubic", align_corners=False
-                ).clamp_(0, 1)
-            pastiche.requires_grad_(True)
-            step_fn = _stepper(loss, pastiche, o)
-            for _ in range(n_steps):
-                losses = step_fn()
-                step += 1
-                elapsed = time.perf_counter() - start
-                if step == o.steps:
-                    break
-                preview = step == 1 or step % o.preview_every == 0
-                yield Progress(
-                    step,
-                    o.steps,
-                    index,
-                    len(plan),
-                    tuple(reversed(content.shape[-2:])),
-                    losses,
-                    elapsed,
-                    result() if preview else None,
-                )
-                if elapsed >= deadline:
-                    break
+        for scale in plan:
+            content = to_tensor(resize_long_side(content_img, scale.side), device)
+            loss = _targets(net, content, scale.side, style_imgs, blend, masks, (digests, colour_key), o)
+            pastiche = _start(pastiche, content, scale.side, style_imgs, blend, o, generator)
+            size = tuple(reversed(content.shape[-2:]))
+            picture = functools.partial(_picture, pastiche, final_content, o.preserve_color)
+            step, losses = yield from _descend(
+                _stepper(loss, pastiche, o), scale, step, size, start, o, picture
+            )
     yield Progress(
         step,
         o.steps,
-        index,
+        len(plan),
         len(plan),
         final_content.size,
         losses,
         time.perf_counter() - start,
-        result(),
+        _picture(pastiche, final_content, o.preserve_color),
         done=True,
     )

@@ -31,7 +31,7 @@ import math
 import os
 import time
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -40,8 +40,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from PIL import Image
 
-from nst.base.images import MAX_PIXELS, fit_long_side
+from nst.base.images import fit_long_side
 from nst.base.options import check, check_choice, check_fraction, check_positive, option
+from nst.base.settings import current
 from nst.methods import arbitrary, engine, fast
 from nst.methods.engine import OnePassOptions, OnePassStyle
 from nst.networks.norms import Running, norms
@@ -153,9 +154,10 @@ def _info(container: av.container.InputContainer, name: str) -> ClipInfo:
         seconds = 0.0
     frames = stream.frames or round(seconds * fps)
     width, height = stream.codec_context.width, stream.codec_context.height
-    if width * height > MAX_PIXELS:
+    limit = current().max_image_pixels
+    if width * height > limit:
         raise VideoError(
-            f"{name} is {width}×{height}; the limit is {MAX_PIXELS / 1e6:.0f} megapixels (NST_MAX_PIXELS)."
+            f"{name} is {width}×{height}; the limit is {limit / 1e6:.0f} megapixels (NST_MAX_PIXELS)."
         )
     if width < 1 or height < 1:
         raise VideoError(f"{name} has frames with no pixels.")
@@ -238,59 +240,123 @@ def stylize_video(
     target = Path(target)
     partial = target.with_name(f".{target.stem}.partial{target.suffix or '.mp4'}")
     start = time.perf_counter()
+    name = Path(source).name
     with _open(source) as container:
-        info = _info(container, Path(source).name)
-        width, height = _even_size(info, o.max_side)
-        total = info.frames
-        if o.max_seconds is not None:
-            total = min(total or math.inf, math.ceil(o.max_seconds * info.fps))
-        video_in = container.streams.video[0]
-        video_in.thread_type = "AUTO"
-        audio_in = container.streams.audio[0] if container.streams.audio else None
-        written = 0
+        info = _info(container, name)
         try:
-            with av.open(str(partial), "w", format="mp4") as out:
-                video_out = out.add_stream("libx264", rate=info.fps)
-                video_out.width, video_out.height, video_out.pix_fmt = width, height, "yuv420p"
-                video_out.options = {"crf": str(o.crf), "preset": "veryfast"}
-                audio_out = None
-                if audio_in is not None:
-                    if info.audio in MP4_AUDIO:
-                        audio_out = out.add_stream_from_template(audio_in)
-                    else:
-                        audio_out = out.add_stream("aac", rate=audio_in.codec_context.sample_rate)
-                painter = Painter(style, o)
-                for packet in container.demux(*(s for s in (video_in, audio_in) if s is not None)):
-                    if o.max_seconds is not None and written >= total:
-                        break
-                    if packet.stream is audio_in:
-                        _audio(packet, audio_in, audio_out, out, o.max_seconds, info.audio in MP4_AUDIO)
-                        continue
-                    for frame in packet.decode():
-                        if o.max_seconds is not None and painter.seen >= total:
-                            break
-                        painter.add(frame.to_image(width=width, height=height))
-                        if painter.full():
-                            written = _write(painter.flush(), video_out, out, written)
-                            yield VideoProgress(written, max(total, written), time.perf_counter() - start)
-                written = _write(painter.flush(), video_out, out, written)
-                if written == 0:
-                    raise VideoError(f"{Path(source).name} has no frames we could decode.")
-                for packet in video_out.encode(None):
-                    out.mux(packet)
-                if audio_out is not None and info.audio not in MP4_AUDIO:
-                    for packet in audio_out.encode(None):
-                        out.mux(packet)
+            written = yield from _transcode(container, info, name, partial, style, o, start)
         except av.FFmpegError as err:
             partial.unlink(missing_ok=True)
-            raise VideoError(
-                f"{Path(source).name} could not be read to the end ({type(err).__name__})."
-            ) from err
+            raise VideoError(f"{name} could not be read to the end ({type(err).__name__}).") from err
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
     os.replace(partial, target)
     yield VideoProgress(written, written, time.perf_counter() - start)
+
+
+def _transcode(
+    container: av.container.InputContainer,
+    info: ClipInfo,
+    name: str,
+    partial: Path,
+    style: OnePassStyle,
+    o: VideoOptions,
+    start: float,
+) -> Generator[VideoProgress, None, int]:
+    """Read the clip's frames (:func:`_frames`), paint them in batches (:class:`Painter`) and write
+    them to ``partial`` (:class:`_Output`), yielding progress after each batch; returns the count
+    written."""
+    import av
+
+    size = _even_size(info, o.max_side)
+    total = info.frames
+    if o.max_seconds is not None:
+        total = min(total or math.inf, math.ceil(o.max_seconds * info.fps))
+    video_in = container.streams.video[0]
+    video_in.thread_type = "AUTO"
+    audio_in = container.streams.audio[0] if container.streams.audio else None
+    with av.open(str(partial), "w", format="mp4") as out:
+        output = _Output(out, info, audio_in, size, o.crf)
+        painter = Painter(style, o)
+        for frame in _frames(container, video_in, output, painter, total, o.max_seconds, size):
+            painter.add(frame)
+            if painter.full():
+                output.write(painter.flush())
+                yield VideoProgress(output.written, max(total, output.written), time.perf_counter() - start)
+        output.write(painter.flush())
+        if output.written == 0:
+            raise VideoError(f"{name} has no frames we could decode.")
+        output.finish()
+    return output.written
+
+
+def _frames(
+    container: av.container.InputContainer,
+    video_in: av.video.VideoStream,
+    output: _Output,
+    painter: Painter,
+    total: int,
+    max_seconds: float | None,
+    size: tuple[int, int],
+) -> Iterator[Image.Image]:
+    """The clip's frames at ``size``, in order; with ``max_seconds`` only until ``painter`` has seen
+    ``total`` (and none once ``output`` has written them). Audio packets met on the way go to
+    ``output`` (:meth:`_Output.audio`)."""
+    audio_in = output.audio_in
+    width, height = size
+    for packet in container.demux(*(s for s in (video_in, audio_in) if s is not None)):
+        if max_seconds is not None and output.written >= total:
+            break
+        if packet.stream is audio_in:
+            output.audio(packet, max_seconds)
+            continue
+        for frame in packet.decode():
+            if max_seconds is not None and painter.seen >= total:
+                break
+            yield frame.to_image(width=width, height=height)
+
+
+class _Output:
+    """The MP4 being written: H.264 (yuv420p) at the input's frame rate, at ``size`` and quality
+    ``crf``, the input's audio copied (:data:`MP4_AUDIO`) or re-encoded as AAC, and the count of
+    frames ``written`` so far."""
+
+    def __init__(
+        self,
+        out: av.container.OutputContainer,
+        info: ClipInfo,
+        audio_in: av.audio.AudioStream | None,
+        size: tuple[int, int],
+        crf: int,
+    ) -> None:
+        self.out, self.audio_in, self.written = out, audio_in, 0
+        self.copy_audio = info.audio in MP4_AUDIO
+        self.video = out.add_stream("libx264", rate=info.fps)
+        self.video.width, self.video.height, self.video.pix_fmt = *size, "yuv420p"
+        self.video.options = {"crf": str(crf), "preset": "veryfast"}
+        self.audio_out = None
+        if audio_in is not None:
+            if self.copy_audio:
+                self.audio_out = out.add_stream_from_template(audio_in)
+            else:
+                self.audio_out = out.add_stream("aac", rate=audio_in.codec_context.sample_rate)
+
+    def write(self, frames: list[Image.Image]) -> None:
+        """Encode ``frames`` as the next frames of the video."""
+        self.written = _write(frames, self.video, self.out, self.written)
+
+    def audio(self, packet: av.Packet, max_seconds: float | None) -> None:
+        """One packet of the input's audio, up to ``max_seconds`` (:func:`_audio`)."""
+        _audio(packet, self.audio_in, self.audio_out, self.out, max_seconds, self.copy_audio)
+
+    def finish(self) -> None:
+        """Flush the encoders."""
+        for packet in self.video.encode(None):
+            self.out.mux(packet)
+        if self.audio_out is not None and not self.copy_audio:
+            for packet in self.audio_out.encode(None):
+                self.out.mux(packet)
 
 
 def _audio(

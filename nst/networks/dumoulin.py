@@ -22,6 +22,8 @@ Input and output are RGB in [0, 1]; any size works (sides are edge-padded to a m
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -29,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nst.base.device import default_device, memory_format
+from nst.base.weights import WeightsError, package_weights, read_state_dict
 from nst.networks.norms import (
     HoldableNorm,
     normalise,
@@ -163,3 +167,43 @@ def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
         if state[name].shape != expected.shape:
             raise ValueError(f"{name} is {tuple(state[name].shape)}, not {tuple(expected.shape)}")
     return state
+
+
+def load_multistyle(path: str | os.PathLike, device: torch.device | None = None) -> MultiStyleNet:
+    """The multi-style network in ``path`` (``.safetensors`` or ``.pth``), as many styles as it holds,
+    in eval mode; cached by path."""
+    return _load_multistyle(str(path), device or default_device())
+
+
+MULTISTYLE_FIX = "Replace it with a multi-style network from `python -m nst train --style A B …`."
+
+
+@functools.lru_cache(maxsize=8)
+def _load_multistyle(path: str, device: torch.device) -> MultiStyleNet:
+    state = read_state_dict(path, MULTISTYLE_FIX)
+    styles = styles_in({k: v.shape for k, v in state.items()})
+    if styles is None:
+        raise WeightsError(
+            f"{path} is not a multi-style network (no contract.0.norm.gamma). {MULTISTYLE_FIX}"
+        )
+    net = MultiStyleNet(styles)
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[-1].strip().rstrip(".")
+        raise WeightsError(
+            f"{path} does not fit the multi-style network ({first}). {MULTISTYLE_FIX}"
+        ) from err
+    return net.eval().requires_grad_(False).to(device, memory_format=memory_format(device))
+
+
+def builtin_network(device: torch.device | None = None) -> MultiStyleNet:
+    """Dumoulin et al.'s 26-style network from the installed package (checked, converted once, cached)."""
+    return _builtin_network(device or default_device())
+
+
+@functools.cache
+def _builtin_network(device: torch.device) -> MultiStyleNet:
+    net = MultiStyleNet()
+    net.load_state_dict(package_weights("multistyle26", state_from_onnx))
+    return net.eval().requires_grad_(False).to(device, memory_format=memory_format(device))

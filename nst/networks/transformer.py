@@ -13,11 +13,14 @@ pytorch/examples upsamples by nearest neighbour then convolves (``upsample="near
 from __future__ import annotations
 
 import functools
+import os
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nst.base.device import default_device, memory_format
+from nst.base.weights import WeightsError, read_state_dict
 from nst.networks.norms import HoldableNorm, normalise, pad_to_strides
 
 
@@ -180,3 +183,27 @@ def fit_state(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], 
 @functools.cache
 def _shapes(upsample: str) -> list[tuple[str, torch.Size]]:
     return [(k, v.shape) for k, v in TransformerNet(upsample).state_dict().items()]
+
+
+def load_model(
+    path: str | os.PathLike, device: torch.device | None = None, channels: str = "rgb", head: str = "clamp"
+) -> TransformerNet:
+    """The Johnson network in ``path`` (any key naming, see :func:`fit_state`), in eval mode.
+
+    ``.safetensors`` or a plain ``.pth`` state dict; ``channels`` and ``head`` say how the
+    network was trained (see :class:`TransformerNet`). Cached by path and options.
+    """
+    return _load_model(str(path), device or default_device(), channels, head)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_model(path: str, device: torch.device, channels: str, head: str) -> TransformerNet:
+    fix = "Replace it with a Johnson et al. TransformerNet state dict (.pth or .safetensors)."
+    state = read_state_dict(path, fix)
+    try:
+        state, upsample = fit_state(state)
+    except ValueError as err:
+        raise WeightsError(f"{path} does not fit the transformer network: {err}. {fix}") from err
+    model = TransformerNet(upsample, channels, head)
+    model.load_state_dict(state, strict=True)
+    return model.eval().requires_grad_(False).to(device, memory_format=memory_format(device))

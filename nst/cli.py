@@ -16,6 +16,7 @@ from tqdm import tqdm
 from nst.base import distributed
 from nst.base.device import default_device
 from nst.base.images import ImageError, load_image, load_mask, save_image
+from nst.base.settings import Settings, configure, current
 from nst.base.weights import WeightsError
 from nst.methods import arbitrary, batch, engine, fast, gatys, train, video
 from nst.methods.catalogue import load_catalogue
@@ -322,7 +323,9 @@ def _add_push(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=lambda args: print(train.push(args.folder, args.repo_id, private=args.private)))
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    """Run the command line on ``argv`` with ``settings`` (default: the ``NST_*`` variables, read
+    here once), installed for the library while it runs; the exit status."""
     parser = argparse.ArgumentParser(prog="python -m nst", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_gatys(sub)
@@ -333,11 +336,15 @@ def main(argv: list[str] | None = None) -> int:
     _add_train(sub)
     _add_push(sub)
     args = parser.parse_args(argv)
+    previous = current()
     try:
+        configure(Settings.from_env(surface="cli") if settings is None else settings)
         args.run(args)
     except USER_ERRORS as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        configure(previous)
     return 0

@@ -23,7 +23,7 @@ from nst.base.images import to_image, to_tensor
 from nst.base.weights import WeightsError
 from nst.methods import catalogue, fast, train
 from nst.methods.engine import NetworkStyle
-from nst.networks.transformer import TransformerNet
+from nst.networks.transformer import TransformerNet, load_model
 
 
 def _forward(net, img: Image.Image) -> Image.Image:
@@ -52,7 +52,7 @@ def test_every_key_naming_loads_to_the_same_network(tmp_path):
             torch.save(state, tmp_path / name)
         else:
             save_file(state, tmp_path / name)
-        model = fast.load_model(tmp_path / name)
+        model = load_model(tmp_path / name)
         assert model.upsample == net.upsample, name
         outputs[name] = fast.stylize(img, NetworkStyle(model))
         assert _levels_apart(outputs[name], _forward(net, img)) <= 1, name  # NCHW there: other kernels
@@ -66,11 +66,11 @@ def test_a_mismatch_names_the_first_tensor_that_does_not_fit(tmp_path):
     state[keys[6]] = torch.zeros(64, 31, 3, 3)  # ConvBlock.2's convolution, one input channel short
     torch.save(state, tmp_path / "broken.pth")
     with pytest.raises(WeightsError, match=rf"broken\.pth .*tensor 6 \({keys[6]}\)") as err:
-        fast.load_model(tmp_path / "broken.pth")
+        load_model(tmp_path / "broken.pth")
     assert "\n" not in str(err.value)
     torch.save(dict(list(state.items())[:5]), tmp_path / "short.pth")
     with pytest.raises(WeightsError, match="5 tensors"):
-        fast.load_model(tmp_path / "short.pth")
+        load_model(tmp_path / "short.pth")
 
 
 class _Exploit:
@@ -83,7 +83,7 @@ def test_a_malicious_pickle_is_refused_and_not_executed(tmp_path, monkeypatch):
     monkeypatch.setenv("NST_PWNED", str(marker))
     torch.save({"ConvBlock.0.conv_layer.weight": _Exploit()}, tmp_path / "evil.pth")
     with pytest.raises(WeightsError, match="not a readable weights file") as err:
-        fast.load_model(tmp_path / "evil.pth")
+        load_model(tmp_path / "evil.pth")
     assert not marker.exists()
     assert "weights_only" not in str(err.value) and "\n" not in str(err.value)
 
@@ -97,11 +97,11 @@ def test_a_damaged_style_file_is_one_line(tmp_path, damage):
     else:
         path.write_text("not weights")
     with pytest.raises(WeightsError, match=r"style\.pth is not a readable weights file") as err:
-        fast.load_model(path)
+        load_model(path)
     assert "\n" not in str(err.value)
 
 
-def _lay_repo(repo_id: str, nets: dict[str, TransformerNet], declared: dict, tmp_path, monkeypatch) -> None:
+def _lay_repo(repo_id: str, nets: dict[str, TransformerNet], declared: dict, tmp_path, settings) -> None:
     """A Hub repo of ``nets`` in the test Hub cache, and a catalogue file listing them."""
     repo = HUB_CACHE / f"models--{repo_id.replace('/', '--')}"
     snapshot = repo / "snapshots" / ("a" * 40)
@@ -118,7 +118,7 @@ def _lay_repo(repo_id: str, nets: dict[str, TransformerNet], declared: dict, tmp
             | declared
         )
     (tmp_path / "extra.json").write_text(json.dumps({"styles": entries}))
-    monkeypatch.setenv("NST_CATALOGUE", str(tmp_path / "extra.json"))
+    settings(catalogue=str(tmp_path / "extra.json"))
 
 
 def _probe_mean(style: NetworkStyle) -> torch.Tensor:
@@ -145,7 +145,7 @@ def test_the_hub_repo_is_read_as_bgr_and_paints_in_the_paintings_colours():
         (("rgb", "clamp"), {"channels": "bgr", "head": "tanh150"}),
     ],
 )
-def test_channel_order_and_head_are_checked_at_load(trained, declared, tmp_path, monkeypatch):
+def test_channel_order_and_head_are_checked_at_load(trained, declared, tmp_path, settings):
     channels, head = trained
     repo_id = f"test/{channels}-{head}-declared-{declared['channels']}-{declared['head']}"
     names = ("rain_princess", "scream", "starry_night")
@@ -154,7 +154,7 @@ def test_channel_order_and_head_are_checked_at_load(trained, declared, tmp_path,
         name: painted_transformer(styles[name].mean_rgb, seed, channels, head)
         for seed, name in enumerate(names)
     }
-    _lay_repo(repo_id, nets, declared, tmp_path, monkeypatch)
+    _lay_repo(repo_id, nets, declared, tmp_path, settings)
     assert fast.reading(repo_id, "main") == trained
     model = fast.load_style(f"{repo_id}-starry_night")
     mean = _probe_mean(model)
@@ -217,7 +217,7 @@ def test_catalogue_fetches_from_the_hub_cache(hub_cache):
         assert style.fetch() == hub_cache / filename
 
 
-def test_catalogue_extras_local_files_and_bad_entries(tmp_path, monkeypatch):
+def test_catalogue_extras_local_files_and_bad_entries(tmp_path, settings):
     weights = tmp_path / "weights"
     weights.mkdir()
     save_file(random_transformer("nearest").state_dict(), weights / "my_style.safetensors")
@@ -236,8 +236,7 @@ def test_catalogue_extras_local_files_and_bad_entries(tmp_path, monkeypatch):
             }
         )
     )
-    monkeypatch.setenv("NST_WEIGHTS_DIR", str(weights))
-    monkeypatch.setenv("NST_CATALOGUE", str(extra))
+    settings(weights_dir=str(weights), catalogue=str(extra))
     styles = catalogue.load_catalogue()
     assert styles["my_style"].fetch() == weights / "my_style.safetensors"
     with pytest.raises(WeightsError, match=r"mine\.safetensors.*someone/styles"):

@@ -203,7 +203,9 @@ def pastiches(tmp_path_factory) -> dict[tuple[str, str], torch.Tensor]:
     script = textwrap.dedent(f"""
         import sys
         from PIL import Image
+        from nst.base.settings import Settings, configure
         from nst.methods import gatys
+        configure(Settings.from_env(surface="cli"))  # NST_VGG_WEIGHTS, as a surface reads it
         variants = {VARIANTS!r}
         content = Image.open({str(folder / "content.png")!r})
         style = Image.open({str(folder / "style.png")!r})

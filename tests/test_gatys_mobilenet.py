@@ -110,9 +110,9 @@ def test_with_vgg_weights_auto_is_vgg_and_mobilenet_can_be_asked_for(tmp_path):
     assert result.returncode == 0 and "MobileNetV2" not in result.stderr, result.stderr
 
 
-def test_the_environment_overrides_auto_but_not_an_explicit_choice(monkeypatch):
+def test_the_environment_overrides_auto_but_not_an_explicit_choice(settings):
     assert loss_network.choose("auto").name == "vgg19"  # the session's stand-in VGG-19 loads
-    monkeypatch.setenv("NST_LOSS_NETWORK", "mobilenet")
+    settings(loss_network="mobilenet")
     assert loss_network.choose("auto") == loss_network.Chosen("mobilenet", "NST_LOSS_NETWORK asks for it")
     assert loss_network.choose("vgg19").name == "vgg19"
 

@@ -74,10 +74,8 @@ def test_truncated_file_is_refused():
         load_image(data[: len(data) // 2])
 
 
-def test_decompression_bomb_is_refused_before_decoding(monkeypatch):
-    import nst.base.images
-
-    monkeypatch.setattr(nst.base.images, "MAX_PIXELS", 1000)
+def test_decompression_bomb_is_refused_before_decoding(settings):
+    settings(max_image_pixels=1000)
     with pytest.raises(ImageError, match="megapixels"):
         load_image(_encode(Image.new("L", (100, 100)), "PNG"))
 

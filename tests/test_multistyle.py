@@ -13,17 +13,18 @@ from safetensors.torch import load_file, save_file
 from conftest import SET_TITLES, synthetic, train_set
 from nst import cli
 from nst.base.images import drawn_scene, to_images, to_tensor
+from nst.base.settings import current
 from nst.base.weights import WeightsError
 from nst.methods import fast
 from nst.methods.catalogue import load_catalogue
-from nst.networks.dumoulin import MultiStyleNet
+from nst.networks.dumoulin import MultiStyleNet, builtin_network
 
 NAMES = ("set_00", "set_01", "set_02")
 
 
 @pytest.fixture
-def in_catalogue(weights_folder, monkeypatch):
-    monkeypatch.setenv("NST_WEIGHTS_DIR", str(weights_folder))
+def in_catalogue(weights_folder, settings):
+    settings(weights_dir=str(weights_folder))
     return weights_folder
 
 
@@ -62,10 +63,13 @@ def test_the_command_line_paints_a_set_by_index_and_says_what_is_wrong(in_catalo
     photo.save(tmp_path / "photo.png")
     weights = str(in_catalogue / "set.safetensors")
     args = ["fast", str(tmp_path / "photo.png"), "--weights", weights]
-    assert cli.main([*args, "--style-index", "1", "-o", str(tmp_path / "one.png")]) == 0
+    assert cli.main([*args, "--style-index", "1", "-o", str(tmp_path / "one.png")], current()) == 0
     assert Image.open(tmp_path / "one.png").tobytes() == fast.stylize(photo, "set_01").tobytes()
     assert (
-        cli.main([*args, "--style-index", "0", "2", "--style-blend", "1,3", "-o", str(tmp_path / "b.png")])
+        cli.main(
+            [*args, "--style-index", "0", "2", "--style-blend", "1,3", "-o", str(tmp_path / "b.png")],
+            current(),
+        )
         == 0
     )
     blended = fast.stylize(photo, ["set_00", "set_02"], style_blend=(1, 3))
@@ -75,13 +79,13 @@ def test_the_command_line_paints_a_set_by_index_and_says_what_is_wrong(in_catalo
         (["--style-index", "3"], "style index 3 is not 0 to 2"),
     ]:
         capsys.readouterr()
-        assert cli.main([*args, *extra, "-o", str(tmp_path / "x.png")]) == 1
+        assert cli.main([*args, *extra, "-o", str(tmp_path / "x.png")], current()) == 1
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1
 
 
 def test_a_sets_thumbnails_are_its_own_pictures_and_it_is_available(in_catalogue):
-    ready, _ = fast.available()
+    ready = fast.ready_styles()
     assert set(NAMES) <= set(ready)
     path = fast.thumbnail("set_02")
     assert (
@@ -92,7 +96,7 @@ def test_a_sets_thumbnails_are_its_own_pictures_and_it_is_available(in_catalogue
 def test_fine_tuning_trains_new_norms_on_the_built_in_networks_frozen_convolutions(tmp_path):
     weights = train_set(tmp_path, "tuned", finetune=True, steps=3)
     tuned = load_file(weights)
-    builtin = fast.builtin_network(torch.device("cpu")).state_dict()
+    builtin = builtin_network(torch.device("cpu")).state_dict()
     for name, value in tuned.items():
         if name.endswith((".gamma", ".beta")):
             assert value.shape == (3, builtin[name].shape[1])
@@ -108,11 +112,11 @@ def test_fine_tuning_trains_new_norms_on_the_built_in_networks_frozen_convolutio
     assert "frozen" in (tmp_path / "README.md").read_text()
 
 
-def test_a_damaged_set_is_refused_in_one_line(tmp_path, monkeypatch):
+def test_a_damaged_set_is_refused_in_one_line(tmp_path, settings):
     state = MultiStyleNet(3).state_dict()
     state["res.2.0.norm.gamma"] = torch.ones(2, 32)  # one layer with a style too few
     save_file(state, tmp_path / "broken.safetensors")
-    monkeypatch.setenv("NST_WEIGHTS_DIR", str(tmp_path))
+    settings(weights_dir=str(tmp_path))
     assert load_catalogue()["broken_01"].index == 1
     with pytest.raises(WeightsError, match=r"does not fit the multi-style network \(size mismatch") as err:
         fast.load_style("broken_01")

@@ -184,8 +184,8 @@ def test_bad_clips_get_one_line_and_leave_nothing(bad_clips, model, name, messag
     assert not target.exists() and not list(bad_clips.glob(".*partial*"))
 
 
-def test_a_huge_frame_is_refused_before_decoding(clip, model, tmp_path, monkeypatch):
-    monkeypatch.setattr(video, "MAX_PIXELS", 96 * 64 - 1)
+def test_a_huge_frame_is_refused_before_decoding(clip, model, tmp_path, settings):
+    settings(max_image_pixels=96 * 64 - 1)
     with pytest.raises(video.VideoError, match="megapixels"):
         _run(clip, tmp_path / "out.mp4", model)
 

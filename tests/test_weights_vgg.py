@@ -11,7 +11,11 @@ import torch
 
 from conftest import random_vgg19_features, synthetic
 
-LOAD = "from nst.networks.vgg import VGGFeatures; VGGFeatures(['relu1_1'])"
+LOAD = (
+    "from nst.base.settings import Settings, configure; configure(Settings.from_env(surface='cli')); "
+    "from nst.networks.vgg import VGGFeatures; VGGFeatures(['relu1_1'])"
+)
+"""VGG-19 loaded as a surface would: the NST_* variables read once, then the network."""
 
 
 def _run(env: dict) -> subprocess.CompletedProcess:

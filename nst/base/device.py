@@ -1,4 +1,4 @@
-"""Device choice: CUDA, then Apple MPS, then the CPU; ``NST_DEVICE`` overrides."""
+"""Device choice: CUDA, then Apple MPS, then the CPU; the settings' ``device`` (``NST_DEVICE``) overrides."""
 
 from __future__ import annotations
 
@@ -10,16 +10,22 @@ from contextlib import contextmanager
 
 import torch
 
+from nst.base.settings import current
 
-@functools.cache
+
 def default_device() -> torch.device:
     """The device every model runs on unless a caller passes another.
 
-    Order: ``$NST_DEVICE`` (e.g. ``cpu``, ``cuda:1``), then CUDA, then MPS, then CPU.
+    Order: the settings' ``device`` (``NST_DEVICE``: e.g. ``cpu``, ``cuda:1``), then CUDA, then MPS,
+    then CPU.
     On the CPU, torch's intra-op threads are set to the cores this process may use
     (``sched_getaffinity``), which in containers is often fewer than the host has.
     """
-    name = os.environ.get("NST_DEVICE", "").strip()
+    return _chosen(current().device.strip())
+
+
+@functools.cache
+def _chosen(name: str) -> torch.device:
     if name:
         device = torch.device(name)
     elif torch.cuda.is_available():

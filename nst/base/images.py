@@ -21,13 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision.transforms.v2.functional as TF
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
-ImageSource = str | os.PathLike | bytes | Image.Image
+from nst.base.settings import current
 
-MAX_PIXELS = int(os.environ.get("NST_MAX_PIXELS", 64_000_000))
-"""Largest image accepted, in pixels (width × height), checked before decoding."""
+ImageSource = str | os.PathLike | bytes | Image.Image
 
 
 class ImageError(ValueError):
@@ -81,17 +79,18 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 def load_image(source: ImageSource, max_side: int | None = None) -> Image.Image:
     """Decode ``source`` (path, bytes or PIL image) into an upright RGB image.
 
-    Refuses non-images, empty and truncated files and images over ``MAX_PIXELS``
-    before their pixels are allocated. Animations give their first frame; EXIF
-    orientation is applied. With ``max_side``, the image is shrunk (never
+    Refuses non-images, empty and truncated files and images over the settings'
+    ``max_image_pixels`` (``NST_MAX_PIXELS``) before their pixels are allocated. Animations
+    give their first frame; EXIF orientation is applied. With ``max_side``, the image is shrunk (never
     enlarged) to that long side, cheaply where the format allows (JPEG draft).
     """
     img = _open(source)
     w, h = img.size
-    if w * h > MAX_PIXELS:
+    limit = current().max_image_pixels
+    if w * h > limit:
         raise ImageError(
             f"The image is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels (NST_MAX_PIXELS)."
+            f"{limit / 1e6:.0f} megapixels (NST_MAX_PIXELS)."
         )
     if w < 1 or h < 1:
         raise ImageError("The image has no pixels.")
@@ -116,7 +115,7 @@ def load_mask(source: ImageSource) -> Image.Image:
     """
     img = _open(source)
     w, h = img.size
-    if w * h > MAX_PIXELS:
+    if w * h > current().max_image_pixels:
         raise ImageError(f"The mask is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is NST_MAX_PIXELS.")
     try:
         img.load()
@@ -145,6 +144,8 @@ def feather(weights: torch.Tensor, sigma: float) -> torch.Tensor:
     half = min(math.ceil(3 * sigma), min(weights.shape[-2:]) - 1)  # reflection needs the room
     if sigma <= 0 or half < 1:
         return weights
+    import torchvision.transforms.v2.functional as TF  # only here: it imports torchvision.models too
+
     return TF.gaussian_blur(weights, [2 * half + 1] * 2, [sigma, sigma])
 
 

@@ -32,6 +32,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from nst.base.settings import current
+
 ROOT = Path(__file__).resolve().parents[2]
 """The project folder (``weights/`` lives there)."""
 
@@ -41,16 +43,14 @@ class WeightsError(RuntimeError):
 
 
 def weights_dir() -> Path:
-    """The folder of local weights: ``$NST_WEIGHTS_DIR``, default the project's ``weights/``."""
-    return Path(os.environ.get("NST_WEIGHTS_DIR") or ROOT / "weights")
+    """The folder of local weights: the settings' ``weights_dir`` (``NST_WEIGHTS_DIR``), default the
+    project's ``weights/``."""
+    return Path(current().weights_dir or ROOT / "weights")
 
 
 def cache_dir() -> Path:
     """Where converted networks and rendered thumbnails are kept (created on demand)."""
-    explicit = os.environ.get("NST_CACHE")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nst"
+    return current().cache()
 
 
 def read_state_dict(path: str | os.PathLike, fix: str) -> dict[str, torch.Tensor]:
@@ -122,13 +122,13 @@ def hub_vgg19() -> Path | None:
 
 
 def vgg19_state() -> dict[str, torch.Tensor]:
-    """VGG-19's ImageNet weights: ``$NST_VGG_WEIGHTS``, else torchvision's cache, else the Hub
-    cache (:func:`hub_vgg19`), else torchvision's download.
+    """VGG-19's ImageNet weights: the settings' ``vgg_weights`` (``NST_VGG_WEIGHTS``), else
+    torchvision's cache, else the Hub cache (:func:`hub_vgg19`), else torchvision's download.
 
     Torchvision's full state dict (``features.N.*`` and ``classifier.*``), timm's, and a
     features-only one (``N.*``) are accepted; only the ``features.`` convolutions are kept.
     """
-    explicit = os.environ.get("NST_VGG_WEIGHTS", "").strip()
+    explicit = current().vgg_weights.strip()
     from torchvision.models import VGG19_Weights
 
     weights = VGG19_Weights.IMAGENET1K_V1

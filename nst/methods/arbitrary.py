@@ -23,6 +23,7 @@ import torch
 from PIL import Image, ImageOps
 
 from nst.base.device import default_device
+from nst.base.health import Health
 from nst.base.images import to_tensor
 from nst.base.options import blend_weights, check, check_regions
 from nst.base.weights import WeightsError
@@ -48,13 +49,13 @@ def networks(device: torch.device | None = None) -> tuple[StylePredictor, StyleT
     return ghiasi.pretrained_predictor(device), ghiasi.pretrained_transformer(device)
 
 
-def unavailable(device: torch.device | None = None) -> list[str]:
-    """Why the method cannot run now, one line per source; empty when it can (loaded on ``device``)."""
+def health(device: torch.device | None = None) -> Health:
+    """Whether the method can run now: its networks load on ``device``, or why not."""
     try:
         networks(device)
     except WeightsError as err:
-        return [str(err)]
-    return []
+        return Health(False, str(err))
+    return Health(True)
 
 
 @torch.inference_mode()

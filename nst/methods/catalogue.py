@@ -26,6 +26,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from nst.base.settings import current
 from nst.base.weights import ROOT, WeightsError, describe, hub_file, local_file, weights_dir
 from nst.networks.dumoulin import STYLES, styles_in
 from nst.networks.transformer import CHANNELS, HEADS
@@ -132,7 +133,7 @@ def load_catalogue() -> dict[str, Style]:
     """Every known style by name, in catalogue order (see the module docstring)."""
     styles = {s.name: s for s in builtin_styles()}
     files = [DEFAULT_CATALOGUE]
-    files += [Path(p) for p in os.environ.get("NST_CATALOGUE", "").split(os.pathsep) if p]
+    files += [Path(p) for p in current().catalogue.split(os.pathsep) if p]
     for file in files:
         if file.is_file():
             styles.update((s.name, s) for s in _read(file))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,15 +36,12 @@ from nst.base.color import transfer_luminance
 from nst.base.device import memory_format
 from nst.base.images import feather, fit_long_side, region_weights, resize_long_side, to_images, to_tensor
 from nst.base.options import blend_weights, check, check_fraction, check_positive, check_regions, option
+from nst.base.settings import current
 from nst.networks.dumoulin import MultiStyleNet
 from nst.networks.ghiasi import StyleTransformer
 from nst.networks.norms import Fixed, Held, NormCall, Regions, holding, padded_side
 from nst.networks.transformer import TransformerNet
 
-MAX_PIXELS = int(os.environ.get("NST_FAST_MAX_PIXELS", 2048 * 1536))
-"""Images up to this many pixels (a batch: in all) run in one pass on the CPU; larger ones in tiles."""
-TILE_PIXELS = int(os.environ.get("NST_FAST_TILE_PIXELS", 1024 * 1024))
-"""Each tile's size with its overlap, in pixels: peak memory is about 600 bytes a tile pixel."""
 BYTES_PER_PIXEL = 600
 """Peak memory of a Johnson network's float32 pass per input pixel (bench/)."""
 HALO = 64
@@ -220,9 +216,10 @@ class OnePassOptions:
     ``max_side`` shrinks contents to that long side first (never enlarges). ``working_side``
     is the style scale: a larger content is painted at that long side, which gives bigger
     strokes, and again at its own size for detail (:func:`stylize`); 0 paints only at the
-    content's size. Beyond ``max_pixels`` in all (default: ``NST_FAST_MAX_PIXELS`` on the
-    CPU, what half the free memory holds on a GPU), a batch runs in parts and a single image
-    in tiles of about ``tile_pixels``. ``half`` runs in float16 autocast (default: on CUDA
+    content's size. Beyond ``max_pixels`` in all (default: the settings' ``one_pass_pixels``,
+    ``NST_FAST_MAX_PIXELS``, on the CPU; what half the free memory holds on a GPU), a batch runs in
+    parts and a single image in tiles of about ``tile_pixels`` (default: the settings'). ``half``
+    runs in float16 autocast (default: on CUDA
     only; the CPU is fastest in float32). ``preserve_color`` keeps the content's chroma.
     """
 
@@ -236,7 +233,7 @@ class OnePassOptions:
     )
     max_side: int | None = option(None, "shrink contents to this long side first (default: never)")
     max_pixels: int | None = option(None, "tile larger images (default: NST_FAST_MAX_PIXELS on the CPU)")
-    tile_pixels: int = option(TILE_PIXELS, "pixels a tile, overlap included")
+    tile_pixels: int | None = option(None, "pixels a tile, overlap included (default: NST_FAST_TILE_PIXELS)")
     half: bool | None = option(None, "float16 autocast (default: on CUDA only)")
 
     def __post_init__(self) -> None:
@@ -244,10 +241,9 @@ class OnePassOptions:
         if self.style_blend is not None:
             object.__setattr__(self, "style_blend", tuple(float(b) for b in self.style_blend))
             blend_weights(self.style_blend, len(self.style_blend))
-        for name in ("max_side", "max_pixels"):
+        for name in ("max_side", "max_pixels", "tile_pixels"):
             if getattr(self, name) is not None:
                 check_positive(name, getattr(self, name))
-        check_positive("tile_pixels", self.tile_pixels)
         check(
             self.working_side == 0 or self.working_side >= 16,
             f"working_side must be 0 (off) or at least 16, not {self.working_side}",
@@ -265,7 +261,7 @@ def check_prebuilt(options: OnePassOptions) -> None:
 def fits_in_memory(device: torch.device, half: bool) -> int:
     """Pixels that one pass may take on ``device``: the CPU's fixed cap, or half a GPU's free memory."""
     if device.type != "cuda":
-        return MAX_PIXELS
+        return current().one_pass_pixels
     free, _ = torch.cuda.mem_get_info(device)
     return int(free / 2 / (BYTES_PER_PIXEL / (2 if half else 1)))
 
@@ -307,6 +303,7 @@ def stylize(
     device = style.device
     half = device.type == "cuda" if o.half is None else o.half
     max_pixels = o.max_pixels or fits_in_memory(device, half)
+    tile_pixels = o.tile_pixels or current().tile_pixels
     w, h = contents[0].size
     per_pass = max(1, max_pixels // (w * h))
     check(not regional or per_pass * w * h <= max_pixels, _REGIONS_TOO_LARGE)
@@ -317,11 +314,11 @@ def stylize(
         x = to_tensor(part, device, memory_format(device))
         with torch.autocast(device.type, torch.float16, enabled=half):
             if working is None:
-                y = _paint(style, x, max_pixels, o.tile_pixels, held)
+                y = _paint(style, x, max_pixels, tile_pixels, held)
             else:
                 small = [c.resize(working, Image.Resampling.LANCZOS) for c in part]
                 small = to_tensor(small, device, memory_format(device))
-                y = _at_scale(style, x, small, max_pixels, o.tile_pixels, held, detail_held)
+                y = _at_scale(style, x, small, max_pixels, tile_pixels, held, detail_held)
         pastiches += to_images(y.float())
     if o.preserve_color:
         pastiches = [transfer_luminance(p, c) for p, c in zip(pastiches, contents, strict=True)]

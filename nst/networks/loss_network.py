@@ -4,14 +4,13 @@ VGG-19 (:mod:`nst.networks.vgg`) is the papers' loss network, but its ImageNet w
 a download. The any-style method's MobileNetV2 (:mod:`nst.networks.mobilenet`) is installed
 with the package, so the losses still see a real, ImageNet-trained feature network offline.
 
-A choice is ``"vgg19"``, ``"mobilenet"`` or ``"auto"``: ``$NST_LOSS_NETWORK`` when set, else
+A choice is ``"vgg19"``, ``"mobilenet"`` or ``"auto"``: the settings' ``loss_network`` when set, else
 VGG-19 if its weights load, else MobileNetV2.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -21,6 +20,7 @@ from torch import nn
 
 from nst.base.device import default_device
 from nst.base.options import check_choice
+from nst.base.settings import current
 from nst.base.weights import WeightsError
 from nst.networks.mobilenet import MobileNetFeatures
 from nst.networks.vgg import VGGFeatures
@@ -47,17 +47,17 @@ class Chosen:
 def choose(choice: str = "auto", device: torch.device | None = None) -> Chosen:
     """Resolve ``choice`` (``auto``, ``vgg19`` or ``mobilenet``) to a network that can run now.
 
-    ``auto`` reads ``$NST_LOSS_NETWORK``, and without it tries VGG-19's weights once per
-    device and weights location (``$NST_VGG_WEIGHTS``, torch's hub folder), falling back to
-    MobileNetV2, with the reason, when they are missing or damaged. An explicit ``vgg19``
-    does not fall back: loading it raises :class:`WeightsError`.
+    ``auto`` reads the settings' ``loss_network`` (``NST_LOSS_NETWORK``), and without it tries
+    VGG-19's weights once per device and weights location (the settings' ``vgg_weights``, torch's
+    hub folder), falling back to MobileNetV2, with the reason, when they are missing or damaged. An
+    explicit ``vgg19`` does not fall back: loading it raises :class:`WeightsError`.
     """
     check_choice("loss network", choice, CHOICES)
     if choice == "auto":
-        env = os.environ.get("NST_LOSS_NETWORK", "").strip() or "auto"
+        env = current().loss_network.strip() or "auto"
         check_choice("NST_LOSS_NETWORK", env, CHOICES)
         if env == "auto":
-            where = (os.environ.get("NST_VGG_WEIGHTS", "").strip(), torch.hub.get_dir())
+            where = (current().vgg_weights.strip(), torch.hub.get_dir())
             return _auto(device or default_device(), where)
         return Chosen(env, "NST_LOSS_NETWORK asks for it")  # type: ignore[arg-type]
     return Chosen(choice, "asked for")  # type: ignore[arg-type]

@@ -7,14 +7,19 @@ checkpoints go to a Hub cache (``models--maze--FastStyleTransfer`` with ``refs/m
 (torchvision's cache, ``hf_hub_download``) read them. The Hub files are laid out as the
 evidence says the real ones are: the model card's key names, BGR-trained networks, each
 painting in its painting's mean colour. Converted networks go to a fresh ``NST_CACHE``.
-The variables are set here, before anything imports huggingface_hub.
+The variables are set here, before anything imports huggingface_hub; the library's settings are
+read from them once, as a surface does (:func:`nst.base.settings.configure`), and tests that
+change one do it through the ``settings`` fixture. The app is built and served in this process
+(:func:`serve`), except for the one test of ``python app.py`` itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,15 +36,19 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench.live import CHROMIUM  # noqa: E402
-from bench.server import LOGS, launch, stop  # noqa: E402 (the tests import them from here)
+from bench.server import LOGS, launch, stop  # noqa: E402, F401 (the tests import them from here)
 from bench.standins import (  # noqa: E402
     card_names,
     painted_transformer,
     random_vgg19_features,
 )
+from nst.base import settings as library_settings  # noqa: E402
 from nst.base.device import default_device  # noqa: E402
+from nst.base.settings import Settings, configure, current  # noqa: E402
 from nst.methods.catalogue import load_catalogue  # noqa: E402
 from nst.networks.transformer import TransformerNet  # noqa: E402
+
+configure(Settings.from_env(surface="cli"))
 
 HUB_FILES = ("Mosaic_512.pth", "Rain_Princess_512.pth", "Scream_512.pth", "Starry_Night_512.pth")
 HUB_STYLES = ("mosaic", "rain_princess", "scream", "starry_night")
@@ -181,26 +190,56 @@ def weights_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def app_process(torch_home, hub_cache, weights_folder):
-    env = {"NST_GATYS_MAX_STEPS": "400", "NST_VIDEO_MAX_SECONDS": "3", "NST_WEIGHTS_DIR": str(weights_folder)}
-    proc, url = launch(env)
-    yield proc, url
-    stop(proc)
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch):
+    """``settings(**changes)`` installs the library's settings with ``changes`` for one test."""
+
+    def change(**changes: object) -> Settings:
+        changed = dataclasses.replace(current(), **changes)
+        monkeypatch.setattr(library_settings, "_current", changed)
+        return changed
+
+    return change
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """The app built from ``settings`` and served in this process on a free loopback port; its URL."""
+    from nst.space.layout import build, launch_options
+
+    demo = build(settings)
+    port = _free_port()
+    options = {**launch_options(settings), "share": False}
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **options)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+TEST_SERVER = {"gatys_steps": 400, "video_seconds": 3.0}
+"""What the test servers change of the app's settings: more Gatys steps, shorter clips."""
 
 
 @pytest.fixture(scope="session")
-def server(app_process) -> str:
-    """The app as a CPU Space runs it: one job at a time, the rest queued."""
-    return app_process[1]
+def server(torch_home, hub_cache, weights_folder) -> Iterator[str]:
+    """The app as a CPU Space runs it: one job at a time, the rest queued; its weights folder holds
+    a trained set. Its library settings stay installed for the session."""
+    with serve(dataclasses.replace(current(), weights_dir=str(weights_folder), **TEST_SERVER)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
-def wide_server(torch_home, hub_cache) -> str:
+def wide_server(server) -> Iterator[str]:
     """The app with room for four jobs at once, for the tests of requests that overlap."""
-    proc, url = launch({"NST_CPU_CONCURRENCY": "4", "NST_VIDEO_MAX_SECONDS": "3"})
-    yield url
-    stop(proc)
+    with serve(dataclasses.replace(current(), cpu_concurrency=4, **TEST_SERVER)) as url:
+        yield url
 
 
 @pytest.hookimpl(wrapper=True)

@@ -125,7 +125,7 @@ MUTATIONS = (
     ),
     Mutation(
         "live admits every visitor, over the cap",
-        "app.py",
+        "nst/space/admission.py",
         "if session not in self.seen and len(self.seen) >= self.cap:",
         "if False:",
         ("tests/test_live_app.py::test_a_visitor_over_the_cap_is_told_live_is_full_until_a_stream_ends",),
@@ -141,16 +141,16 @@ MUTATIONS = (
     ),
     Mutation(
         "live shows the camera frame unpainted",
-        "app.py",
+        "nst/space/handlers.py",
         "return state.session.paint(image), state",
         "return image, state",
         ("tests/test_live_app.py::test_browser_streams_a_fake_camera_and_shows_painted_frames",),
     ),
     Mutation(
         "live asks the camera for its largest frames (Gradio's default)",
-        "app.py",
-        "streaming=True, webcam_options=LIVE_CAMERA,",
-        "streaming=True,",
+        "nst/space/tabs/live.py",
+        "                webcam_options=camera_options(settings.live_side),\n",
+        "",
         ("tests/test_live_app.py::test_browser_streams_a_fake_camera_and_shows_painted_frames",),
     ),
     Mutation(
@@ -286,22 +286,31 @@ MUTATIONS = (
         ("tests/test_gatys_mobilenet.py",),
     ),
     Mutation(
-        "/stylize_arbitrary drops the second style and the strength",
-        "app.py",
-        "return _png_file(arbitrary.stylize(image, styles, options, masks=masks), image)",
-        "return _png_file(arbitrary.stylize(image, styles[:1], ARBITRARY), image)",
+        "the one-pass handler drops the second style",
+        "nst/space/handlers.py",
+        "return self.results.png(method.stylize(image, list(styles), options, masks=masks), image)",
+        "return self.results.png(method.stylize(image, list(styles)[:1], options, masks=masks), image)",
         ("tests/test_app.py::test_any_style_endpoint",),
     ),
     Mutation(
-        "the app builds its thumbnails and checks on the default device (CUDA on ZeroGPU) at import",
-        "app.py",
-        'IMPORT_DEVICE = torch.device("cpu")',
-        "IMPORT_DEVICE = None",
-        ("tests/test_app.py::test_building_the_app_does_no_cuda_work_and_old_results_are_cleaned",),
+        "the one-pass handler ignores the strength asked for",
+        "nst/space/handlers.py",
+        "strength=strength,\n                preserve_color=preserve_color,\n                style_blend",
+        "strength=1.0,\n                preserve_color=preserve_color,\n                style_blend",
+        ("tests/test_app.py::test_any_style_endpoint",),
+    ),
+    Mutation(
+        "the app builds its thumbnails and checks on the default device (CUDA on ZeroGPU)",
+        "nst/space/layout.py",
+        'BUILD_DEVICE = torch.device("cpu")',
+        "BUILD_DEVICE = None",
+        (
+            "tests/test_app.py::test_building_the_app_does_no_cuda_work_and_gives_each_method_its_lane_on_a_gpu",
+        ),
     ),
     Mutation(
         "the app switches off Gradio's check on the paths a request names",
-        "app.py",
+        "nst/space/handlers.py",
         "import gradio as gr\n",
         "import gradio as gr\nimport gradio.processing_utils\n\n"
         "gradio.processing_utils._check_allowed = lambda path, check_in_upload_folder: None\n",
@@ -309,17 +318,79 @@ MUTATIONS = (
     ),
     Mutation(
         "requests finishing together trip over each other's cleaning of old results",
-        "app.py",
+        "nst/space/results.py",
         "with suppress(FileNotFoundError):",
         "with suppress():",
-        ("tests/test_app.py::test_building_the_app_does_no_cuda_work_and_old_results_are_cleaned",),
+        ("tests/test_app.py::test_old_results_are_cleaned_and_the_before_after_pane_closes_what_it_reads",),
     ),
     Mutation(
         "an upload the cache has since removed fails as a server error",
-        "app.py",
-        "    except FileNotFoundError as err:\n        raise gr.Error(",
-        "    except NotImplementedError as err:\n        raise gr.Error(",
+        "nst/space/uploads.py",
+        "        except FileNotFoundError as err:\n            raise gr.Error(",
+        "        except NotImplementedError as err:\n            raise gr.Error(",
         ("tests/test_hostile.py::test_an_upload_the_server_has_since_removed_is_asked_for_again",),
+    ),
+    Mutation(
+        "a network reaches up to a method for its catalogue",
+        "nst/networks/dumoulin.py",
+        "def builtin_network(device: torch.device | None = None) -> MultiStyleNet:\n",
+        "def builtin_network(device: torch.device | None = None) -> MultiStyleNet:\n"
+        "    from nst.methods.catalogue import load_catalogue  # noqa: F401\n",
+        ("tests/test_house.py::test_no_floor_imports_from_a_floor_above_it",),
+    ),
+    Mutation(
+        "importing app.py builds the Space (checks, thumbnails, temporary folders)",
+        "app.py",
+        'if __name__ == "__main__":\n',
+        "from nst.space.layout import build\n\ndemo = build(Settings.from_env())\n\n"
+        'if __name__ == "__main__":\n',
+        (
+            "tests/test_house.py::test_importing_every_module_writes_no_file_loads_no_weights_and_starts_no_thread",
+        ),
+    ),
+    Mutation(
+        "the device is read from the environment deep inside the library",
+        "nst/base/device.py",
+        "    return _chosen(current().device.strip())",
+        '    return _chosen(os.environ.get("NST_DEVICE", "").strip())',
+        ("tests/test_house.py::test_no_module_reads_the_environment_outside_the_settings_home",),
+    ),
+    Mutation(
+        "the command line reads the app's variables too",
+        "nst/base/settings.py",
+        'if raw and surface in f.metadata["surfaces"]:',
+        "if raw:",
+        (
+            "tests/test_house.py::test_each_surface_reads_its_own_variables_and_a_bad_value_names_the_variable",
+        ),
+    ),
+    Mutation(
+        "a default changed in the settings but not in the README",
+        "nst/base/settings.py",
+        'upload_mb: int = setting(20, "NST_MAX_UPLOAD_MB"',
+        'upload_mb: int = setting(25, "NST_MAX_UPLOAD_MB"',
+        ("tests/test_house.py::test_the_readme_table_of_variables_is_the_settings",),
+    ),
+    Mutation(
+        "a tab wires its components without matching the handler's parameters",
+        "nst/space/tabs/common.py",
+        "    if sorted(names) != sorted(fields):",
+        "    if False:",
+        ("tests/test_space_wiring.py",),
+    ),
+    Mutation(
+        "ZeroGPU's duration misses the defaults of what a request leaves out",
+        "nst/space/admission.py",
+        "        request.apply_defaults()\n",
+        "",
+        ("tests/test_space_wiring.py",),
+    ),
+    Mutation(
+        "a raw request helper that lets a parameter go unnamed",
+        "tests/test_hostile.py",
+        "    if sorted(names) != sorted(named):",
+        "    if False:",
+        ("tests/test_hostile.py::test_a_raw_request_must_name_every_parameter",),
     ),
 )
 
@@ -357,6 +428,8 @@ def run(mutation: Mutation, tree: Path) -> tuple[bool, float]:
         )
     finally:
         path.write_text(original)
+    if result.returncode in (4, 5):  # a test named that does not exist, or none collected: no verdict
+        raise SystemExit(f"{mutation.name}: its tests did not run\n{result.stdout[-2000:]}")
     return result.returncode != 0, time.perf_counter() - start
 
 

@@ -1,11 +1,10 @@
-"""End to end: ``python app.py`` in a subprocess against the stand-in caches, called through gradio_client."""
+"""End to end: the app built from settings and served in this process against the stand-in caches,
+called through gradio_client, and ``python app.py`` itself once."""
 
 from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,10 +17,12 @@ from PIL import Image
 from bench.clips import pan, read_frames, static_scene, write_clip
 from bench.live import CHROMIUM
 from bench.standins import random_vgg19_features
-from conftest import ROOT, launch, needs_chromium, stop, synthetic
+from conftest import launch, needs_chromium, stop, synthetic
 from nst.base.images import to_tensor
+from nst.base.settings import current
 from nst.methods import arbitrary, fast, video
 from nst.methods.catalogue import load_catalogue
+from nst.space.results import Results
 
 
 @pytest.fixture(scope="module")
@@ -161,12 +162,9 @@ def test_a_trained_set_in_the_weights_folder_is_in_the_apps_catalogue(client, se
     style = next(p for p in listed["parameters"] if p["parameter_name"] == "style")
     assert {"set_00", "set_01", "set_02"} <= set(style["python_type"]["type"].split("'")[1::2])
     content = Image.open(images["content"]).convert("RGB")
-    os.environ["NST_WEIGHTS_DIR"] = str(weights_folder)
-    try:
-        painted = fast.stylize(content, "set_01")
-        blended = fast.stylize(content, ["set_01", "set_02"], style_blend=(0.7, 0.3))
-    finally:
-        del os.environ["NST_WEIGHTS_DIR"]
+    assert current().weights_dir == str(weights_folder)  # the server's settings, installed
+    painted = fast.stylize(content, "set_01")
+    blended = fast.stylize(content, ["set_01", "set_02"], style_blend=(0.7, 0.3))
     assert Image.open(client.predict(style="set_01", **kwargs)).tobytes() == painted.tobytes()
     both = client.predict(style="set_01", second_style="set_02", second_style_share=0.3, **kwargs)
     assert Image.open(both).tobytes() == blended.tobytes()
@@ -441,49 +439,55 @@ def test_ui_helpers_skip_the_queue_and_the_methods_use_it(server):
     assert len(methods) == 5 and all(d["queue"] is not False for d in methods)  # and the Live stream
 
 
-def test_building_the_app_does_no_cuda_work_and_old_results_are_cleaned():
-    """One process builds the app as on ZeroGPU, where CUDA looks available but no GPU is attached
-    while the app is built: any tensor sent to CUDA then fails here (this machine has no GPU).
-    With a GPU, each method queues in its own lane.
-    Then a new result file removes those over ten minutes old (passing over one that another
-    request removed first), and the before/after pane reads a result without leaving it open."""
-    script = """
-import os, pathlib, time, torch
-torch.cuda.is_available = lambda: True
-import app
-old, fresh = app.RESULTS / "old.png", app.RESULTS / "fresh.png"
-old.write_bytes(b"x"); fresh.write_bytes(b"x")
-os.utime(old, (time.time() - 601, time.time() - 601))
-made = app._result_path(".png")
-gone, stat = app.RESULTS / "gone.png", pathlib.Path.stat
-gone.write_bytes(b"x")
-def raced(path, **kwargs):  # another request, finishing too, removes it just after this one listed it
-    if path == gone:
-        path.unlink()
-    return stat(path, **kwargs)
-pathlib.Path.stat = raced
-app._result_path(".png")
-pathlib.Path.stat = stat
-print(*[app.lane(m)["concurrency_id"] for m in ("fast", "arbitrary", "gatys", "video")])
-print(old.exists(), fresh.exists(), made.parent == app.RESULTS, made.suffix)
-import gc, warnings
-from PIL import Image
-warnings.simplefilter("always", ResourceWarning)
-content = Image.new("RGB", (40, 30), "red")
-pair = app.before_after(app._png_file(content, content))
-gc.collect()
-print(pair[0].size)
-"""
-    env = {k: v for k, v in os.environ.items() if k != "NST_DEVICE"}
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+def test_building_the_app_does_no_cuda_work_and_gives_each_method_its_lane_on_a_gpu(monkeypatch, settings):
+    """The app built as on ZeroGPU, where CUDA looks available but no GPU is attached while the
+    app is built: any tensor sent to CUDA then fails here (this machine has no GPU). With a GPU,
+    each method queues in its own lane; on the CPU they share one."""
+    from nst.space.layout import build
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    demo = build(settings(device="cuda"))
+    lanes = {fn.api_name: fn.concurrency_id for fn in demo.fns.values()}
+    assert [lanes[f"stylize_{m}"] for m in ("fast", "arbitrary", "gatys", "video")] == [
+        *("fast", "arbitrary", "gatys", "video")
+    ]
+    demo = build(settings(device="cpu"))
+    lanes = {fn.api_name: fn.concurrency_id for fn in demo.fns.values()}
+    assert {lanes[f"stylize_{m}"] for m in ("fast", "arbitrary", "gatys", "video")} == {"cpu"}
+
+
+def test_old_results_are_cleaned_and_the_before_after_pane_closes_what_it_reads(tmp_path, monkeypatch):
+    """A new result file removes those over ten minutes old, passing over one that another request
+    removed first, and the before/after pane reads a result without leaving it open."""
+    import gc
+    import pathlib
+    import warnings
+
+    results = Results(tmp_path)
+    old, fresh, gone = tmp_path / "old.png", tmp_path / "fresh.png", tmp_path / "gone.png"
+    for path in (old, fresh, gone):
+        path.write_bytes(b"x")
+    os.utime(old, (time.time() - 601, time.time() - 601))
+    stat = pathlib.Path.stat
+
+    def raced(path, **kwargs):  # another request, finishing too, removes it just after this one listed it
+        if path == gone:
+            path.unlink()
+        return stat(path, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "stat", raced)
+    made = results.fresh(".png")
+    monkeypatch.undo()
+    assert (old.exists(), fresh.exists(), made.parent, made.suffix) == (False, True, tmp_path, ".png")
+    content = Image.new("RGB", (40, 30), "red")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        pair = results.before_after(results.png(content, content))
+        gc.collect()
+    assert pair[0].size == (40, 30)
+    assert not [w for w in caught if "unclosed file" in str(w.message)], (
+        "the before/after pane left a file open"
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split()[-10:] == [
-        *("fast", "arbitrary", "gatys", "video"),
-        *("False", "True", "True", ".png", "(40,", "30)"),
-    ], result.stdout
-    assert "ResourceWarning: unclosed file" not in result.stderr, "the before/after pane left a file open"
 
 
 def test_each_method_tab_has_examples_that_run_through_its_own_function(server):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -14,7 +17,13 @@ from PIL import Image
 
 from bench.clips import pan, static_scene, write_camera_clip
 from conftest import needs_chromium
-from nst.methods import fast, live
+from nst.base.settings import current
+from nst.methods import fast
+from nst.methods.live import LiveSession
+from nst.space.admission import Streams
+from nst.space.handlers import Handlers
+from nst.space.presets import Presets
+from nst.space.results import Results
 
 
 @dataclass
@@ -24,11 +33,14 @@ class Visitor:
     session_hash: str
 
 
-@pytest.fixture(scope="module")
-def app():
-    import app
+def live(cap: int = 1, idle: float = 5.0) -> Handlers:
+    """The app's handlers with room for ``cap`` Live streams, built as the app builds them."""
+    settings = current()
+    results = Results(Path(tempfile.mkdtemp(prefix="nst-live-test-")))
+    return Handlers(settings, Presets.from_settings(settings), results, Streams(cap, idle))
 
-    return app
+
+LIVE = Presets.from_settings(current()).live
 
 
 def _png(frame: np.ndarray) -> bytes:
@@ -47,8 +59,8 @@ def _stream(app, frames, visitor: str, state=None, style="builtin_00", strength=
     return pictures, state
 
 
-def test_two_visitors_streaming_at_once_each_get_the_librarys_steady_pictures(app, monkeypatch):
-    monkeypatch.setattr(app, "STREAMS", app.Streams(2))
+def test_two_visitors_streaming_at_once_each_get_the_librarys_steady_pictures():
+    app = live(2)
     clips = {"a": pan(96, 64, 6), "b": static_scene(96, 64, 6, noise=3)}
     states, got = {"a": None, "b": None}, {"a": [], "b": []}
     for i in range(6):
@@ -56,13 +68,13 @@ def test_two_visitors_streaming_at_once_each_get_the_librarys_steady_pictures(ap
             pictures, states[visitor] = _stream(app, frames[i : i + 1], visitor, states[visitor])
             got[visitor] += pictures
     for visitor, frames in clips.items():
-        session = live.LiveSession(fast.load_style("builtin_00", app.LIVE), app.LIVE)
+        session = LiveSession(fast.load_style("builtin_00", LIVE), LIVE)
         alone = [np.asarray(session.paint(Image.fromarray(f)), dtype=np.int16) for f in frames]
         assert max(np.abs(x - y).max() for x, y in zip(got[visitor], alone, strict=True)) == 0, visitor
 
 
-def test_a_change_of_style_strength_or_colours_takes_effect_on_the_next_frame(app, monkeypatch):
-    monkeypatch.setattr(app, "STREAMS", app.Streams(1))
+def test_a_change_of_style_strength_or_colours_takes_effect_on_the_next_frame():
+    app = live()
     frames = pan(96, 64, 4)
     _, state = _stream(app, frames[:2], "a")
     session = state.session
@@ -73,13 +85,13 @@ def test_a_change_of_style_strength_or_colours_takes_effect_on_the_next_frame(ap
         (weaker, frames[2], "builtin_00", False),
         (other, frames[3], "builtin_17", True),
     ):
-        options = app.dataclasses.replace(app.LIVE, strength=0.5, preserve_color=colours)
-        fresh = live.LiveSession(fast.load_style(style, options), options).paint(Image.fromarray(frame))
+        options = dataclasses.replace(LIVE, strength=0.5, preserve_color=colours)
+        fresh = LiveSession(fast.load_style(style, options), options).paint(Image.fromarray(frame))
         assert np.abs(picture - np.asarray(fresh, dtype=np.int16)).max() == 0, style
 
 
-def test_a_visitor_over_the_cap_is_told_live_is_full_until_a_stream_ends(app, monkeypatch):
-    monkeypatch.setattr(app, "STREAMS", app.Streams(1, idle=0.5))
+def test_a_visitor_over_the_cap_is_told_live_is_full_until_a_stream_ends():
+    app = live(1, idle=0.5)
     frame = pan(64, 48, 1)
     _, state = _stream(app, frame, "first")
     with pytest.raises(gr.Error, match=r"Live is full: this machine paints 1 stream at a time \(NST_LIVE"):
@@ -89,10 +101,10 @@ def test_a_visitor_over_the_cap_is_told_live_is_full_until_a_stream_ends(app, mo
     _stream(app, frame, "second")
 
 
-def test_large_frames_shrink_and_a_bad_frame_gets_one_line(app, monkeypatch):
-    monkeypatch.setattr(app, "STREAMS", app.Streams(1))
+def test_large_frames_shrink_and_a_bad_frame_gets_one_line():
+    app = live()
     [picture], _ = _stream(app, pan(640, 480, 1), "a")
-    assert picture.shape == (app.LIVE.max_side * 3 // 4, app.LIVE.max_side, 3)
+    assert picture.shape == (LIVE.max_side * 3 // 4, LIVE.max_side, 3)
     with pytest.raises(gr.Error, match="not an image format"):
         app.stylize_live(b"not a picture", None, "builtin_00", None, 1.0, False, Visitor("a"))
 

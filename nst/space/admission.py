@@ -1,0 +1,91 @@
+"""Who runs when: the queue's lanes, the Live streams admitted, and ZeroGPU's duration for a request."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from collections.abc import Callable
+
+import torch
+
+from nst.base.settings import Settings
+from nst.methods import video
+
+METHODS = ("fast", "arbitrary", "gatys", "video")
+
+
+def lane(settings: Settings, method: str, device: torch.device) -> dict[str, str | int]:
+    """Where ``method``'s requests queue, as ``concurrency_id``/``concurrency_limit`` for an event.
+
+    On a CPU the four methods share one lane of ``NST_CPU_CONCURRENCY`` jobs: each job already
+    uses every core, so two at once only take turns and both finish later. On a GPU each method
+    has its own lane (``NST_<METHOD>_CONCURRENCY``), so a long Gatys run does not hold up a picture.
+    """
+    if device.type == "cpu":
+        return {"concurrency_id": "cpu", "concurrency_limit": settings.cpu_concurrency}
+    return {"concurrency_id": method, "concurrency_limit": getattr(settings, f"{method}_concurrency")}
+
+
+class Streams:
+    """The live streams painting now, by session: at most ``cap``; one unseen for ``idle`` s has ended."""
+
+    def __init__(self, cap: int, idle: float = 5.0) -> None:
+        self.cap, self.idle, self.lock, self.seen = cap, idle, threading.Lock(), {}
+
+    def admit(self, session: str) -> bool:
+        """Whether ``session``'s frame may be painted: it is streaming already, or there is room."""
+        with self.lock:
+            now = time.monotonic()
+            self.seen = {s: t for s, t in self.seen.items() if now - t < self.idle}
+            if session not in self.seen and len(self.seen) >= self.cap:
+                return False
+            self.seen[session] = now
+            return True
+
+
+def gatys_limit(settings: Settings, steps: int, size: int) -> float:
+    """Seconds a Gatys run may take: about 0.05 s a step per 512² on a GPU, twice over, within
+    NST_GATYS_TIME_LIMIT; the run stops there and returns what it has."""
+    return min(settings.gatys_seconds, 10 + 2 * 0.05 * int(steps) * (int(size) / 512) ** 2)
+
+
+class Durations:
+    """ZeroGPU's budget for each endpoint, in seconds, read from the request by parameter name."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def one_pass(self, request: dict) -> float:
+        """A one-pass picture: the network runs in well under a second."""
+        return 20
+
+    def gatys(self, request: dict) -> float:
+        """A Gatys run: its own time limit (:func:`gatys_limit`) and 20 s to spare."""
+        return gatys_limit(self.settings, request["steps"], request["size"]) + 20
+
+    def video(self, request: dict) -> float:
+        """A clip: 10 s, and 0.1 s a frame of the longest clip the app takes."""
+        try:
+            info = video.probe(request["clip"]) if request["clip"] else None
+        except (OSError, ValueError):  # a bad clip is refused inside, quickly
+            info = None
+        frames = min(info.seconds, self.settings.video_seconds) * info.fps if info else 0
+        return 10 + 0.1 * frames
+
+    def live(self, request: dict) -> float:
+        """A Live frame, one at a time."""
+        return 5
+
+
+def by_name(handler: Callable, seconds: Callable[[dict], float]) -> Callable[..., int]:
+    """A ZeroGPU ``duration`` for ``handler``: it is called with the handler's own arguments, which
+    are bound to the handler's signature, so that ``seconds`` reads them by name (defaults filled in)."""
+    signature = inspect.signature(handler)
+
+    def duration(*args: object, **kwargs: object) -> int:
+        request = signature.bind_partial(*args, **kwargs)
+        request.apply_defaults()
+        return round(seconds(dict(request.arguments)))
+
+    return duration

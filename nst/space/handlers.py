@@ -1,0 +1,343 @@
+"""The endpoints: what a click, a ``gradio_client`` call or an MCP tool runs.
+
+Each public method is one endpoint; its name, parameters and docstring are the API's and the MCP
+tool's. Data flows one way: uploads are decoded and checked (:mod:`~nst.space.uploads`), a method
+of the library paints, and the result is written (:mod:`~nst.space.results`). Fast and any style
+share one body, :meth:`Handlers._one_pass`. Nothing here is kept on the shared networks: a Live
+stream's state is the visitor's own ``gr.State``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+
+import gradio as gr
+import spaces
+from PIL import Image
+
+from nst.base.images import load_image
+from nst.base.settings import Settings
+from nst.methods import arbitrary, engine, fast, gatys, live, video
+from nst.space.admission import Durations, Streams, by_name, gatys_limit
+from nst.space.presets import ARBITRARY, FAST, GATYS, VIDEO, Presets
+from nst.space.results import Results
+from nst.space.uploads import Upload, Uploads, user_errors
+
+
+@dataclass
+class LiveState:
+    """One visitor's stream: its painter, and the choices it was made for (a change restyles it)."""
+
+    choices: tuple
+    session: live.LiveSession
+
+
+class Handlers:
+    """The app's endpoints over its presets, uploads, results and Live streams."""
+
+    def __init__(self, settings: Settings, presets: Presets, results: Results, streams: Streams) -> None:
+        self.settings, self.presets, self.results, self.streams = settings, presets, results, streams
+        self.uploads = Uploads(settings.upload_mb)
+        durations = Durations(settings)
+        for name, seconds in (
+            ("stylize_fast", durations.one_pass),
+            ("stylize_arbitrary", durations.one_pass),
+            ("stylize_gatys", durations.gatys),
+            ("stylize_video", durations.video),
+            ("stylize_live", durations.live),
+        ):
+            method = getattr(self, name)
+            setattr(self, name, spaces.GPU(duration=by_name(method, seconds))(method))
+
+    def _one_pass(
+        self,
+        method: ModuleType,
+        options: engine.OnePassOptions,
+        content: Upload,
+        styles: Sequence[str | Upload],
+        *,
+        strength: float,
+        preserve_color: bool,
+        second_style_share: float,
+        working_side: int,
+        mask: Upload,
+        second_mask: Upload,
+    ) -> str:
+        """Fast and any style: ``method.stylize`` with catalogue names (fast) or style images, decoded
+        here (any style); a second style's share ``s`` becomes the blend ``(1 − s, s)``, unless masks
+        place the styles."""
+        with user_errors():
+            image = self.uploads.image(content, "content", options.max_side)
+            if method is arbitrary:
+                styles = [self.uploads.image(s, "style", options.max_side) for s in styles]
+            masks = self.uploads.regions(mask, second_mask, len(styles))
+            share = second_style_share
+            options = dataclasses.replace(
+                options,
+                strength=strength,
+                preserve_color=preserve_color,
+                style_blend=(1 - share, share) if len(styles) > 1 and masks is None else None,
+                working_side=int(working_side),
+            )
+            return self.results.png(method.stylize(image, list(styles), options, masks=masks), image)
+
+    def stylize_fast(
+        self,
+        content: Upload,
+        style: str,
+        strength: float = FAST.strength,
+        preserve_color: bool = FAST.preserve_color,
+        second_style: str = "",
+        second_style_share: float = 0.5,
+        working_side: int = FAST.working_side,
+        mask: Upload = None,
+        second_mask: Upload = None,
+    ) -> str:
+        """Paint a photo in a catalogue style with that style's feed-forward network, in about a second.
+
+        The result keeps the photo's size (shrunk to NST_FAST_MAX_SIDE on its long side if larger).
+
+        Args:
+            content: the photo, as an image file or URL.
+            style: a catalogue style: mosaic, rain_princess, scream, starry_night, builtin_00 to builtin_25.
+            strength: 0 gives the photo back, 1 the full style.
+            preserve_color: keep the photo's colours and take only the style's light and texture.
+            second_style: optionally, another style of the same multi-style network, mixed inside it.
+            second_style_share: the second style's share of the mix, 0 to 1 (not used with masks).
+            working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
+            mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
+            second_mask: optionally, where the second style goes; with one mask, the other takes the rest.
+
+        Returns:
+            The path of the stylised PNG.
+        """
+        return self._one_pass(
+            fast,
+            self.presets.fast,
+            content,
+            [style, second_style] if second_style else [style],
+            strength=strength,
+            preserve_color=preserve_color,
+            second_style_share=second_style_share,
+            working_side=working_side,
+            mask=mask,
+            second_mask=second_mask,
+        )
+
+    def stylize_arbitrary(
+        self,
+        content: Upload,
+        style_image: Upload,
+        strength: float = ARBITRARY.strength,
+        preserve_color: bool = ARBITRARY.preserve_color,
+        second_style_image: Upload = None,
+        second_style_share: float = 0.5,
+        working_side: int = ARBITRARY.working_side,
+        mask: Upload = None,
+        second_mask: Upload = None,
+    ) -> str:
+        """Paint a photo in the style of any picture, in one pass (Ghiasi et al. 2017).
+
+        The result keeps the photo's size (shrunk to NST_ARBITRARY_MAX_SIDE on its long side if larger).
+
+        Args:
+            content: the photo, as an image file or URL.
+            style_image: the picture whose style to paint in (a painting, a texture), as an image file or URL.
+            strength: 0 gives about the photo back, 1 the full style.
+            preserve_color: keep the photo's colours and take only the style's light and texture.
+            second_style_image: optionally, a second style picture, blended in.
+            second_style_share: the second style's share of the blend, 0 to 1 (not used with masks).
+            working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
+            mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
+            second_mask: optionally, where the second style goes; with one mask, the other takes the rest.
+
+        Returns:
+            The path of the stylised PNG.
+        """
+        return self._one_pass(
+            arbitrary,
+            self.presets.arbitrary,
+            content,
+            [style_image, second_style_image] if second_style_image else [style_image],
+            strength=strength,
+            preserve_color=preserve_color,
+            second_style_share=second_style_share,
+            working_side=working_side,
+            mask=mask,
+            second_mask=second_mask,
+        )
+
+    def stylize_gatys(
+        self,
+        content: Upload,
+        style_image: Upload,
+        steps: int = GATYS.steps,
+        size: int = GATYS.size,
+        style_weight: float | None = GATYS.style_weight,
+        preserve_color: bool = False,
+        optimizer: str = GATYS.optimizer,
+        seed: int = GATYS.seed,
+        second_style_image: Upload = None,
+        second_style_share: float = 0.5,
+        mask: Upload = None,
+        second_mask: Upload = None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator[str]:
+        """Optimise a pastiche of a photo in the style of any picture (Gatys et al. 2016), slowly but closely.
+
+        Streams the path of a preview PNG every few steps, then the result. Steps and size are capped
+        at NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after NST_GATYS_TIME_LIMIT seconds.
+
+        Args:
+            content: the photo, as an image file or URL.
+            style_image: the picture whose style to paint in, as an image file or URL.
+            steps: optimisation steps in all.
+            size: the result's long side in pixels.
+            style_weight: the style term's weight (the content's is 1); empty for the loss network's default.
+            preserve_color: keep the photo's colours.
+            optimizer: "lbfgs" or "adam".
+            seed: the seed of any noise.
+            second_style_image: optionally, a second style picture, blended in.
+            second_style_share: the second style's share of the blend, 0 to 1 (not used with masks).
+            mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
+            second_mask: optionally, where the second style goes; with one mask, the other takes the rest.
+
+        Returns:
+            The path of a PNG: previews while it runs, then the pastiche.
+        """
+        with user_errors():
+            side = self.settings.gatys_side
+            image = self.uploads.image(content, "content", side)
+            given = [style_image, second_style_image] if second_style_image else [style_image]
+            styles = [self.uploads.image(s, "style", side) for s in given]
+            masks = self.uploads.regions(mask, second_mask, len(styles))
+            blend = (1 - second_style_share, second_style_share) if len(styles) > 1 and not masks else None
+            events = gatys.stylize(
+                image,
+                styles,
+                self.presets.gatys,
+                masks=masks,
+                style_blend=blend,
+                size=int(size),
+                steps=int(steps),
+                style_weight=style_weight,
+                preserve_color="luminance" if preserve_color else "none",
+                optimizer=optimizer,
+                seed=int(seed),
+                time_limit=gatys_limit(self.settings, steps, size),
+            )
+            yield from self._previews(events, image, progress)
+
+    def _previews(self, events: Iterator, content: Image.Image, progress: gr.Progress) -> Iterator[str]:
+        """Each Gatys event as progress (scale, steps, time left), and each pastiche as a PNG."""
+        for event in events:
+            left = event.elapsed / event.step * (event.total - event.step)
+            progress(
+                (event.step, event.total),
+                desc=f"scale {event.scale}/{event.scales} · about {left:.0f} s left",
+            )
+            if event.image is not None:
+                yield self.results.png(event.image, content)
+
+    def stylize_video(
+        self,
+        clip: str | None,
+        style: str = "builtin_00",
+        style_image: Upload = None,
+        strength: float = VIDEO.strength,
+        preserve_color: bool = VIDEO.preserve_color,
+        steady: bool = True,
+        working_side: int = VIDEO.working_side,
+        flow: float = VIDEO.flow,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> Iterator:
+        """Stylise a short clip with a catalogue style or any style picture; keeps its frame rate and sound.
+
+        Frames are shrunk to NST_VIDEO_MAX_SIDE; clips over NST_VIDEO_MAX_SECONDS are refused.
+
+        Args:
+            clip: the video file or URL.
+            style: a catalogue style's name, used when no style_image is given.
+            style_image: optionally, any picture whose style to paint in.
+            strength: 0 gives the clip back, 1 the full style.
+            preserve_color: keep the clip's colours.
+            steady: hold the networks' statistics from frame to frame, for steady colours.
+            working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
+            flow: weight of the previous output warped by the clip's optical flow, for steady pixels; 0: off.
+
+        Returns:
+            The path of the stylised MP4.
+        """
+        with user_errors():
+            if clip is None:
+                raise gr.Error("Please add a clip.")
+            info, longest = video.probe(clip), self.settings.video_seconds
+            if info.seconds > longest:
+                raise ValueError(
+                    f"The clip is {info.seconds:.0f} s long; this app takes up to {longest:.0f} s "
+                    "(NST_VIDEO_MAX_SECONDS). Trim it, or use `python -m nst video --max-seconds`."
+                )
+            side = self.presets.arbitrary.max_side
+            chosen = style if style_image is None else [self.uploads.image(style_image, "style", side)]
+            options = dataclasses.replace(
+                self.presets.video,
+                strength=strength,
+                preserve_color=preserve_color,
+                steady=self.presets.video.steady if steady else 0.0,
+                flow=float(flow),
+                working_side=int(working_side),
+            )
+            target = self.results.fresh(".mp4")
+            for event in video.stylize_video(clip, target, chosen, options):
+                progress((event.frame, event.total), desc="frames", unit="frames")
+                yield gr.skip()
+            yield str(target)
+
+    def stylize_live(
+        self,
+        frame: Upload,
+        state: LiveState | None,
+        style: str,
+        style_image: Upload,
+        strength: float,
+        preserve_color: bool,
+        request: gr.Request,
+    ) -> tuple:
+        """Paint the newest webcam frame of this visitor's stream, held steady against the frames before.
+
+        A change of style, style image, strength or colours takes effect on this frame. Streams are
+        capped at NST_LIVE_STREAMS at once and NST_LIVE_MAX_SECONDS of painting each; frames are
+        shrunk to NST_LIVE_MAX_SIDE.
+        """
+        with user_errors():
+            if frame is None:
+                return gr.skip(), state
+            if not self.streams.admit(request.session_hash):
+                n = self.streams.cap
+                raise gr.Error(
+                    f"Live is full: this machine paints {n} stream{'s' * (n > 1)} at a time "
+                    "(NST_LIVE_STREAMS). Try again in a minute, or use the Video tab."
+                )
+            image = load_image(self.uploads.checked(frame, "camera"), max_side=self.presets.live.max_side)
+            choices = (style, style_image, float(strength), bool(preserve_color))
+            if state is None or state.choices != choices:
+                state = self._restyled(state, choices, image)
+            return state.session.paint(image), state
+
+    def _restyled(self, state: LiveState | None, choices: tuple, frame: Image.Image) -> LiveState:
+        """The visitor's stream painting with ``choices`` (style, style image, strength, colours)."""
+        style, style_image, strength, preserve_color = choices
+        options = dataclasses.replace(self.presets.live, strength=strength, preserve_color=preserve_color)
+        if style_image is None:
+            chosen = fast.load_style(style, options)
+        else:
+            painting = self.uploads.image(style_image, "style", self.presets.arbitrary.max_side)
+            chosen = arbitrary.load_style([painting], options, frame)
+        if state is None:
+            return LiveState(choices, live.LiveSession(chosen, options))
+        state.session.restyle(chosen, options)
+        state.choices = choices
+        return state

@@ -1,0 +1,77 @@
+"""Results out: a fresh file per result in the app's folder, old ones cleaned, and the before/after pane."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from contextlib import suppress
+from pathlib import Path
+
+from PIL import Image
+
+CACHE_SECONDS = 3600
+"""Age at which Gradio's cache drops uploads and served results (checked as often)."""
+RESULT_SECONDS = 600
+"""Age at which a result file in :class:`Results`' folder goes: long after Gradio has copied it."""
+PNG_COMPRESSION = 1
+"""zlib level of result PNGs: level 6 (Pillow's default) took 1.25 s of a 9 s run at 2048×1536."""
+
+
+class Befores:
+    """Each result's decoded, capped content, by the result's file name, for the before/after slider.
+
+    The name is a fresh random one per result, so a slider can only show the content that
+    made that result; the oldest entries go first.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size, self.lock, self.entries = size, threading.Lock(), OrderedDict()
+
+    def put(self, result: Path, content: Image.Image) -> None:
+        with self.lock:
+            self.entries[result.name] = content
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def get(self, result: str) -> Image.Image | None:
+        with self.lock:
+            return self.entries.get(Path(result).name)
+
+
+class Results:
+    """The folder results are written to, which Gradio copies into its cache, and their contents."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.befores = folder, Befores()
+
+    def fresh(self, suffix: str) -> Path:
+        """A fresh file name for a result; files over :data:`RESULT_SECONDS` old go.
+
+        Handing Gradio a PIL image instead makes it write a file named by the image's
+        hash, rewriting it in place when two requests produce the same picture, while
+        the first may still be downloading it (an empty or cut-off file). Requests that finish
+        together clean together: a file another one removed first is passed over.
+        """
+        for old in self.folder.glob("*.*"):
+            with suppress(FileNotFoundError):
+                if time.time() - old.stat().st_mtime > RESULT_SECONDS:
+                    old.unlink()
+        return self.folder / f"{uuid.uuid4().hex}{suffix}"
+
+    def png(self, img: Image.Image, content: Image.Image) -> str:
+        """``img`` written as a fresh PNG, remembered with the ``content`` that made it."""
+        path = self.fresh(".png")
+        img.save(path, compress_level=PNG_COMPRESSION)
+        self.befores.put(path, content)
+        return str(path)
+
+    def before_after(self, result: str | None) -> tuple | None:
+        """The content that made ``result`` (as decoded and capped for it) beside the result."""
+        before = None if result is None else self.befores.get(result)
+        if before is None:
+            return None
+        with Image.open(result) as after:  # only its size is read; the file is closed again at once
+            size = after.size
+        return (before if before.size == size else before.resize(size)), result

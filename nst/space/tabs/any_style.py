@@ -1,0 +1,53 @@
+"""The Any style tab: any picture as the style, and a second one blended by embedding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from nst.space.components import image_upload
+from nst.space.handlers import Handlers
+from nst.space.tabs.common import Page, examples, regions_editor, run, scale_slider
+
+
+@dataclass
+class AnyStyleInputs:
+    """The components :meth:`~nst.space.handlers.Handlers.stylize_arbitrary` reads, by parameter name."""
+
+    content: gr.Image
+    style_image: gr.Image
+    strength: gr.Slider
+    preserve_color: gr.Checkbox
+    second_style_image: gr.Image
+    second_style_share: gr.Slider
+    working_side: gr.Slider
+    mask: gr.Image
+    second_mask: gr.Image
+
+
+def tab(page: Page, handlers: Handlers) -> None:
+    options = handlers.presets.arbitrary
+    with gr.Tab("Any style"):
+        style = image_upload("Style image", height=200)
+        strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
+        colour = gr.Checkbox(value=options.preserve_color, label="Keep the photo's colours")
+        scale = scale_slider(options, page.settings.arbitrary_side)
+        with gr.Accordion("Blend a second style", open=False):
+            second = image_upload("Second style (optional)", height=160)
+            share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+        regions = regions_editor(page)
+        button = gr.Button("Stylise", variant="primary", interactive="Any style" not in page.disabled)
+        examples(page, "Any style", style, handlers.stylize_arbitrary, page.examples)
+    inputs = AnyStyleInputs(
+        content=page.content,
+        style_image=style,
+        strength=strength,
+        preserve_color=colour,
+        second_style_image=second,
+        second_style_share=share,
+        working_side=scale,
+        mask=regions.mask,
+        second_mask=regions.second_mask,
+    )
+    run(page, button, regions, handlers.stylize_arbitrary, inputs)

@@ -1,0 +1,177 @@
+"""What the tabs share: the page's common panes, wiring by name, the style picker, the regions editor."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gradio as gr
+import torch
+
+from nst.base.settings import Settings
+from nst.methods import engine, fast
+from nst.space.admission import lane
+from nst.space.components import image_upload
+from nst.space.results import Results
+from nst.space.uploads import painted_layers
+
+QUIET = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
+"""A UI helper's event: out of the API, no spinner, and off the queue (it answers at once)."""
+
+
+@dataclass
+class Page:
+    """What every tab reads and writes: the content, the result panes, the catalogue, which methods
+    cannot run, the drawn examples, and where work runs."""
+
+    content: gr.Image
+    result: gr.Image
+    compare: gr.ImageSlider
+    styles: list[tuple[str, str]]  # (title, name): shown, sent
+    ready: dict
+    disabled: set[str]
+    examples: list[list[str]]  # our drawn (content, style image) pairs
+    settings: Settings
+    results: Results
+    device: torch.device
+    """Where the methods run: their lanes follow it (one shared lane on a CPU)."""
+    build_device: torch.device
+    """Where the work done while building runs (thumbnails, checks): the CPU, also on ZeroGPU."""
+
+    def lane(self, method: str) -> dict[str, str | int]:
+        return lane(self.settings, method, self.device)
+
+
+def wire(handler: Callable, inputs: object) -> list[gr.components.Component]:
+    """The components of ``inputs`` (a dataclass with a field per parameter of ``handler``, by name)
+    in the order of the handler's signature; a parameter without a component, or a component
+    without a parameter, is refused here, when the page is built."""
+    names = [n for n in inspect.signature(handler).parameters if n not in ("progress", "request")]
+    fields = [f.name for f in dataclasses.fields(inputs)]
+    if sorted(names) != sorted(fields):
+        raise TypeError(f"{handler.__name__} takes {names}, but the tab gives {fields}")
+    return [getattr(inputs, name) for name in names]
+
+
+def shown(event: gr.events.Dependency, page: Page) -> None:
+    """After a result, the before/after slider shows it beside its content."""
+    event.then(page.results.before_after, page.result, page.compare, **QUIET)
+
+
+def examples(page: Page, method: str, style: gr.components.Component, fn: Callable, pairs: list) -> None:
+    """Examples that run through the tab's own function, each cached on its first use (not at start)."""
+    if method in page.disabled or not pairs:
+        return
+    gr.Examples(
+        pairs,
+        [page.content, style],
+        page.result,
+        fn=fn,
+        cache_examples=True,
+        cache_mode="lazy",
+        api_visibility="private",
+        label="Examples (content, style)",
+    )
+
+
+def scale_slider(options: engine.OnePassOptions, largest: int) -> gr.Slider:
+    return gr.Slider(
+        0,
+        largest,
+        value=options.working_side,
+        step=32,
+        label="Style scale: the size the network paints at (long side, px); smaller gives bigger strokes",
+        info="0 paints at the photo's own size; detail is added back at full size either way",
+    )
+
+
+def style_picker(page: Page, elem_id: str) -> gr.Dropdown:
+    """The catalogue's styles by thumbnail, and the dropdown a thumbnail picks in."""
+    # Captions stay short under small thumbnails: a built-in style's number, or the title.
+    gallery = [
+        (
+            str(fast.thumbnail(name, device=page.build_device)),
+            str(style.index) if style.kind == "builtin" else style.title,
+        )
+        for name, style in page.ready.items()
+    ]
+    # Every thumbnail in view, none under a label badge: the label is a line of its own.
+    gr.Markdown("**Pick a style**")
+    picker = gr.Gallery(
+        gallery,
+        show_label=False,
+        columns=5,
+        height=40 + 122 * math.ceil(len(gallery) / 5),  # every row, at the column's full width
+        allow_preview=False,
+        object_fit="cover",
+        elem_id=elem_id,
+    )
+    style = gr.Dropdown(page.styles, value=next(iter(page.ready), None), label="Style")
+
+    def pick(event: gr.SelectData) -> str:
+        return list(page.ready)[event.index]
+
+    picker.select(pick, None, style, **QUIET)
+    return style
+
+
+@dataclass
+class Regions:
+    """A tab's regions editor and the two masks it gives its function (API: mask, second_mask)."""
+
+    editor: gr.ImageEditor
+    mask: gr.Image
+    second_mask: gr.Image
+
+
+def _backdrop(content: str | bytes | None) -> dict | None:
+    """The regions editor's canvas: the content photo, nothing painted yet."""
+    return {"background": content, "layers": [], "composite": None} if isinstance(content, str) else None
+
+
+def regions_editor(page: Page) -> Regions:
+    """An accordion to paint, on the content photo, where each style goes: one layer per style."""
+    with gr.Accordion("Regions: paint where each style goes", open=False):
+        gr.Markdown(
+            "Paint on the photo with the brush. Layer **Style**: where the style goes; layer **Second "
+            "style**: where the second goes (left blank, it takes the rest). Unpainted: the photo stays."
+        )
+        editor = gr.ImageEditor(
+            label="Regions",
+            type="pil",
+            image_mode="RGBA",
+            sources=(),
+            transforms=(),
+            layers=gr.LayerOptions(allow_additional_layers=False, layers=["Style", "Second style"]),
+            brush=gr.Brush(colors=["#e11d48", "#2563eb"], default_size=40),
+            height=360,
+        )
+    regions = Regions(editor, image_upload("Mask", visible=False), image_upload("Second mask", visible=False))
+    page.content.change(_backdrop, page.content, editor, **QUIET)
+    return regions
+
+
+def with_masks(button: gr.Button, regions: Regions, results: Results) -> gr.events.Dependency:
+    """A click that first reads the painted layers into the masks (off the queue), for ``.then``."""
+
+    def masks(value: dict | None) -> tuple[str | None, str | None]:
+        return painted_layers(value, results)
+
+    return button.click(masks, regions.editor, [regions.mask, regions.second_mask], **QUIET)
+
+
+def run(
+    page: Page, button: gr.Button, regions: Regions, handler: Callable, inputs: object, **event: object
+) -> gr.events.Dependency:
+    """``button`` paints the regions' masks, then runs ``handler`` on ``inputs`` (by name) into the
+    result pane, in its lane, and shows the result beside its content."""
+    name = handler.__name__
+    method = name.removeprefix("stylize_")
+    dependency = with_masks(button, regions, page.results).then(
+        handler, wire(handler, inputs), page.result, api_name=name, **page.lane(method), **event
+    )
+    shown(dependency, page)
+    return dependency

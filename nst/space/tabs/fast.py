@@ -1,0 +1,60 @@
+"""The Fast tab: catalogue styles by thumbnail, strength, colours, and two styles of one network blended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from nst.space.handlers import Handlers
+from nst.space.tabs.common import Page, examples, regions_editor, run, scale_slider, style_picker
+
+
+@dataclass
+class FastInputs:
+    """The components :meth:`~nst.space.handlers.Handlers.stylize_fast` reads, by parameter name."""
+
+    content: gr.Image
+    style: gr.Dropdown
+    strength: gr.Slider
+    preserve_color: gr.Checkbox
+    second_style: gr.Dropdown
+    second_style_share: gr.Slider
+    working_side: gr.Slider
+    mask: gr.Image
+    second_mask: gr.Image
+
+
+def tab(page: Page, handlers: Handlers) -> None:
+    options = handlers.presets.fast
+    blendable = [(style.title, name) for name, style in page.ready.items() if style.index is not None]
+    with gr.Tab("Fast"):
+        style = style_picker(page, "nst-gallery")
+        strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
+        colour = gr.Checkbox(value=options.preserve_color, label="Keep the photo's colours")
+        scale = scale_slider(options, page.settings.fast_side)
+        with gr.Accordion("Blend two styles of one network", open=False):
+            second = gr.Dropdown(
+                [("None", ""), *blendable],
+                value="",
+                label="Blend with",
+                info="built-in styles blend with each other, the styles of a set you trained likewise",
+            )
+            share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+        regions = regions_editor(page)
+        button = gr.Button("Stylise", variant="primary", interactive="Fast" not in page.disabled)
+        scene = page.examples[0][0]
+        pairs = [[scene, n] for n in ("builtin_03", "builtin_17") if n in page.ready]
+        examples(page, "Fast", style, handlers.stylize_fast, pairs)
+    inputs = FastInputs(
+        content=page.content,
+        style=style,
+        strength=strength,
+        preserve_color=colour,
+        second_style=second,
+        second_style_share=share,
+        working_side=scale,
+        mask=regions.mask,
+        second_mask=regions.second_mask,
+    )
+    run(page, button, regions, handlers.stylize_fast, inputs)

@@ -1,0 +1,88 @@
+"""The Gatys tab: the optimiser's controls, its loss network in one line, and its examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from nst.methods import gatys
+from nst.networks import loss_network
+from nst.space.components import image_upload
+from nst.space.handlers import Handlers
+from nst.space.tabs.common import Page, examples, regions_editor, run
+
+
+@dataclass
+class GatysInputs:
+    """The components :meth:`~nst.space.handlers.Handlers.stylize_gatys` reads, by parameter name."""
+
+    content: gr.Image
+    style_image: gr.Image
+    steps: gr.Slider
+    size: gr.Slider
+    style_weight: gr.Slider
+    preserve_color: gr.Checkbox
+    optimizer: gr.Radio
+    seed: gr.Number
+    second_style_image: gr.Image
+    second_style_share: gr.Slider
+    mask: gr.Image
+    second_mask: gr.Image
+
+
+def loss_network_line(chosen: loss_network.Chosen) -> str:
+    if chosen.name == "vgg19":
+        return "Runs on VGG-19, as in the paper."
+    return (
+        f"Runs on **{chosen.title}**, the any-style method's packaged network ({chosen.reason}). "
+        "VGG-19 gives the paper's results: put torchvision's `vgg19-dcbb9e9d.pth` in torch's cache "
+        "or point `NST_VGG_WEIGHTS` at it."
+    )
+
+
+def tab(page: Page, handlers: Handlers) -> None:
+    options = handlers.presets.gatys
+    with gr.Tab("Gatys"):
+        network = "vgg19"
+        if "Gatys" not in page.disabled:
+            chosen = gatys.loss_network_for(options, page.build_device)
+            network = chosen.name
+            gr.Markdown(loss_network_line(chosen))
+        style = image_upload("Style image", height=200)
+        with gr.Row():
+            steps = gr.Slider(1, page.settings.gatys_steps, value=options.steps, step=1, label="Steps")
+            size = gr.Slider(
+                64, page.settings.gatys_side, value=options.size, step=32, label="Output size (long side)"
+            )
+        colour = gr.Checkbox(label="Keep the photo's colours")
+        with gr.Accordion("Advanced", open=False):
+            weight = gr.Slider(
+                0.1, 50, value=gatys.WEIGHTS[network].style, step=0.1, label="Style weight (content is 1)"
+            )
+            optimizer = gr.Radio(list(gatys.OPTIMIZERS), value=options.optimizer, label="Optimiser")
+            seed = gr.Number(options.seed, precision=0, label="Seed")
+            second = image_upload("Second style to blend in (optional)", height=160)
+            share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
+        regions = regions_editor(page)
+        with gr.Row():
+            button = gr.Button("Run", variant="primary", interactive="Gatys" not in page.disabled)
+            stop = gr.Button("Stop", variant="stop")
+        examples(page, "Gatys", style, handlers.stylize_gatys, page.examples)
+    inputs = GatysInputs(
+        content=page.content,
+        style_image=style,
+        steps=steps,
+        size=size,
+        style_weight=weight,
+        preserve_color=colour,
+        optimizer=optimizer,
+        seed=seed,
+        second_style_image=second,
+        second_style_share=share,
+        mask=regions.mask,
+        second_mask=regions.second_mask,
+    )
+    # The progress bar over the before/after pane keeps the streamed pastiche in view.
+    event = run(page, button, regions, handlers.stylize_gatys, inputs, show_progress_on=page.compare)
+    stop.click(None, cancels=[event], api_visibility="private")

@@ -13,7 +13,11 @@ from conftest import needs_chromium
 
 
 @pytest.mark.parametrize(
-    "module", ["bench.run", "bench.networks", "bench.video", "bench.gatys", "bench.scale", "bench.train"]
+    "module",
+    [
+        *("bench.run", "bench.networks", "bench.video", "bench.gatys", "bench.scale", "bench.train"),
+        *("bench.imports", "bench.suite"),
+    ],
 )
 def test_each_benchmark_runs_its_quick_mode_and_prints_its_table(module, capsys):
     importlib.import_module(module).main(["--quick"])

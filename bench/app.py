@@ -6,17 +6,63 @@ Without ``--url`` it starts ``python app.py`` on a free loopback port. Each row 
 of the runs, interleaved: the whole ``client.predict`` (upload, queue, decode, network, PNG
 encoding, download) for any style and for a built-in style, on a photo of one size, the
 same library call in this process, and the peer's own onnxruntime path on the same photo.
+A second table splits the built-in round trip into what a client waits on: the upload, the call
+on a photo already uploaded (queue, decode, network, PNG, Gradio's own file handling, events),
+and the download of the result.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
+import httpx
 from PIL import Image
 
+from bench.commit import commit
 from bench.server import launch, scratch, stop
+
+FAST_DEFAULTS = {"strength": 1.0, "preserve_color": False, "second_style": "", "second_style_share": 0.5}
+FAST_DEFAULTS |= {"working_side": 384, "mask": None, "second_mask": None}
+
+
+class Parts:
+    """The built-in round trip in parts, on one kept-alive connection: upload, call, download."""
+
+    def __init__(self, url: str, client: object, photo: str) -> None:
+        self.url, self.http, self.photo = url, httpx.Client(timeout=60), photo
+        listed = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/stylize_fast"]
+        self.names = [p["parameter_name"] for p in listed["parameters"]]
+        self.uploaded = self.upload()
+
+    def upload(self) -> str:
+        with open(self.photo, "rb") as f:
+            return self.http.post(f"{self.url}gradio_api/upload", files={"files": ("photo.jpg", f)}).json()[0]
+
+    def call(self) -> str:
+        """The result's URL, for the uploaded photo (parameters by name, as the API lists them)."""
+        named = {**FAST_DEFAULTS, "style": "builtin_03"}
+        named["content"] = {"path": self.uploaded, "meta": {"_type": "gradio.FileData"}}
+        api = f"{self.url}gradio_api/call/stylize_fast"
+        event = self.http.post(api, json={"data": [named[n] for n in self.names]}).json()["event_id"]
+        data = [
+            line for line in self.http.get(f"{api}/{event}").text.splitlines() if line.startswith("data:")
+        ]
+        return json.loads(data[-1][5:])[0]["url"]
+
+    def download(self) -> int:
+        return len(self.http.get(self.result).content)
+
+    def timed(self) -> dict:
+        """The three parts to time; the download fetches the last call's result."""
+        self.result = self.call()
+
+        def call() -> None:
+            self.result = self.call()
+
+        return {"upload": self.upload, "call": call, "download": self.download}
 
 
 def _median(fns: dict, repeats: int) -> dict[str, float]:
@@ -56,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         content = handle_file(str(folder / "photo.jpg"))
         style_image = handle_file(str(folder / "painting.jpg"))
         peer = StyleTransfer(device="cpu", max_size=None)
+        parts = _median(Parts(url, client, str(folder / "photo.jpg")).timed(), repeats)
         times = _median(
             {
                 "any style, app": lambda: client.predict(
@@ -74,12 +121,18 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if proc is not None:
             stop(proc)
-    print(f"\nRound trips at {side}² (median of {repeats}, interleaved)\n")
+    print(f"\nRound trips at {side}² (median of {repeats}, interleaved; {commit()})\n")
     print("| case | app (gradio_client) | library, in process | peer, in process | app / peer |")
     print("|---|---|---|---|---|")
     for case in ("any style", "built-in"):
         app, library, peer_s = (times[f"{case}, {where}"] for where in ("app", "library", "peer"))
         print(f"| {case} | {app:.3f} s | {library:.3f} s | {peer_s:.3f} s | {app / peer_s:.2f} |")
+    print("\nWhere a built-in round trip goes (httpx, one connection)\n")
+    print("| part | seconds |\n|---|---|")
+    for part, seconds in parts.items():
+        print(f"| {part} | {seconds:.3f} s |")
+    own = parts["call"] - times["built-in, library"]
+    print(f"| call beyond the library's {times['built-in, library']:.3f} s | {own:.3f} s |")
 
 
 if __name__ == "__main__":

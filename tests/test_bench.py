@@ -29,7 +29,11 @@ def test_each_benchmark_runs_its_quick_mode_and_prints_its_table(module, capsys)
 def test_the_app_round_trip_benchmark_runs_against_the_test_server(server, capsys):
     importlib.import_module("bench.app").main(["--quick", "--url", server])
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
-    assert [line.split(" | ")[0] for line in table[2:]] == ["| any style", "| built-in"], table
+    assert [line.split(" | ")[0] for line in table[2:4]] == ["| any style", "| built-in"], table
+    parts = [line.split(" | ")[0] for line in table[6:9]]
+    assert parts == ["| upload", "| call", "| download"], table
+    assert table[9].startswith("| call beyond the library's") and len(table) == 10, table
+    assert not any("nan" in line for line in table), table
 
 
 @needs_chromium

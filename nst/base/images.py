@@ -178,12 +178,18 @@ def image_files(root: str | os.PathLike) -> list[Path]:
     return paths
 
 
+PNG_COMPRESSION = 1
+"""zlib level of the PNGs we write: at 2048×1536, level 6 (Pillow's default) took 1.25 s of a 9 s run,
+level 1 a quarter of it, for files about 8% larger on photos."""
+
+
 def save_image(img: Image.Image, path: str | os.PathLike) -> None:
     """Write ``img``; the format follows the extension, PNG (lossless) when there is none."""
     path = Path(path)
     fmt = None if path.suffix else "PNG"
+    png = fmt == "PNG" or path.suffix.lower() == ".png"
     try:
-        img.save(path, format=fmt)
+        img.save(path, format=fmt, **({"compress_level": PNG_COMPRESSION} if png else {}))
     except (KeyError, ValueError) as err:  # Pillow's answer to an unknown extension
         raise ImageError(f"Cannot write {path.name}: unknown image format {path.suffix!r}.") from err
 

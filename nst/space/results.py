@@ -11,12 +11,12 @@ from pathlib import Path
 
 from PIL import Image
 
+from nst.base.images import save_image
+
 CACHE_SECONDS = 3600
 """Age at which Gradio's cache drops uploads and served results (checked as often)."""
 RESULT_SECONDS = 600
 """Age at which a result file in :class:`Results`' folder goes: long after Gradio has copied it."""
-PNG_COMPRESSION = 1
-"""zlib level of result PNGs: level 6 (Pillow's default) took 1.25 s of a 9 s run at 2048×1536."""
 
 
 class Befores:
@@ -63,7 +63,7 @@ class Results:
     def png(self, img: Image.Image, content: Image.Image) -> str:
         """``img`` written as a fresh PNG, remembered with the ``content`` that made it."""
         path = self.fresh(".png")
-        img.save(path, compress_level=PNG_COMPRESSION)
+        save_image(img, path)
         self.befores.put(path, content)
         return str(path)
 

@@ -11,6 +11,7 @@ subprocess of their own, whose peak RSS is the number given.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -27,7 +28,7 @@ from PIL import Image
 
 from bench.server import scratch
 from nst.base.device import default_device, memory_format
-from nst.base.settings import Settings
+from nst.base.settings import Settings, configure, current
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [(256, 256), (512, 512), (1024, 1024), (1536, 2048)]
@@ -276,7 +277,8 @@ def ensure_weights(folder: Path) -> tuple[str, str]:
         vgg = "real VGG-19 weights"
     else:
         torch.save(random_vgg19_features(), folder / "vgg.pth")
-        os.environ["NST_VGG_WEIGHTS"] = str(folder / "vgg.pth")
+        os.environ["NST_VGG_WEIGHTS"] = str(folder / "vgg.pth")  # for the command lines it runs
+        configure(dataclasses.replace(current(), vgg_weights=str(folder / "vgg.pth")))  # and itself
         vgg = "seeded stand-in VGG-19 weights"
     weights = folder / "fast.pth"
     torch.save(random_transformer("deconv").state_dict(), weights)

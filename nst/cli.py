@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
 import time
 import types
 import typing
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from PIL import Image
 from tqdm import tqdm
 
-from nst.base import distributed
+from nst import __version__
+from nst.base import distributed, recipes
 from nst.base.device import default_device
 from nst.base.images import ImageError, load_image, load_mask, save_image
+from nst.base.recipes import Recipe, RecipeError
 from nst.base.settings import Settings, configure, current
 from nst.base.weights import WeightsError
-from nst.methods import arbitrary, batch, engine, fast, gatys, train, video
+from nst.methods import again, arbitrary, batch, engine, fast, gatys, train, video
 from nst.methods.catalogue import load_catalogue
 
-USER_ERRORS = (ImageError, ValueError, WeightsError, OSError)
+USER_ERRORS = (ImageError, RecipeError, ValueError, WeightsError, OSError)
 
 
 def _float_list(text: str) -> tuple[float, ...]:
@@ -75,6 +80,31 @@ def _masks(args: argparse.Namespace) -> list | None:
     return None if args.mask is None else [load_mask(m) for m in args.mask]
 
 
+def _save(
+    image: Image.Image,
+    output: Path,
+    recipe: Recipe,
+    content: Image.Image,
+    masks: Sequence[Image.Image] | None,
+) -> None:
+    """``image`` written to ``output``, a PNG with its recipe, content and masks; a note when the
+    format cannot carry them."""
+    if not recipes.save_with_recipe(image, output, recipe, content, masks):
+        print(f"note: {output.name} carries no recipe (only a PNG does)", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _steps(total: int) -> Iterator[Callable[[gatys.Progress], None]]:
+    """A bar of ``total`` Gatys steps; what it yields shows an event on it."""
+    with tqdm(total=total, unit="step", disable=None) as bar:
+
+        def show(event: gatys.Progress) -> None:
+            bar.update(event.step - bar.n)
+            bar.set_postfix(scale=f"{event.scale}/{event.scales}", loss=f"{event.losses['total']:.3g}")
+
+        yield show
+
+
 def _options(args: argparse.Namespace, options: type[Options], **changes: object) -> Options:
     """The ``options`` dataclass made from the parsed flags, with ``changes``."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(options) if hasattr(args, f.name)}
@@ -100,19 +130,21 @@ def _add_gatys(sub: argparse._SubParsersAction) -> None:
 def _run_gatys(args: argparse.Namespace) -> None:
     content = load_image(args.content)
     styles = [load_image(s) for s in args.styles]
+    digests = [recipes.file_digest(s) for s in args.styles]
     options = _options(args, gatys.GatysOptions)
     chosen = gatys.loss_network_for(options)
     if chosen.name != "vgg19":
         print(
-            f"Gatys runs on {chosen.title} ({chosen.reason}); VGG-19 gives the paper's results.",
+            f"Gatys runs on {chosen.title} ({chosen.reason}); VGG-19 gives the paper's results. "
+            + chosen.details,
             file=sys.stderr,
         )
-    events = gatys.stylize(content, styles, options, masks=_masks(args))
-    with tqdm(total=options.steps, unit="step", disable=None) as bar:
+    masks = _masks(args)
+    events = gatys.stylize(content, styles, options, masks=masks)
+    with _steps(options.steps) as show:
         for event in events:
-            bar.update(event.step - bar.n)
-            bar.set_postfix(scale=f"{event.scale}/{event.scales}", loss=f"{event.losses['total']:.3g}")
-    save_image(event.image, args.output)
+            show(event)
+    _save(event.image, args.output, again.recipe("gatys", digests, options), content, masks)
 
 
 def _add_fast(sub: argparse._SubParsersAction) -> None:
@@ -155,11 +187,16 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
 def _run_fast(args: argparse.Namespace) -> None:
     options = _options(args, fast.FastOptions)
     if len(args.contents) == 1 and not batch.many(args.contents[0]):
+        masks = _masks(args)
         style = fast.load_style(
-            args.style, options, masks=_masks(args), weights=args.weights, style_index=args.style_index
+            args.style, options, masks=masks, weights=args.weights, style_index=args.style_index
         )
         image = load_image(args.contents[0], max_side=options.max_side)
-        save_image(engine.stylize(image, style, options), args.output)
+        painted = engine.stylize(image, style, options)
+        if args.weights is None:  # a network file is not a catalogue name: no recipe names it
+            _save(painted, args.output, again.recipe("fast", args.style, options), image, masks)
+        else:
+            save_image(painted, args.output)
         return
     if args.mask:
         raise ValueError("masks go with one photo; give one content image")
@@ -239,7 +276,9 @@ def _run_arbitrary(args: argparse.Namespace) -> None:
         _paint_many([args.content], args.output, paint, options, ranks)
         return
     content = load_image(args.content, max_side=options.max_side)
-    save_image(arbitrary.stylize(content, styles, options, masks=_masks(args)), args.output)
+    masks = _masks(args)
+    recipe = again.recipe("arbitrary", [recipes.file_digest(s) for s in args.styles], options)
+    _save(arbitrary.stylize(content, styles, options, masks=masks), args.output, recipe, content, masks)
 
 
 def _add_video(sub: argparse._SubParsersAction) -> None:
@@ -258,11 +297,45 @@ def _add_video(sub: argparse._SubParsersAction) -> None:
 def _run_video(args: argparse.Namespace) -> None:
     options = _options(args, video.VideoOptions)
     style = args.style or [load_image(s) for s in args.style_image]
+    recipe = again.recipe("video", args.style or [recipes.file_digest(s) for s in args.style_image], options)
     with tqdm(unit="frame", disable=None) as bar:
-        for event in video.stylize_video(args.input, args.output, style, options):
+        for event in video.stylize_video(args.input, args.output, style, options, recipe=recipe):
             bar.total = event.total
             bar.update(event.frame - bar.n)
     print(args.output)
+
+
+def _add_again(sub: argparse._SubParsersAction) -> None:
+    doc = "Paint a result again from the recipe, photo and masks its PNG carries."
+    p = _parser(sub, "again", "paint a result PNG again from its recipe", doc)
+    p.add_argument("result", type=Path, metavar="RESULT", help="a PNG that nst wrote")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
+    p.add_argument(
+        "--style-image",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="IMAGE",
+        help="the style images the recipe names by digest, in any order",
+    )
+    p.set_defaults(run=_run_again)
+
+
+def _run_again(args: argparse.Namespace) -> None:
+    painted = recipes.read_recipe(args.result)
+    images = {recipes.file_digest(path): path for path in args.style_image}
+    missing = painted.recipe.missing(images)
+    if missing:
+        raise RecipeError(
+            f"{args.result.name}'s recipe needs the style image{'s' * (len(missing) > 1)} "
+            f"{', '.join(map(recipes.shown, missing))}; pass it with --style-image"
+        )
+    options = again.options_of(painted.recipe)
+    steps = _steps(options.steps) if isinstance(options, gatys.GatysOptions) else None
+    with steps or contextlib.nullcontext() as show:
+        image = again.paint_again(painted.recipe, painted.content, images, painted.masks, on_step=show)
+    made = dataclasses.replace(painted.recipe, version=__version__)
+    _save(image, args.output, made, painted.content, painted.masks)
 
 
 def _list_styles(_: argparse.Namespace) -> None:
@@ -332,6 +405,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     _add_fast(sub)
     _add_arbitrary(sub)
     _add_video(sub)
+    _add_again(sub)
     _add_styles(sub)
     _add_train(sub)
     _add_push(sub)

@@ -16,7 +16,7 @@ from conftest import needs_chromium
     "module",
     [
         *("bench.run", "bench.networks", "bench.video", "bench.gatys", "bench.scale", "bench.train"),
-        *("bench.imports", "bench.suite"),
+        *("bench.imports", "bench.suite", "bench.sheet"),
     ],
 )
 def test_each_benchmark_runs_its_quick_mode_and_prints_its_table(module, capsys):

@@ -7,7 +7,7 @@ from PIL import Image
 
 from conftest import CUDA, full_float32, synthetic
 from nst.base.device import memory_format
-from nst.base.images import drawn_scene, to_tensor
+from nst.base.images import to_tensor
 from nst.base.weights import PACKAGE, PACKAGE_FILES, package_file
 from nst.methods import fast
 from nst.networks.dumoulin import STYLES, builtin_network
@@ -66,10 +66,11 @@ def test_builtin_styles_by_name_and_blend():
         fast.load_style(["builtin_05", "mosaic"])
 
 
-def test_thumbnails_are_rendered_once_by_the_network(monkeypatch):
-    path = fast.thumbnail("builtin_11")
-    painted = fast.stylize(drawn_scene(128, 128), "builtin_11")
+def test_thumbnails_are_rendered_once_by_the_network(monkeypatch, tmp_path):
+    synthetic(128, 128, seed=6).save(tmp_path / "photo.png")
+    path = fast.thumbnail("builtin_11", photo=tmp_path / "photo.png")
+    painted = fast.stylize(synthetic(128, 128, seed=6), "builtin_11")
     assert Image.open(path).convert("RGB").tobytes() == painted.tobytes()  # the network's picture
-    assert painted.tobytes() != drawn_scene(128, 128).tobytes()
+    assert painted.tobytes() != synthetic(128, 128, seed=6).tobytes()
     monkeypatch.setattr(fast, "stylize", lambda *a, **k: pytest.fail("rendered again"))
-    assert fast.thumbnail("builtin_11") == path
+    assert fast.thumbnail("builtin_11", photo=tmp_path / "photo.png") == path

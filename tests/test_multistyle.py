@@ -12,7 +12,7 @@ from safetensors.torch import load_file, save_file
 
 from conftest import SET_TITLES, synthetic, train_set
 from nst import cli
-from nst.base.images import drawn_scene, to_images, to_tensor
+from nst.base.images import to_images, to_tensor
 from nst.base.settings import current
 from nst.base.weights import WeightsError
 from nst.methods import fast
@@ -84,13 +84,13 @@ def test_the_command_line_paints_a_set_by_index_and_says_what_is_wrong(in_catalo
         assert message in err and err.count("\n") == 1
 
 
-def test_a_sets_thumbnails_are_its_own_pictures_and_it_is_available(in_catalogue):
+def test_a_sets_thumbnails_are_its_own_pictures_and_it_is_available(in_catalogue, tmp_path):
     ready = fast.ready_styles()
     assert set(NAMES) <= set(ready)
-    path = fast.thumbnail("set_02")
-    assert (
-        Image.open(path).convert("RGB").tobytes() == fast.stylize(drawn_scene(128, 128), "set_02").tobytes()
-    )
+    synthetic(128, 128, seed=8).save(tmp_path / "photo.png")
+    path = fast.thumbnail("set_02", photo=tmp_path / "photo.png")
+    painted = fast.stylize(synthetic(128, 128, seed=8), "set_02")
+    assert Image.open(path).convert("RGB").tobytes() == painted.tobytes()
 
 
 def test_fine_tuning_trains_new_norms_on_the_built_in_networks_frozen_convolutions(tmp_path):

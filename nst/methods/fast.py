@@ -21,11 +21,12 @@ from itertools import product
 from pathlib import Path
 
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
+from nst.base import pictures
 from nst.base.device import memory_format
 from nst.base.health import Health
-from nst.base.images import drawn_scene
+from nst.base.images import load_image
 from nst.base.options import blend_weights, check, check_positive, check_regions, option
 from nst.base.weights import PACKAGE_FILES, WeightsError, cache_dir, describe, weights_dir
 from nst.methods import engine
@@ -270,18 +271,25 @@ def _survey(device: torch.device | None) -> tuple[dict[str, Style], list[str]]:
     return styles, problems
 
 
-def thumbnail(name: str, side: int = 128, device: torch.device | None = None) -> Path:
-    """A picture of style ``name``'s effect: its own network run on a drawn scene, cached as PNG."""
+def thumbnail(
+    name: str, side: int = 128, device: torch.device | None = None, photo: str | os.PathLike | None = None
+) -> Path:
+    """A picture of style ``name``'s effect: its own network run on ``photo`` (default: the shipped
+    :data:`~nst.base.pictures.THUMBNAIL_PHOTO`) cropped to its centre square of ``side`` px, cached
+    as PNG under a key of the network, the photo's bytes and the side."""
     style = find(name)
     if style.kind == "builtin":
         source = PACKAGE_FILES["multistyle26"][1]
     else:
         path = style.fetch()
         source = f"{path.resolve()}:{path.stat().st_size}:{path.stat().st_mtime_ns}"
-    key = hashlib.blake2b(f"{source}:{side}".encode(), digest_size=8).hexdigest()
+    photo_bytes = Path(pictures.THUMBNAIL_PHOTO if photo is None else photo).read_bytes()
+    scene = hashlib.blake2b(photo_bytes, digest_size=8).hexdigest()
+    key = hashlib.blake2b(f"{source}:{scene}:{side}".encode(), digest_size=8).hexdigest()
     target = cache_dir() / "thumbnails" / f"{name}-{key}.png"
     if not target.is_file():
-        picture = stylize(drawn_scene(side, side), load_style(name, device=device))
+        square = ImageOps.fit(load_image(photo_bytes), (side, side), Image.Resampling.LANCZOS)
+        picture = stylize(square, load_style(name, device=device))
         target.parent.mkdir(parents=True, exist_ok=True)
         picture.save(target)
     return target

@@ -21,7 +21,8 @@ cached networks are shared with every other request and are never changed.
 Reading and writing go through PyAV (FFmpeg's libraries, shipped in its wheels): the
 output is H.264 (yuv420p) at the input's frame rate, and the audio is copied as it is
 (or re-encoded as AAC where the MP4 container cannot hold it). Frames run through the
-one-pass engine (:mod:`nst.methods.engine`) in batches.
+one-pass engine (:mod:`nst.methods.engine`) in batches. A clip's recipe
+(:class:`~nst.base.recipes.Recipe`) rides in the MP4's ``comment`` metadata (:func:`read_recipe`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from PIL import Image
 
 from nst.base.images import fit_long_side
 from nst.base.options import check, check_choice, check_fraction, check_positive, option
+from nst.base.recipes import Recipe, RecipeError
 from nst.base.settings import current
 from nst.methods import arbitrary, engine, fast
 from nst.methods.engine import OnePassOptions, OnePassStyle
@@ -165,6 +167,24 @@ def _info(container: av.container.InputContainer, name: str) -> ClipInfo:
     return ClipInfo(width, height, Fraction(fps), seconds, frames, audio)
 
 
+RECIPE_TAG = "comment"
+"""The MP4 metadata tag that holds a clip's recipe (FFmpeg writes it as the ``©cmt`` atom)."""
+
+
+def read_recipe(path: str | os.PathLike) -> Recipe:
+    """The recipe :func:`stylize_video` wrote into the MP4 at ``path``; a clip without one, or with a
+    damaged or newer one, is a :class:`~nst.base.recipes.RecipeError` of one line."""
+    name = Path(path).name
+    try:
+        with _open(path) as container:
+            text = container.metadata.get(RECIPE_TAG, "")
+    except VideoError as err:
+        raise RecipeError(str(err)) from err
+    if not text.lstrip().startswith("{"):
+        raise RecipeError(f"{name} carries no recipe: only clips nst wrote do.")
+    return Recipe.from_json(text, name)
+
+
 def first_frame(path: str | os.PathLike) -> Image.Image:
     """The clip's first frame, as an RGB image (e.g. the content whose embedding any-style strength needs)."""
     import av
@@ -221,13 +241,16 @@ def stylize_video(
     target: str | os.PathLike,
     style: str | Sequence[str] | Sequence[Image.Image] | OnePassStyle,
     options: VideoOptions | None = None,
+    *,
+    recipe: Recipe | None = None,
     **changes: object,
 ) -> Iterator[VideoProgress]:
     """Stylise the clip at ``source`` into an MP4 at ``target``, yielding progress after each batch.
 
     ``style``: catalogue name(s) or style image(s) (:func:`load_style`), or a style object,
     used as it is. ``options`` (default :class:`VideoOptions`) with ``changes`` to any of its
-    fields. The output appears at ``target`` only when the whole clip is done; a run
+    fields. A ``recipe`` goes into the MP4's ``comment`` metadata (:func:`read_recipe`). The
+    output appears at ``target`` only when the whole clip is done; a run
     stopped early (the caller stops iterating) leaves nothing.
     """
     import av
@@ -244,7 +267,7 @@ def stylize_video(
     with _open(source) as container:
         info = _info(container, name)
         try:
-            written = yield from _transcode(container, info, name, partial, style, o, start)
+            written = yield from _transcode(container, info, name, partial, style, o, start, recipe)
         except av.FFmpegError as err:
             partial.unlink(missing_ok=True)
             raise VideoError(f"{name} could not be read to the end ({type(err).__name__}).") from err
@@ -263,10 +286,11 @@ def _transcode(
     style: OnePassStyle,
     o: VideoOptions,
     start: float,
+    recipe: Recipe | None,
 ) -> Generator[VideoProgress, None, int]:
     """Read the clip's frames (:func:`_frames`), paint them in batches (:class:`Painter`) and write
-    them to ``partial`` (:class:`_Output`), yielding progress after each batch; returns the count
-    written."""
+    them to ``partial`` (:class:`_Output`) with the ``recipe`` in its metadata, yielding progress
+    after each batch; returns the count written."""
     import av
 
     size = _even_size(info, o.max_side)
@@ -277,6 +301,8 @@ def _transcode(
     video_in.thread_type = "AUTO"
     audio_in = container.streams.audio[0] if container.streams.audio else None
     with av.open(str(partial), "w", format="mp4") as out:
+        if recipe is not None:
+            out.metadata[RECIPE_TAG] = recipe.to_json()
         output = _Output(out, info, audio_in, size, o.crf)
         painter = Painter(style, o)
         for frame in _frames(container, video_in, output, painter, total, o.max_seconds, size):

@@ -34,10 +34,11 @@ TITLES = {"vgg19": "VGG-19", "mobilenet": "MobileNetV2"}
 
 @dataclass(frozen=True)
 class Chosen:
-    """The loss network a run uses, and why, in words a user can read."""
+    """The loss network a run uses, why in a few words, and the details (a weights error's own words)."""
 
     name: Name
     reason: str
+    details: str = ""
 
     @property
     def title(self) -> str:
@@ -68,7 +69,7 @@ def _auto(device: torch.device, where: tuple[str, str]) -> Chosen:
     try:
         VGGFeatures(("relu1_1",), device=device)
     except WeightsError as err:
-        return Chosen("mobilenet", f"VGG-19's weights are not available: {err}")
+        return Chosen("mobilenet", "VGG-19's weights are not installed", str(err))
     return Chosen("vgg19", "its weights are available")
 
 

@@ -1,27 +1,30 @@
-"""The tabs' example pictures: our own drawings (no third-party images), written once at build."""
+"""The tabs' examples: the shipped photos and paintings (``nst/pictures/``, public domain or CC0)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterable
 
-from PIL import Image, ImageDraw
+from nst.base.pictures import PAINTINGS, PHOTOS, picture
 
-from nst.base.images import drawn_scene
+FAST_STYLES = ("builtin_19", "builtin_13", "builtin_25", "builtin_16")
+"""The built-in style each shipped photo shows in the Fast tab's examples, photo by photo (chosen by
+looking: each keeps its photo recognisable)."""
 
 
-def drawn_examples(folder: Path) -> list[list[str]]:
-    """(content, style image) pairs: a drawn landscape with two drawn patterns, saved in ``folder``."""
-    waves = Image.new("RGB", (256, 256), (20, 30, 90))
-    draw = ImageDraw.Draw(waves)
-    for i in range(0, 256, 16):
-        draw.arc((-64 + i, i - 64, 192 + i, 192 + i), 0, 300, fill=(240, 200 - i // 2, 60 + i // 2), width=6)
-    tiles = Image.new("RGB", (256, 256))
-    draw = ImageDraw.Draw(tiles)
-    for y in range(0, 256, 32):
-        for x in range(0, 256, 32):
-            draw.rectangle((x, y, x + 30, y + 30), fill=((x * 7) % 256, (y * 5) % 256, (x + y) % 256))
-    paths = []
-    for name, img in (("scene", drawn_scene()), ("waves", waves), ("tiles", tiles)):
-        img.save(folder / f"{name}.png")
-        paths.append(str(folder / f"{name}.png"))
-    return [[paths[0], paths[1]], [paths[0], paths[2]]]
+def painting_pairs() -> list[list[str]]:
+    """(content photo, style painting) paths for the Any style and Gatys tabs (``page.examples``):
+    every shipped photo, with the paintings in turn."""
+    return [
+        [str(picture(photo)), str(picture(PAINTINGS[i % len(PAINTINGS)]))] for i, photo in enumerate(PHOTOS)
+    ]
+
+
+def catalogue_pairs(ready: Iterable[str]) -> list[list[str]]:
+    """(content photo path, built-in style name) for the Fast tab: each shipped photo with its style of
+    :data:`FAST_STYLES`, those whose style is among ``ready``."""
+    names = set(ready)
+    return [
+        [str(picture(photo)), style]
+        for photo, style in zip(PHOTOS, FAST_STYLES, strict=True)
+        if style in names
+    ]

@@ -258,10 +258,10 @@ MUTATIONS = (
         ("tests/test_fast.py::test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one",),
     ),
     Mutation(
-        "thumbnails are the drawn scene, not the network's picture",
+        "thumbnails are the bare photo, not the network's picture",
         "nst/methods/fast.py",
-        "picture = stylize(drawn_scene(side, side), load_style(name, device=device))",
-        "picture = drawn_scene(side, side)",
+        "picture = stylize(square, load_style(name, device=device))",
+        "picture = square",
         ("tests/test_dumoulin.py::test_thumbnails_are_rendered_once_by_the_network",),
     ),
     Mutation(
@@ -288,8 +288,8 @@ MUTATIONS = (
     Mutation(
         "the one-pass handler drops the second style",
         "nst/space/handlers.py",
-        "return self.results.png(method.stylize(image, list(styles), options, masks=masks), image)",
-        "return self.results.png(method.stylize(image, list(styles)[:1], options, masks=masks), image)",
+        "picture = method.stylize(image, list(styles), options, masks=masks)",
+        "picture = method.stylize(image, list(styles)[:1], options, masks=masks)",
         ("tests/test_app.py::test_any_style_endpoint",),
     ),
     Mutation(
@@ -391,6 +391,271 @@ MUTATIONS = (
         "    if sorted(names) != sorted(named):",
         "    if False:",
         ("tests/test_hostile.py::test_a_raw_request_must_name_every_parameter",),
+    ),
+    Mutation(
+        "thumbnails squash the photo into a square instead of cropping its centre",
+        "nst/methods/fast.py",
+        "square = ImageOps.fit(load_image(photo_bytes), (side, side), Image.Resampling.LANCZOS)",
+        "square = load_image(photo_bytes).resize((side, side), Image.Resampling.LANCZOS)",
+        (
+            "tests/test_sheet.py::test_a_thumbnail_is_the_default_photos_centre_painted_and_is_painted_again_for_a_new_photo",
+        ),
+    ),
+    Mutation(
+        "a thumbnail cached for an earlier photo is served after the photo changed",
+        "nst/methods/fast.py",
+        'key = hashlib.blake2b(f"{source}:{scene}:{side}".encode(), digest_size=8).hexdigest()',
+        'key = hashlib.blake2b(f"{source}:{side}".encode(), digest_size=8).hexdigest()',
+        (
+            "tests/test_sheet.py::test_a_thumbnail_is_the_default_photos_centre_painted_and_is_painted_again_for_a_new_photo",
+        ),
+    ),
+    Mutation(
+        "a shipped picture goes undescribed in its folder's README",
+        "nst/pictures/README.md",
+        "| `rocket.jpg` |",
+        "| rocket |",
+        ("tests/test_sheet.py::test_every_shipped_picture_is_there_small_and_listed_with_its_licence",),
+    ),
+    Mutation(
+        "the Any style and Gatys examples show only one of the paintings",
+        "nst/space/examples.py",
+        "str(picture(PAINTINGS[i % len(PAINTINGS)]))",
+        "str(picture(PAINTINGS[0]))",
+        (
+            "tests/test_sheet.py::test_the_examples_are_shipped_photos_with_the_paintings_or_ready_built_in_styles",
+        ),
+    ),
+    Mutation(
+        "the Fast examples offer built-in styles that are not ready",
+        "nst/space/examples.py",
+        "        if style in names\n",
+        "",
+        (
+            "tests/test_sheet.py::test_the_examples_are_shipped_photos_with_the_paintings_or_ready_built_in_styles",
+        ),
+    ),
+    Mutation(
+        "the contact sheet paints every style of a pass in the pass's first style",
+        "nst/methods/sheet.py",
+        "mixes[row, style.index] = 1",
+        "mixes[row, part[0].index] = 1",
+        (
+            "tests/test_sheet.py::test_the_contact_sheet_paints_each_style_as_it_paints_alone_in_the_order_asked",
+        ),
+    ),
+    Mutation(
+        "the contact sheet lists the styles network by network, not in the order asked",
+        "nst/methods/sheet.py",
+        "return [(name, painted[name]) for name in chosen]",
+        "return list(painted.items())",
+        (
+            "tests/test_sheet.py::test_the_contact_sheet_paints_each_style_as_it_paints_alone_in_the_order_asked",
+        ),
+    ),
+    Mutation(
+        "the contact sheet paints a network's styles one pass each",
+        "nst/methods/sheet.py",
+        'per_pass = max(1, engine.fits_in_memory(style_device, style_device.type == "cuda") // (w * h))',
+        "per_pass = 1",
+        ("tests/test_sheet.py::test_the_styles_of_one_network_are_painted_together_in_one_pass",),
+    ),
+    Mutation(
+        "the contact-sheet benchmark leaves out the one-by-one row",
+        "bench/sheet.py",
+        "        for way, seconds in times.items():\n",
+        "        for way, seconds in list(times.items())[:1]:\n",
+        ("tests/test_bench.py::test_each_benchmark_runs_its_quick_mode_and_prints_its_table[bench.sheet]",),
+    ),
+    Mutation(
+        "recipes name another version than the project's",
+        "nst/__init__.py",
+        '__version__ = "0.1.0"',
+        '__version__ = "0.0.0"',
+        ("tests/test_recipes.py::test_a_recipe_keeps_every_option_through_json_and_names_this_version",),
+    ),
+    Mutation(
+        "a recipe read back differs from the one written (its tuples come back as lists)",
+        "nst/base/recipes.py",
+        'object.__setattr__(self, "options", json.loads(json.dumps(self.options, allow_nan=False)))',
+        "pass",
+        ("tests/test_recipes.py::test_a_recipe_keeps_every_option_through_json_and_names_this_version",),
+    ),
+    Mutation(
+        "painting a fast recipe again ignores its options",
+        "nst/methods/again.py",
+        "return fast.stylize(content, styles, options, masks=masks)",
+        "return fast.stylize(content, styles, masks=masks)",
+        ("tests/test_recipes.py::test_fast_through_the_cli_is_painted_again_from_its_png_alone",),
+    ),
+    Mutation(
+        "the content photo rides in the result as a JPEG",
+        "nst/base/recipes.py",
+        'img.save(out, format="PNG", compress_level=PNG_COMPRESSION)',
+        'img.save(out, format="JPEG", quality=95)',
+        ("tests/test_recipes.py::test_fast_through_the_cli_is_painted_again_from_its_png_alone",),
+    ),
+    Mutation(
+        "a result does not carry its region masks",
+        "nst/base/recipes.py",
+        '{f"{MASK_KEY}{k}": m.convert("L") for k, m in enumerate(masks or [])}',
+        "{}",
+        (
+            "tests/test_recipes.py::test_any_style_with_regions_is_painted_again_given_its_style_images_in_any_order",
+        ),
+    ),
+    Mutation(
+        "painting an any-style recipe again ignores its masks",
+        "nst/methods/again.py",
+        "return arbitrary.stylize(content, styles, options, masks=masks)",
+        "return arbitrary.stylize(content, styles, options)",
+        (
+            "tests/test_recipes.py::test_any_style_with_regions_is_painted_again_given_its_style_images_in_any_order",
+        ),
+    ),
+    Mutation(
+        "style images are decoded whole when a recipe is painted again",
+        "nst/methods/again.py",
+        "load_image(images[s], max_side=recipe.style_side)",
+        "load_image(images[s])",
+        ("tests/test_recipes.py::test_a_library_recipe_decodes_the_style_images_as_the_run_did",),
+    ),
+    Mutation(
+        "painting a Gatys recipe again forgets its seed",
+        "nst/methods/again.py",
+        'seed = {} if recipe.seed is None or "seed" not in fields else {"seed": recipe.seed}',
+        "seed = {}",
+        (
+            "tests/test_recipes.py::test_seeded_gatys_through_the_cli_paints_the_same_pastiche_again_on_the_network_it_ran_on",
+        ),
+    ),
+    Mutation(
+        "a Gatys recipe records auto, not the loss network the run used",
+        "nst/methods/again.py",
+        "options = gatys.resolve(options)",
+        "options = options",
+        (
+            "tests/test_recipes.py::test_seeded_gatys_through_the_cli_paints_the_same_pastiche_again_on_the_network_it_ran_on",
+        ),
+    ),
+    Mutation(
+        "a clip's recipe is not written into its MP4",
+        "nst/methods/video.py",
+        "out.metadata[RECIPE_TAG] = recipe.to_json()",
+        "pass",
+        ("tests/test_recipes.py::test_a_clip_carries_its_recipe_in_its_mp4_and_is_painted_again_from_it",),
+    ),
+    Mutation(
+        "a recipe of a newer format is read as this one",
+        "nst/base/recipes.py",
+        'if raw["format"] > FORMAT:',
+        "if False:",
+        ("tests/test_recipes.py::test_no_recipe_a_damaged_one_or_a_newer_one_is_one_line",),
+    ),
+    Mutation(
+        "a changed byte in a recipe reads as another recipe",
+        "nst/base/recipes.py",
+        'if kind in (b"iTXt", ATTACHMENT) and zlib.crc32',
+        "if kind in () and zlib.crc32",
+        ("tests/test_recipes.py::test_no_recipe_a_damaged_one_or_a_newer_one_is_one_line",),
+    ),
+    Mutation(
+        "a result cut short before its photo fails with a traceback",
+        "nst/base/recipes.py",
+        "if CONTENT_KEY not in attached:",
+        "if False:",
+        ("tests/test_recipes.py::test_no_recipe_a_damaged_one_or_a_newer_one_is_one_line",),
+    ),
+    Mutation(
+        "a PNG without a recipe fails with a traceback",
+        "nst/base/recipes.py",
+        "if text is None:",
+        "if False:",
+        ("tests/test_recipes.py::test_no_recipe_a_damaged_one_or_a_newer_one_is_one_line",),
+    ),
+    Mutation(
+        "again asks for a missing style image without naming the file or the flag",
+        "nst/cli.py",
+        "    if missing:\n        raise RecipeError(",
+        "    if False:\n        raise RecipeError(",
+        ("tests/test_recipes.py::test_a_missing_style_image_is_named_in_one_line",),
+    ),
+    Mutation(
+        "the video and live tabs keep the photo and result panes",
+        "nst/space/layout.py",
+        "return gr.update(visible=photo), gr.update(visible=photo)",
+        "return gr.update(visible=True), gr.update(visible=True)",
+        ("tests/test_visitor.py::test_the_video_and_live_tabs_show_no_photo_or_result_pane",),
+    ),
+    Mutation(
+        "the result view stretches a small picture to the column's width",
+        "nst/space/view.py",
+        "return gr.update(value=pair, width=round(width * scale)),",
+        "return gr.update(value=pair),",
+        ("tests/test_visitor.py::test_a_result_is_shown_at_its_own_size_never_stretched_and_says_it",),
+    ),
+    Mutation(
+        "one history for every visitor, kept on the shared page",
+        "nst/space/tabs/common.py",
+        "history = history.remember(result, words, [f for f in files if isinstance(f, str)])",
+        "page.shared = history = getattr(page, 'shared', history).remember(result, words)",
+        ("tests/test_visitor.py::test_two_sessions_histories_stay_apart",),
+    ),
+    Mutation(
+        "a history unbounded and holding results the app has cleaned away",
+        "nst/space/view.py",
+        "if len(kept) == HISTORY_COUNT or not Path(entry.path).exists():",
+        "if False:",
+        (
+            "tests/test_visitor.py::test_a_history_keeps_the_newest_within_its_bounds_and_drops_cleaned_results",
+        ),
+    ),
+    Mutation(
+        "a contact-sheet click picks the first style whatever the tile",
+        "nst/space/tabs/fast.py",
+        'return event.value["caption"]',
+        "return gr.skip()",
+        ("tests/test_visitor.py::test_a_contact_sheet_click_selects_the_style_and_paints_it",),
+    ),
+    Mutation(
+        "the app's results carry no recipe",
+        "nst/space/handlers.py",
+        "return self.results.png(picture, image, made, masks)",
+        "return self.results.png(picture, image)",
+        (
+            "tests/test_visitor.py::test_every_methods_result_through_gradio_client_carries_its_recipe_and_paints_again",
+            "tests/test_visitor.py::test_a_result_dropped_back_restores_its_controls_and_paints_the_same_picture",
+        ),
+    ),
+    Mutation(
+        "reuse settings restores the fast tab's strength as full",
+        "nst/space/reuse.py",
+        '"second_style": recipe.styles[1] if len(recipe.styles) > 1 else "",\n'
+        '            "strength": o["strength"],',
+        '"second_style": recipe.styles[1] if len(recipe.styles) > 1 else "",\n            "strength": 1.0,',
+        (
+            "tests/test_visitor.py::test_a_result_dropped_back_restores_its_controls_and_paints_the_same_picture",
+        ),
+    ),
+    Mutation(
+        "a URL the app refuses to fetch gets Gradio's generic message",
+        "nst/space/components.py",
+        "    component.async_move_resource_to_block_cache = fetched\n",
+        "",
+        (
+            "tests/test_visitor.py::test_the_contact_sheet_endpoint_gives_every_ready_style_by_name_and_a_bad_photo_one_line",
+            "tests/test_app.py::test_mcp_clients_list_the_five_tools_get_a_picture_back_and_a_refused_url_in_one_line",
+        ),
+    ),
+    Mutation(
+        "the loss-network notice repeats the whole weights error",
+        "nst/space/tabs/gatys.py",
+        'gr.Markdown(f"Runs on **{chosen.title}**: {chosen.reason}.", elem_id="nst-loss-network")',
+        'gr.Markdown(f"Runs on **{chosen.title}**: {chosen.reason}. {chosen.details}", '
+        'elem_id="nst-loss-network")',
+        (
+            "tests/test_app.py::test_without_weights_the_ui_starts_says_what_is_missing_and_gatys_runs_on_mobilenet",
+        ),
     ),
 )
 

@@ -4,6 +4,7 @@ called through gradio_client, and ``python app.py`` itself once."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import time
 from pathlib import Path
@@ -44,8 +45,9 @@ def images(tmp_path_factory) -> dict[str, str]:
     return {k: str(v) for k, v in paths.items()}
 
 
-def test_only_the_four_endpoints_are_public(client):
+def test_only_the_five_endpoints_are_public(client):
     assert sorted(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == [
+        "/contact_sheet",
         "/stylize_arbitrary",
         "/stylize_fast",
         "/stylize_gatys",
@@ -256,11 +258,15 @@ def test_without_weights_the_ui_starts_says_what_is_missing_and_gatys_runs_on_mo
     truncated.write_bytes(truncated.read_bytes()[:4096])
     proc, url = launch({"TORCH_HOME": str(tmp_path / "torch"), "HF_HUB_CACHE": str(tmp_path / "hub")})
     try:
-        page = httpx.get(url + "config", timeout=10).text
+        config = httpx.get(url + "config", timeout=10).json()
+        page = json.dumps(config)
         assert "Gatys is unavailable" not in page and "Fast is partly available" in page
-        assert (
-            "Runs on **MobileNetV2**" in page and "vgg19-dcbb9e9d.pth is not a readable weights file" in page
-        )
+        texts = [c["props"].get("value") for c in config["components"] if c.get("type") == "markdown"]
+        [line] = [t for t in texts if str(t).startswith("Runs on **MobileNetV2**")]
+        assert line == "Runs on **MobileNetV2**: VGG-19's weights are not installed.", "one line, no error"
+        assert [t for t in texts if "vgg19-dcbb9e9d.pth is not a readable weights file" in str(t)]
+        accordions = [c["props"]["label"] for c in config["components"] if c.get("type") == "accordion"]
+        assert "Details: VGG-19 gives the paper's results" in accordions  # the error, one click away
         assert "maze/FastStyleTransfer: Mosaic_512.pth" in page and page.count("Mosaic_512.pth") == 1
         client = Client(url, verbose=False)
         with pytest.raises(Exception, match=r"Mosaic_512\.pth.*maze/FastStyleTransfer"):
@@ -302,10 +308,12 @@ def test_browser_upload_click_and_see_the_result(server, images, tmp_path):
         page.goto(server)
         page.get_by_text("Neural style transfer").first.wait_for(timeout=60_000)
         page.locator("input[type=file]").first.set_input_files(images["content"])
-        result = page.locator("#nst-result img")
+        result = page.locator("#nst-compare img").nth(1)  # the slider's after: the result
         expect(result).to_have_count(0)
         page.get_by_role("button", name="Stylise").first.click()
-        expect(result).to_be_visible(timeout=60_000)
+        expect(page.locator("#nst-caption")).to_contain_text("150 × 100 px", timeout=60_000)
+        page.locator("#nst-compare").scroll_into_view_if_needed()  # its pictures load lazily, in view
+        page.wait_for_function("document.querySelectorAll('#nst-compare img')[1].naturalWidth > 0")
         size = result.evaluate("img => [img.naturalWidth, img.naturalHeight]")
         assert size == [150, 100]
         page.screenshot(path=tmp_path / "fast.png", full_page=True)
@@ -336,8 +344,8 @@ def test_browser_paints_a_region_and_only_it_is_stylised(server, images, tmp_pat
             page.mouse.move(x, box["y"] + box["height"] * 0.8, steps=4)
             page.mouse.up()
         page.get_by_role("button", name="Stylise").first.click()
-        result = page.locator("#nst-result img")
-        expect(result).to_be_visible(timeout=60_000)
+        result = page.locator("#nst-compare img").nth(1)
+        expect(page.locator("#nst-caption")).to_contain_text("px", timeout=60_000)
         url = result.get_attribute("src")
         page.screenshot(path=tmp_path / "regions.png", full_page=True)
         browser.close()
@@ -397,7 +405,7 @@ def test_uploads_have_a_video_cap_and_images_their_own(server, client, tmp_path)
         client.predict(content=handle_file(str(big)), style="builtin_03", api_name="/stylize_fast")
 
 
-def test_mcp_clients_list_the_four_tools_and_get_a_picture_back(server, images):
+def test_mcp_clients_list_the_five_tools_get_a_picture_back_and_a_refused_url_in_one_line(server, images):
     """An agent's view: the MCP server at /gradio_api/mcp/ (streamable HTTP), as an MCP client sees it."""
     import asyncio
     import base64
@@ -415,10 +423,15 @@ def test_mcp_clients_list_the_four_tools_and_get_a_picture_back(server, images):
             tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
             called = await mcp.call_tool("stylize_fast", {"content": photo, "style": "builtin_03"})
             assert not called.isError, called.content
-            return tools, called.content
+            loopback = {"content": "http://127.0.0.1:9/photo.png", "style": "builtin_03"}
+            refused = await mcp.call_tool("stylize_fast", loopback)
+            return tools, called.content, refused
 
-    tools, content = asyncio.run(session())
-    assert sorted(tools) == ["stylize_arbitrary", "stylize_fast", "stylize_gatys", "stylize_video"]
+    tools, content, refused = asyncio.run(session())
+    said = " ".join(c.text for c in refused.content if c.type == "text")
+    assert refused.isError and "only from public addresses" in said and "\n" not in said.strip(), said
+    tools_listed = ["contact_sheet", "stylize_arbitrary", "stylize_fast", "stylize_gatys", "stylize_video"]
+    assert sorted(tools) == tools_listed
     for tool in tools.values():  # each parameter described, from the function's Args: lines
         assert all(p.get("description") for p in tool.inputSchema["properties"].values()), tool.name
     fast_tool = tools["stylize_fast"]
@@ -431,12 +444,13 @@ def test_mcp_clients_list_the_four_tools_and_get_a_picture_back(server, images):
 
 
 def test_ui_helpers_skip_the_queue_and_the_methods_use_it(server):
-    """The gallery pick and the before/after pane answer at once, not behind queued pictures."""
+    """The gallery pick, the result view and the tabs' panes answer at once, not behind queued
+    pictures; every painting (a button's, a contact-sheet tile's, the Live stream's) is queued."""
     dependencies = httpx.get(f"{server}config", timeout=10).json()["dependencies"]
-    helpers = [d for d in dependencies if str(d.get("api_name")).startswith(("pick", "before_after"))]
+    helpers = [d for d in dependencies if str(d.get("api_name")).startswith(("pick", "show_"))]
     methods = [d for d in dependencies if str(d.get("api_name", "")).startswith("stylize_")]
-    assert len(helpers) >= 2 and all(d["queue"] is False for d in helpers), helpers
-    assert len(methods) == 5 and all(d["queue"] is not False for d in methods)  # and the Live stream
+    assert len(helpers) >= 7 and all(d["queue"] is False for d in helpers), helpers
+    assert len(methods) == 6 and all(d["queue"] is not False for d in methods)
 
 
 def test_building_the_app_does_no_cuda_work_and_gives_each_method_its_lane_on_a_gpu(monkeypatch, settings):

@@ -1,4 +1,5 @@
-"""Gradio components with the app's own conversions: uploads that reach it undecoded, frames sent inline."""
+"""Gradio components with the app's own conversions: uploads that reach it undecoded, URLs refused in one
+line, frames sent inline."""
 
 from __future__ import annotations
 
@@ -6,8 +7,34 @@ import base64
 import io
 
 import gradio as gr
+from gradio.components import Component
 from gradio.data_classes import FileData, ImageData
+from gradio_client.utils import is_http_url_like
 from PIL import Image
+
+QUIET = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
+"""A UI helper's event: out of the API, no spinner, and off the queue (it answers at once)."""
+
+
+def _fetch_in_one_line(component: Component) -> Component:
+    """``component`` with the reason a URL given to it cannot be fetched (a private or loopback host,
+    which Gradio refuses; a host that does not resolve; an error status) as a one-line ``gr.Error``,
+    which reaches API and MCP callers, rather than Gradio's generic message."""
+    fetch = component.async_move_resource_to_block_cache
+
+    async def fetched(url_or_path: str | None) -> str | None:
+        try:
+            return await fetch(url_or_path)
+        except Exception as err:  # safehttpx's ValueError, an HTTP status, httpx's network errors
+            if not is_http_url_like(str(url_or_path)):
+                raise
+            reason = (str(err).splitlines() or [type(err).__name__])[0]
+            if "failed validation" in reason:
+                reason = "this app fetches only from public addresses, not private or loopback ones"
+            raise gr.Error(f"Cannot fetch {url_or_path}: {reason}.", print_exception=False) from err
+
+    component.async_move_resource_to_block_cache = fetched
+    return component
 
 
 def _undecoded(payload: FileData | None) -> str | bytes | None:
@@ -27,7 +54,12 @@ def image_upload(label: str, **kwargs: object) -> gr.Image:
     """
     component = gr.Image(label=label, type="filepath", image_mode=None, **kwargs)
     component.preprocess = _undecoded
-    return component
+    return _fetch_in_one_line(component)
+
+
+def clip_upload(label: str, **kwargs: object) -> gr.Video:
+    """A video input whose URL, when one cannot be fetched, is refused in one line."""
+    return _fetch_in_one_line(gr.Video(label=label, **kwargs))
 
 
 def _inline_jpeg(value: Image.Image | None) -> ImageData | None:

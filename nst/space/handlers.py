@@ -19,8 +19,9 @@ import spaces
 from PIL import Image
 
 from nst.base.images import load_image
+from nst.base.recipes import Recipe, file_digest
 from nst.base.settings import Settings
-from nst.methods import arbitrary, engine, fast, gatys, live, video
+from nst.methods import again, arbitrary, engine, fast, gatys, live, sheet, video
 from nst.space.admission import Durations, Streams, by_name, gatys_limit
 from nst.space.presets import ARBITRARY, FAST, GATYS, VIDEO, Presets
 from nst.space.results import Results
@@ -44,6 +45,7 @@ class Handlers:
         durations = Durations(settings)
         for name, seconds in (
             ("stylize_fast", durations.one_pass),
+            ("contact_sheet", durations.one_pass),
             ("stylize_arbitrary", durations.one_pass),
             ("stylize_gatys", durations.gatys),
             ("stylize_video", durations.video),
@@ -71,8 +73,9 @@ class Handlers:
         place the styles."""
         with user_errors():
             image = self.uploads.image(content, "content", options.max_side)
+            given = styles
             if method is arbitrary:
-                styles = [self.uploads.image(s, "style", options.max_side) for s in styles]
+                styles = [self.uploads.image(s, "style", options.max_side) for s in given]
             masks = self.uploads.regions(mask, second_mask, len(styles))
             share = second_style_share
             options = dataclasses.replace(
@@ -82,7 +85,10 @@ class Handlers:
                 style_blend=(1 - share, share) if len(styles) > 1 and masks is None else None,
                 working_side=int(working_side),
             )
-            return self.results.png(method.stylize(image, list(styles), options, masks=masks), image)
+            picture = method.stylize(image, list(styles), options, masks=masks)
+            names = [file_digest(s) for s in given] if method is arbitrary else list(given)
+            made = again.recipe(method.__name__.rsplit(".")[-1], names, options, style_side=options.max_side)
+            return self.results.png(picture, image, made, masks)
 
     def stylize_fast(
         self,
@@ -126,6 +132,20 @@ class Handlers:
             mask=mask,
             second_mask=second_mask,
         )
+
+    def contact_sheet(self, content: Upload) -> list[tuple[str, str]]:
+        """Paint a photo small in every catalogue style at once, to choose a style by (seconds on a CPU).
+
+        Args:
+            content: the photo, as an image file or URL.
+
+        Returns:
+            One (picture, style name) pair per ready style, in catalogue order; the name is what
+            stylize_fast takes as its style.
+        """
+        with user_errors():
+            image = self.uploads.image(content, "content", self.presets.fast.max_side)
+            return [(self.results.file(tile), name) for name, tile in sheet.contact_sheet(image)]
 
     def stylize_arbitrary(
         self,
@@ -215,11 +235,8 @@ class Handlers:
             styles = [self.uploads.image(s, "style", side) for s in given]
             masks = self.uploads.regions(mask, second_mask, len(styles))
             blend = (1 - second_style_share, second_style_share) if len(styles) > 1 and not masks else None
-            events = gatys.stylize(
-                image,
-                styles,
+            options = dataclasses.replace(
                 self.presets.gatys,
-                masks=masks,
                 style_blend=blend,
                 size=int(size),
                 steps=int(steps),
@@ -229,10 +246,20 @@ class Handlers:
                 seed=int(seed),
                 time_limit=gatys_limit(self.settings, steps, size),
             )
-            yield from self._previews(events, image, progress)
+            made = again.recipe("gatys", [file_digest(s) for s in given], options, style_side=side)
+            events = gatys.stylize(image, styles, options, masks=masks)
+            yield from self._previews(events, image, progress, made, masks)
 
-    def _previews(self, events: Iterator, content: Image.Image, progress: gr.Progress) -> Iterator[str]:
-        """Each Gatys event as progress (scale, steps, time left), and each pastiche as a PNG."""
+    def _previews(
+        self,
+        events: Iterator,
+        content: Image.Image,
+        progress: gr.Progress,
+        recipe: Recipe,
+        masks: list[Image.Image] | None,
+    ) -> Iterator[str]:
+        """Each Gatys event as progress (scale, steps, time left), and each pastiche as a PNG; the
+        last one, the result, carries ``recipe``."""
         for event in events:
             left = event.elapsed / event.step * (event.total - event.step)
             progress(
@@ -240,7 +267,7 @@ class Handlers:
                 desc=f"scale {event.scale}/{event.scales} · about {left:.0f} s left",
             )
             if event.image is not None:
-                yield self.results.png(event.image, content)
+                yield self.results.png(event.image, content, *((recipe, masks) if event.done else ()))
 
     def stylize_video(
         self,
@@ -291,7 +318,9 @@ class Handlers:
                 working_side=int(working_side),
             )
             target = self.results.fresh(".mp4")
-            for event in video.stylize_video(clip, target, chosen, options):
+            names = [style] if style_image is None else [file_digest(style_image)]
+            made = again.recipe("video", names, options, style_side=side)
+            for event in video.stylize_video(clip, target, chosen, options, recipe=made):
                 progress((event.frame, event.total), desc="frames", unit="frames")
                 yield gr.skip()
             yield str(target)

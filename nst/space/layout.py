@@ -8,6 +8,7 @@ copies), paints the style thumbnails, and lays out the page.
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,17 @@ from nst.base.health import Health
 from nst.base.settings import Settings, configure
 from nst.methods import arbitrary, fast, gatys
 from nst.methods.catalogue import load_catalogue
+from nst.space import reuse
 from nst.space.admission import Streams
-from nst.space.components import image_upload
-from nst.space.examples import drawn_examples
+from nst.space.components import QUIET, image_upload
+from nst.space.examples import painting_pairs
 from nst.space.handlers import Handlers
 from nst.space.presets import Presets
 from nst.space.results import CACHE_SECONDS, Results
 from nst.space.tabs import any_style, common, live, video
 from nst.space.tabs import fast as fast_tab
 from nst.space.tabs import gatys as gatys_tab
+from nst.space.view import VIEW_CSS, result_view, wire
 
 BUILD_DEVICE = torch.device("cpu")
 """Where the work done while the page is built runs (checks, probes, thumbnails)."""
@@ -68,44 +71,56 @@ def build(settings: Settings, states: dict[str, Health] | None = None) -> gr.Blo
     results = Results(Path(tempfile.mkdtemp(prefix="nst-results-")))
     handlers = Handlers(settings, presets, results, Streams(settings.live_streams))
     ready = fast.ready_styles(BUILD_DEVICE)
-    examples = drawn_examples(Path(tempfile.mkdtemp(prefix="nst-examples-")))
     with gr.Blocks(title="Neural style transfer", delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as demo:
         gr.Markdown(INTRO)
         if notice(states):
             gr.Markdown(notice(states), elem_classes="nst-warning")
         with gr.Row():
             with gr.Column():
-                content = image_upload("Content photo", sources=["upload", "webcam", "clipboard"], height=320)
-                tabs = gr.Column()
-            with gr.Column():
-                result = gr.Image(
-                    label="Result",
-                    type="filepath",
-                    format="png",
-                    interactive=False,
-                    buttons=["download", "fullscreen"],
-                    height=420,
-                    elem_id="nst-result",
+                content = image_upload(
+                    "Content photo",
+                    sources=["upload", "webcam", "clipboard"],
+                    height=320,
+                    elem_id="nst-content",
                 )
-                compare = gr.ImageSlider(label="Before / after", format="png", max_height=420)
+                tabs = gr.Column()
+            with gr.Column(elem_id="nst-view") as shared:
+                view = result_view()
+        wire(view, results)
         page = common.Page(
             content=content,
-            result=result,
-            compare=compare,
+            view=view,
             styles=[(style.title, name) for name, style in load_catalogue().items()],
             ready=ready,
             disabled={method for method, state in states.items() if not state.ready},
-            examples=examples,
+            examples=painting_pairs(),
             settings=settings,
             results=results,
             device=default_device(),
             build_device=BUILD_DEVICE,
         )
-        with tabs:
-            for module in (fast_tab, any_style, gatys_tab, video, live):
-                module.tab(page, handlers)
+        with tabs, gr.Tabs() as tab_set:
+            forms = {}
+            for module, photo in (
+                (fast_tab, True),
+                (any_style, True),
+                (gatys_tab, True),
+                (video, False),
+                (live, False),
+            ):
+                form = module.tab(page, handlers)
+                form.tab.select(
+                    partial(_showing, photo), None, [content, shared], api_name="show_panes", **QUIET
+                )
+                forms[form.tab.id] = form
+        reuse.wire(page, forms, tab_set)
     demo.queue(max_size=settings.queue_size)
     return demo
+
+
+def _showing(photo: bool) -> tuple:
+    """The shared photo and result view, shown on the tabs that paint photos, hidden on the others."""
+    return gr.update(visible=photo), gr.update(visible=photo)
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
@@ -115,5 +130,5 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "mcp_server": settings.mcp,
         "max_file_size": f"{max(settings.upload_mb, settings.video_upload_mb)}mb",  # images: Uploads' cap
         "theme": gr.themes.Soft(),
-        "css": CSS,
+        "css": CSS + VIEW_CSS,
     }

@@ -6,12 +6,14 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
 from PIL import Image
 
 from nst.base.images import save_image
+from nst.base.recipes import Recipe, RecipeError, read_recipe, save_with_recipe
 
 CACHE_SECONDS = 3600
 """Age at which Gradio's cache drops uploads and served results (checked as often)."""
@@ -60,18 +62,39 @@ class Results:
                     old.unlink()
         return self.folder / f"{uuid.uuid4().hex}{suffix}"
 
-    def png(self, img: Image.Image, content: Image.Image) -> str:
-        """``img`` written as a fresh PNG, remembered with the ``content`` that made it."""
+    def file(self, img: Image.Image) -> str:
+        """``img`` written as a fresh PNG."""
         path = self.fresh(".png")
         save_image(img, path)
-        self.befores.put(path, content)
         return str(path)
+
+    def png(
+        self,
+        img: Image.Image,
+        content: Image.Image,
+        recipe: Recipe | None = None,
+        masks: Sequence[Image.Image] | None = None,
+    ) -> str:
+        """``img`` written as a fresh PNG, remembered with the ``content`` that made it; with its
+        ``recipe``, the PNG carries it, the content and the ``masks`` (:mod:`nst.base.recipes`)."""
+        if recipe is None:
+            path = self.file(img)
+        else:
+            path = str(self.fresh(".png"))
+            save_with_recipe(img, path, recipe, content, masks)
+        self.befores.put(Path(path), content)
+        return path
 
     def before_after(self, result: str | None) -> tuple | None:
         """The content that made ``result`` (as decoded and capped for it) beside the result."""
-        before = None if result is None else self.befores.get(result)
-        if before is None:
+        if result is None:
             return None
+        before = self.befores.get(result)
+        if before is None:  # gone from memory: a result that carries its recipe carries its content
+            try:
+                before = read_recipe(result).content
+            except RecipeError:
+                return None
         with Image.open(result) as after:  # only its size is read; the file is closed again at once
             size = after.size
         return (before if before.size == size else before.resize(size)), result

@@ -8,7 +8,7 @@ import gradio as gr
 
 from nst.space.components import image_upload
 from nst.space.handlers import Handlers
-from nst.space.tabs.common import Page, examples, regions_editor, run, scale_slider
+from nst.space.tabs.common import Form, Page, examples, regions_editor, run, scale_slider
 
 
 @dataclass
@@ -26,9 +26,9 @@ class AnyStyleInputs:
     second_mask: gr.Image
 
 
-def tab(page: Page, handlers: Handlers) -> None:
+def tab(page: Page, handlers: Handlers) -> Form:
     options = handlers.presets.arbitrary
-    with gr.Tab("Any style"):
+    with gr.Tab("Any style", id="arbitrary") as made:
         style = image_upload("Style image", height=200)
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
         colour = gr.Checkbox(value=options.preserve_color, label="Keep the photo's colours")
@@ -50,4 +50,5 @@ def tab(page: Page, handlers: Handlers) -> None:
         mask=regions.mask,
         second_mask=regions.second_mask,
     )
-    run(page, button, regions, handlers.stylize_arbitrary, inputs)
+    run(page, button, regions, handlers.stylize_arbitrary, inputs, "Any style")
+    return Form(made, inputs)

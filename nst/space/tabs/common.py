@@ -5,35 +5,34 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import gradio as gr
 import torch
 
+from nst.base.recipes import RecipeError, read_recipe
 from nst.base.settings import Settings
 from nst.methods import engine, fast
 from nst.space.admission import lane
-from nst.space.components import image_upload
+from nst.space.components import QUIET, image_upload
 from nst.space.results import Results
+from nst.space.reuse import describe
 from nst.space.uploads import painted_layers
-
-QUIET = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
-"""A UI helper's event: out of the API, no spinner, and off the queue (it answers at once)."""
+from nst.space.view import History, ResultView
 
 
 @dataclass
 class Page:
-    """What every tab reads and writes: the content, the result panes, the catalogue, which methods
-    cannot run, the drawn examples, and where work runs."""
+    """What every tab reads and writes: the content, the result view, the catalogue, which methods
+    cannot run, the examples, and where work runs."""
 
     content: gr.Image
-    result: gr.Image
-    compare: gr.ImageSlider
+    view: ResultView
     styles: list[tuple[str, str]]  # (title, name): shown, sent
     ready: dict
     disabled: set[str]
-    examples: list[list[str]]  # our drawn (content, style image) pairs
+    examples: list[list[str]]  # (content, style image) pairs
     settings: Settings
     results: Results
     device: torch.device
@@ -43,6 +42,15 @@ class Page:
 
     def lane(self, method: str) -> dict[str, str | int]:
         return lane(self.settings, method, self.device)
+
+
+@dataclass
+class Form:
+    """A tab as the page sees it: the tab (its id is the recipe's method name) and its handler's
+    inputs by parameter name (None for Live), for Reuse settings."""
+
+    tab: gr.Tab
+    inputs: object | None
 
 
 def wire(handler: Callable, inputs: object) -> list[gr.components.Component]:
@@ -56,9 +64,21 @@ def wire(handler: Callable, inputs: object) -> list[gr.components.Component]:
     return [getattr(inputs, name) for name in names]
 
 
-def shown(event: gr.events.Dependency, page: Page) -> None:
-    """After a result, the before/after slider shows it beside its content."""
-    event.then(page.results.before_after, page.result, page.compare, **QUIET)
+def remembered(event: gr.events.Dependency, page: Page, caption: str, styles: Sequence[gr.Image]) -> None:
+    """A finished result joins the visitor's history, captioned by its recipe (``caption`` when it has
+    none), with the style images of ``styles`` it used."""
+    view = page.view
+
+    def remember(result: str | None, history: History, *files: str | None) -> tuple[History, list]:
+        if result is not None:
+            try:
+                words = describe(read_recipe(result).recipe)
+            except RecipeError:
+                words = caption
+            history = history.remember(result, words, [f for f in files if isinstance(f, str)])
+        return history, history.gallery()
+
+    event.then(remember, [view.result, view.history, *styles], [view.history, view.recent], **QUIET)
 
 
 def examples(page: Page, method: str, style: gr.components.Component, fn: Callable, pairs: list) -> None:
@@ -68,7 +88,7 @@ def examples(page: Page, method: str, style: gr.components.Component, fn: Callab
     gr.Examples(
         pairs,
         [page.content, style],
-        page.result,
+        page.view.result,
         fn=fn,
         cache_examples=True,
         cache_mode="lazy",
@@ -154,24 +174,39 @@ def regions_editor(page: Page) -> Regions:
     return regions
 
 
-def with_masks(button: gr.Button, regions: Regions, results: Results) -> gr.events.Dependency:
-    """A click that first reads the painted layers into the masks (off the queue), for ``.then``."""
+def read_masks(trigger: Callable, regions: Regions, results: Results) -> gr.events.Dependency:
+    """An event that reads the painted layers into the masks (off the queue), for ``.then``;
+    ``trigger`` starts it: a button's ``click``, or another event's ``then``."""
 
     def masks(value: dict | None) -> tuple[str | None, str | None]:
         return painted_layers(value, results)
 
-    return button.click(masks, regions.editor, [regions.mask, regions.second_mask], **QUIET)
+    return trigger(masks, regions.editor, [regions.mask, regions.second_mask], **QUIET)
+
+
+def paint(
+    page: Page, after: gr.events.Dependency, handler: Callable, inputs: object, caption: str, **event: object
+) -> gr.events.Dependency:
+    """After ``after``, ``handler`` on ``inputs`` (by name) into the result view, in its lane; the result
+    joins the visitor's history (``caption`` if it carries no recipe), with its style images."""
+    method = handler.__name__.removeprefix("stylize_")
+    dependency = after.then(handler, wire(handler, inputs), page.view.result, **page.lane(method), **event)
+    styles = [
+        getattr(inputs, name) for name in ("style_image", "second_style_image") if hasattr(inputs, name)
+    ]
+    remembered(dependency, page, caption, styles)
+    return dependency
 
 
 def run(
-    page: Page, button: gr.Button, regions: Regions, handler: Callable, inputs: object, **event: object
+    page: Page,
+    button: gr.Button,
+    regions: Regions,
+    handler: Callable,
+    inputs: object,
+    caption: str,
+    **event: object,
 ) -> gr.events.Dependency:
-    """``button`` paints the regions' masks, then runs ``handler`` on ``inputs`` (by name) into the
-    result pane, in its lane, and shows the result beside its content."""
-    name = handler.__name__
-    method = name.removeprefix("stylize_")
-    dependency = with_masks(button, regions, page.results).then(
-        handler, wire(handler, inputs), page.result, api_name=name, **page.lane(method), **event
-    )
-    shown(dependency, page)
-    return dependency
+    """``button`` reads the regions' masks, then paints with ``handler`` (its endpoint, by its name)."""
+    masks = read_masks(button.click, regions, page.results)
+    return paint(page, masks, handler, inputs, caption, api_name=handler.__name__, **event)

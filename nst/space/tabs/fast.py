@@ -6,8 +6,20 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from nst.space.components import QUIET
+from nst.space.examples import catalogue_pairs
 from nst.space.handlers import Handlers
-from nst.space.tabs.common import Page, examples, regions_editor, run, scale_slider, style_picker
+from nst.space.tabs.common import (
+    Form,
+    Page,
+    examples,
+    paint,
+    read_masks,
+    regions_editor,
+    run,
+    scale_slider,
+    style_picker,
+)
 
 
 @dataclass
@@ -25,11 +37,21 @@ class FastInputs:
     second_mask: gr.Image
 
 
-def tab(page: Page, handlers: Handlers) -> None:
+def tab(page: Page, handlers: Handlers) -> Form:
     options = handlers.presets.fast
     blendable = [(style.title, name) for name, style in page.ready.items() if style.index is not None]
-    with gr.Tab("Fast"):
+    with gr.Tab("Fast", id="fast") as made:
         style = style_picker(page, "nst-gallery")
+        sheet_button = gr.Button("Paint every style on my photo", size="sm", interactive=bool(page.ready))
+        sheet = gr.Gallery(
+            label="Your photo in every style: click one to paint it",
+            height="auto",
+            visible=False,
+            columns=5,
+            allow_preview=False,
+            object_fit="contain",
+            elem_id="nst-sheet",
+        )
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
         colour = gr.Checkbox(value=options.preserve_color, label="Keep the photo's colours")
         scale = scale_slider(options, page.settings.fast_side)
@@ -43,9 +65,7 @@ def tab(page: Page, handlers: Handlers) -> None:
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
         regions = regions_editor(page)
         button = gr.Button("Stylise", variant="primary", interactive="Fast" not in page.disabled)
-        scene = page.examples[0][0]
-        pairs = [[scene, n] for n in ("builtin_03", "builtin_17") if n in page.ready]
-        examples(page, "Fast", style, handlers.stylize_fast, pairs)
+        examples(page, "Fast", style, handlers.stylize_fast, catalogue_pairs(page.ready))
     inputs = FastInputs(
         content=page.content,
         style=style,
@@ -57,4 +77,21 @@ def tab(page: Page, handlers: Handlers) -> None:
         mask=regions.mask,
         second_mask=regions.second_mask,
     )
-    run(page, button, regions, handlers.stylize_fast, inputs)
+    run(page, button, regions, handlers.stylize_fast, inputs, "Fast")
+    painted = sheet_button.click(
+        handlers.contact_sheet, page.content, sheet, api_name="contact_sheet", **page.lane("fast")
+    )
+    painted.then(_shown, None, sheet, **QUIET)
+    chosen = sheet.select(_picked, None, style, **QUIET)
+    masks = read_masks(chosen.then, regions, page.results)
+    paint(page, masks, handlers.stylize_fast, inputs, "Fast", api_visibility="private")
+    return Form(made, inputs)
+
+
+def _shown() -> dict:
+    return gr.update(visible=True)
+
+
+def _picked(event: gr.SelectData) -> str:
+    """The style of the contact sheet's tile clicked: its caption is the style's name."""
+    return event.value["caption"]

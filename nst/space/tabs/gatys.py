@@ -10,7 +10,7 @@ from nst.methods import gatys
 from nst.networks import loss_network
 from nst.space.components import image_upload
 from nst.space.handlers import Handlers
-from nst.space.tabs.common import Page, examples, regions_editor, run
+from nst.space.tabs.common import Form, Page, examples, regions_editor, run
 
 
 @dataclass
@@ -31,24 +31,27 @@ class GatysInputs:
     second_mask: gr.Image
 
 
-def loss_network_line(chosen: loss_network.Chosen) -> str:
+def loss_network_line(chosen: loss_network.Chosen) -> None:
+    """Which loss network runs, in one line; how to get VGG-19 one click away."""
     if chosen.name == "vgg19":
-        return "Runs on VGG-19, as in the paper."
-    return (
-        f"Runs on **{chosen.title}**, the any-style method's packaged network ({chosen.reason}). "
-        "VGG-19 gives the paper's results: put torchvision's `vgg19-dcbb9e9d.pth` in torch's cache "
-        "or point `NST_VGG_WEIGHTS` at it."
-    )
+        gr.Markdown("Runs on VGG-19, as in the paper.")
+        return
+    gr.Markdown(f"Runs on **{chosen.title}**: {chosen.reason}.", elem_id="nst-loss-network")
+    with gr.Accordion("Details: VGG-19 gives the paper's results", open=False):
+        gr.Markdown(
+            f"{chosen.details}\n\nPut torchvision's `vgg19-dcbb9e9d.pth` in torch's cache or point "
+            "`NST_VGG_WEIGHTS` at it, then restart."
+        )
 
 
-def tab(page: Page, handlers: Handlers) -> None:
+def tab(page: Page, handlers: Handlers) -> Form:
     options = handlers.presets.gatys
-    with gr.Tab("Gatys"):
+    with gr.Tab("Gatys", id="gatys") as made:
         network = "vgg19"
         if "Gatys" not in page.disabled:
             chosen = gatys.loss_network_for(options, page.build_device)
             network = chosen.name
-            gr.Markdown(loss_network_line(chosen))
+            loss_network_line(chosen)
         style = image_upload("Style image", height=200)
         with gr.Row():
             steps = gr.Slider(1, page.settings.gatys_steps, value=options.steps, step=1, label="Steps")
@@ -84,5 +87,8 @@ def tab(page: Page, handlers: Handlers) -> None:
         second_mask=regions.second_mask,
     )
     # The progress bar over the before/after pane keeps the streamed pastiche in view.
-    event = run(page, button, regions, handlers.stylize_gatys, inputs, show_progress_on=page.compare)
+    event = run(
+        page, button, regions, handlers.stylize_gatys, inputs, "Gatys", show_progress_on=page.view.compare
+    )
     stop.click(None, cancels=[event], api_visibility="private")
+    return Form(made, inputs)

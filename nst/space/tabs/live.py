@@ -8,7 +8,7 @@ import gradio as gr
 
 from nst.space.components import frame_display, image_upload
 from nst.space.handlers import Handlers
-from nst.space.tabs.common import Page, style_picker, wire
+from nst.space.tabs.common import Form, Page, style_picker, wire
 
 EVERY = 1 / 15
 """Seconds between the frames the browser sends; the server paints the newest and drops the rest."""
@@ -33,9 +33,9 @@ class LiveInputs:
     preserve_color: gr.Checkbox
 
 
-def tab(page: Page, handlers: Handlers) -> None:
+def tab(page: Page, handlers: Handlers) -> Form:
     settings, options = page.settings, handlers.presets.live
-    with gr.Tab("Live"):
+    with gr.Tab("Live", id="live") as made:
         gr.Markdown(
             "Allow the camera, then press record: each frame comes back painted, held steady against "
             f"the ones before. Up to {settings.live_seconds:.0f} s of painting a stream, frames up to "
@@ -76,3 +76,4 @@ def tab(page: Page, handlers: Handlers) -> None:
         api_visibility="private",
         show_progress="hidden",
     )
+    return Form(made, inputs)

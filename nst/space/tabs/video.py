@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import gradio as gr
 
 from nst.methods.video import VideoOptions
-from nst.space.components import image_upload
+from nst.space.components import clip_upload, image_upload
 from nst.space.handlers import Handlers
-from nst.space.tabs.common import Page, scale_slider, wire
+from nst.space.tabs.common import Form, Page, scale_slider, wire
 
 
 @dataclass
@@ -26,17 +26,22 @@ class VideoInputs:
     flow: gr.Slider
 
 
-def tab(page: Page, handlers: Handlers) -> None:
+def tab(page: Page, handlers: Handlers) -> Form:
     options = handlers.presets.video
-    with gr.Tab("Video"):
+    with gr.Tab("Video", id="video") as made:
+        with gr.Row():
+            clip = clip_upload("Clip", sources=["upload"], format=None, height=300, elem_id="nst-clip")
+            result = gr.Video(label="Stylised clip", interactive=False, height=300, elem_id="nst-clip-result")
+        with gr.Row():
+            style = gr.Dropdown(page.styles, value=next(iter(page.ready), None), label="Style")
+            style_image = image_upload("…or any style image (optional)", height=160)
         inputs = VideoInputs(
-            clip=gr.Video(label="Clip", sources=["upload"], format=None, height=240),
-            style=gr.Dropdown(page.styles, value=next(iter(page.ready), None), label="Style"),
-            style_image=image_upload("…or any style image (optional)", height=160),
+            clip=clip,
+            style=style,
+            style_image=style_image,
             **_steadiness(options),
             working_side=scale_slider(options, page.settings.video_side),
         )
-        result = gr.Video(label="Stylised clip", interactive=False, height=240)
         with gr.Row():
             button = gr.Button("Stylise clip", variant="primary", interactive=bool(page.ready))
             stop = gr.Button("Stop (discards the clip)", variant="stop")
@@ -48,6 +53,7 @@ def tab(page: Page, handlers: Handlers) -> None:
         **page.lane("video"),
     )
     stop.click(None, cancels=[event], api_visibility="private")
+    return Form(made, inputs)
 
 
 def _steadiness(options: VideoOptions) -> dict[str, gr.components.Component]:

@@ -86,9 +86,9 @@ def tab(page: Page, handlers: Handlers) -> Form:
         mask=regions.mask,
         second_mask=regions.second_mask,
     )
-    # The progress bar over the before/after pane keeps the streamed pastiche in view.
+    # The progress bar in the caption under the view keeps each streamed pastiche in sight.
     event = run(
-        page, button, regions, handlers.stylize_gatys, inputs, "Gatys", show_progress_on=page.view.compare
+        page, button, regions, handlers.stylize_gatys, inputs, "Gatys", show_progress_on=page.view.caption
     )
     stop.click(None, cancels=[event], api_visibility="private")
     return Form(made, inputs)

@@ -657,6 +657,25 @@ MUTATIONS = (
             "tests/test_app.py::test_without_weights_the_ui_starts_says_what_is_missing_and_gatys_runs_on_mobilenet",
         ),
     ),
+    Mutation(
+        "the app's clips carry no recipe",
+        "nst/space/handlers.py",
+        "video.stylize_video(clip, target, chosen, options, recipe=made)",
+        "video.stylize_video(clip, target, chosen, options)",
+        (
+            "tests/test_visitor.py::test_every_methods_result_through_gradio_client_carries_its_recipe_and_paints_again",
+        ),
+    ),
+    Mutation(
+        "the history forgets the style images its results used",
+        "nst/space/view.py",
+        "styles = {**self.styles, **{file_digest(f): f for f in style_files}}",
+        "styles = dict(self.styles)",
+        (
+            "tests/test_visitor.py::"
+            "test_reuse_settings_takes_a_style_image_from_the_session_and_asks_in_one_line_for_one_gone",
+        ),
+    ),
 )
 
 

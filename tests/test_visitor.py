@@ -14,13 +14,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.clips import static_scene, write_clip
 from bench.live import CHROMIUM
 from conftest import LEVELS, needs_chromium, synthetic
 from nst import cli
 from nst.base.recipes import file_digest, read_recipe
-from nst.methods import again, fast
-from nst.space import view
-from nst.space.presets import FAST
+from nst.base.settings import current
+from nst.methods import again, fast, video
+from nst.space import reuse, view
+from nst.space.presets import ARBITRARY, FAST
 from nst.space.view import History
 
 
@@ -213,6 +215,28 @@ def test_every_methods_result_through_gradio_client_carries_its_recipe_and_paint
             cli.main(["again", out, "-o", str(tmp_path / f"{method}.png"), "--style-image", str(style)]) == 0
         )
         assert np.array_equal(served, np.asarray(Image.open(tmp_path / f"{method}.png").convert("RGB")))
+    clip = write_clip(tmp_path / "clip.mp4", static_scene(64, 48, 4), fps=4)
+    out = client.predict(
+        clip=handle_file(str(clip)), style_image=handle_file(str(style)), api_name="/stylize_video"
+    )
+    recipe = video.read_recipe(out)
+    expected = ("video", (file_digest(style),), current().arbitrary_side)  # as the app decoded it
+    assert (recipe.method, recipe.styles, recipe.style_side) == expected
+
+
+def test_reuse_settings_takes_a_style_image_from_the_session_and_asks_in_one_line_for_one_gone(tmp_path):
+    style = tmp_path / "style.png"
+    synthetic(64, 64, seed=1).save(style)
+    digest = file_digest(style)
+    made = again.recipe("arbitrary", [digest, "sha256:" + "0" * 64], ARBITRARY, style_side=1536)
+    history = History().remember(str(style), "a result", [str(style)])  # the visitor used it
+    assert history.styles == {digest: str(style)}
+    values = reuse.controls(made, history.styles)
+    assert (values["style_image"], values["second_style_image"]) == (str(style), None)
+    line = reuse.missing_line(made, history.styles)
+    assert "sha256:000000000000…" in line and "\n" not in line and digest[:19] not in line
+    style.unlink()  # cleaned away: the session no longer has it
+    assert not history.remember(str(tmp_path / "gone.png"), "x").styles
 
 
 def test_the_contact_sheet_endpoint_gives_every_ready_style_by_name_and_a_bad_photo_one_line(server, photo):

@@ -108,7 +108,7 @@ def restore(page: Page, forms: Mapping[str, Form], tabs: gr.Tabs, upload: Upload
         return {}
     recipe = painted.recipe
     if recipe.method not in FORMS:
-        gr.Warning("That is a clip's recipe: paint it again with `python -m nst again` and the clip.")
+        gr.Warning("That recipe is a clip's: the Video tab's settings are not restored from a file.")
         return {}
     inputs = forms[recipe.method].inputs
     updates = {getattr(inputs, name): value for name, value in controls(recipe, history.styles).items()}

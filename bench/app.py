@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 
 import httpx
 from PIL import Image
 
 from bench.commit import commit
+from bench.run import interleaved
 from bench.server import launch, scratch, stop
 
 FAST_DEFAULTS = {"strength": 1.0, "preserve_color": False, "second_style": "", "second_style_share": 0.5}
@@ -65,18 +64,6 @@ class Parts:
         return {"upload": self.upload, "call": call, "download": self.download}
 
 
-def _median(fns: dict, repeats: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for fn in fns.values():
-        fn()  # warm-up
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -102,8 +89,8 @@ def main(argv: list[str] | None = None) -> None:
         content = handle_file(str(folder / "photo.jpg"))
         style_image = handle_file(str(folder / "painting.jpg"))
         peer = StyleTransfer(device="cpu", max_size=None)
-        parts = _median(Parts(url, client, str(folder / "photo.jpg")).timed(), repeats)
-        times = _median(
+        parts = interleaved(Parts(url, client, str(folder / "photo.jpg")).timed(), repeats)
+        times = interleaved(
             {
                 "any style, app": lambda: client.predict(
                     content=content, style_image=style_image, api_name="/stylize_arbitrary"

@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -51,6 +52,22 @@ def timed(fn, repeats: int = 3) -> float:
         sync()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved(ways: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each of ``ways``, run in turn ``repeats`` times after one warm-up call each,
+    CUDA work included (synchronised): interleaved, so a drifting machine shifts them alike."""
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    for fn in ways.values():
+        fn()
+    for _ in range(repeats):
+        for name, fn in ways.items():
+            sync()
+            start = time.perf_counter()
+            fn()
+            sync()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def peak_rss_mb() -> float:

@@ -12,29 +12,11 @@ a warm-up of each.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import torch
 
 from bench.commit import commit
-from bench.run import sync
-
-
-def _interleaved(ways: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median seconds of each of ``ways`` (callables), run in turn ``repeats`` times after a warm-up."""
-    times: dict[str, list[float]] = {name: [] for name in ways}
-    for fn in ways.values():
-        fn()
-    for _ in range(repeats):
-        for name, fn in ways.items():
-            sync()
-            start = time.perf_counter()
-            fn()
-            sync()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+from bench.run import interleaved
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     sides, repeats = ((32,), 2) if args.quick else ((160, 192, 256), 5)
     rows = []
     for side in sides:
-        times = _interleaved(
+        times = interleaved(
             {
                 "batched": lambda side=side: sheet.contact_sheet(photo, names, side),
                 "one by one": lambda side=side: [fast.stylize(photo, n, max_side=side) for n in names],

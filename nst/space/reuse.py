@@ -113,8 +113,9 @@ def restore(page: Page, forms: Mapping[str, Form], tabs: gr.Tabs, upload: Upload
     inputs = forms[recipe.method].inputs
     updates = {getattr(inputs, name): value for name, value in controls(recipe, history.styles).items()}
     updates = {component: value for component, value in updates.items() if value is not None}
-    if missing_line(recipe, history.styles):
-        gr.Warning(missing_line(recipe, history.styles))
+    line = missing_line(recipe, history.styles)
+    if line:
+        gr.Warning(line)
     return updates | {page.content: page.results.file(painted.content), tabs: gr.Tabs(selected=recipe.method)}
 
 

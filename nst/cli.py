@@ -414,6 +414,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     try:
         configure(Settings.from_env(surface="cli") if settings is None else settings)
         args.run(args)
+        distributed.leave()
     except USER_ERRORS as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

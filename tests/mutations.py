@@ -35,6 +35,13 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "a finished rank leaves its process group to Python's exit",
+        "nst/cli.py",
+        "        distributed.leave()\n",
+        "",
+        ("tests/test_distributed.py::test_the_command_line_leaves_the_process_group_it_ran_in",),
+    ),
+    Mutation(
         "every epoch of the photos in the same order",
         "nst/methods/train.py",
         "seed = o.seed + epoch",

@@ -3,7 +3,8 @@
 
 A plain process is rank 0 of 1 and touches nothing here. Under ``torchrun`` (``WORLD_SIZE`` > 1)
 :func:`join` makes the process group once, gives each process its GPU (``LOCAL_RANK``) or its
-share of the CPU cores, and says which rank this is; rank 0 writes what is written.
+share of the CPU cores, and says which rank this is; rank 0 writes what is written. The surface
+that ran the work calls :func:`leave` when it is done.
 """
 
 from __future__ import annotations
@@ -54,6 +55,18 @@ def join(device: torch.device) -> Ranks:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return Ranks(dist.get_rank(), dist.get_world_size(), device)
+
+
+def leave() -> None:
+    """Destroy the process group :func:`join` made, if there is one, while Python is whole.
+
+    Left to the interpreter's exit, gloo's worker threads can be torn down mid-finalisation and
+    abort the process (SIGABRT, "terminate called without an active exception"; pytorch/pytorch
+    #190489). Called after the work succeeds on this rank: after an error, destroying a group the
+    other ranks still wait in can hang, so the exit is left to do it.
+    """
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def mean(values: dict[str, float], ranks: Ranks) -> dict[str, float]:

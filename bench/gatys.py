@@ -72,12 +72,11 @@ def main(argv: list[str] | None = None) -> None:
     print_table(vgg_source, ("run", "to the result", "steps/s", "first preview", "the picture"), rows)
     print("\n| loss network | content layer | style layers | β | γ (TV) | optimiser |")
     print("|---|---|---|---|---|---|")
-    optimizer = gatys.GatysOptions.optimizer
     for network, layers in gatys.LAYERS.items():
-        weights = gatys.WEIGHTS[network]
+        defaults = gatys.DEFAULTS[network]
         print(
             f"| {gatys.loss_network.TITLES[network]} | {layers.content} | {', '.join(layers.style)} | "
-            f"{weights.style} | {weights.tv} | {optimizer} |"
+            f"{defaults.style} | {defaults.tv} | {defaults.optimizer}, jitter {defaults.jitter} px |"
         )
 
 

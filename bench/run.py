@@ -187,7 +187,7 @@ def gatys_step_seconds(width: int, height: int, steps: int) -> tuple[float, floa
     c, s = to_tensor(content), to_tensor(style)
 
     def plain() -> None:
-        for _ in plain_gatys(vgg, c, s, steps, 1.0, gatys.WEIGHTS["vgg19"].style):
+        for _ in plain_gatys(vgg, c, s, steps, 1.0, gatys.DEFAULTS["vgg19"].style):
             pass
 
     ours(), plain()  # warm-up
@@ -234,7 +234,7 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
     def loss(img: torch.Tensor) -> float:
         with torch.no_grad():
             f = plain_features(vgg, img)
-            return objective(f, target, grams, 1.0, gatys.WEIGHTS["vgg19"].style).item()
+            return objective(f, target, grams, 1.0, gatys.DEFAULTS["vgg19"].style).item()
 
     ours = {}
     for label, options in (("multi-scale", {}), ("single-scale", {"multiscale": False})):
@@ -250,7 +250,7 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
         )
         ours[label] = (loss(to_tensor(event.image)), event.step)
     start, plain_steps = time.perf_counter(), 0
-    for plain_steps, _, pastiche in plain_gatys(vgg, c, s, 10**6, 1.0, gatys.WEIGHTS["vgg19"].style):  # noqa: B007
+    for plain_steps, _, pastiche in plain_gatys(vgg, c, s, 10**6, 1.0, gatys.DEFAULTS["vgg19"].style):  # noqa: B007
         if time.perf_counter() - start >= seconds:
             break
     return ours, (loss(pastiche), plain_steps)

@@ -42,7 +42,7 @@ def _add_options(p: argparse.ArgumentParser, options: type) -> None:
             continue
         kind = hints[f.name]
         args = typing.get_args(kind)
-        if type(kind) is types.UnionType and type(None) in args:  # X | None: X, default None
+        if typing.get_origin(kind) in (types.UnionType, typing.Union) and type(None) in args:  # X | None
             kind = next(a for a in args if a is not type(None))
         flag = meta.get("flag", f"--{f.name.replace('_', '-')}")
         shown = "" if f.default is None or kind is bool else " (%(default)s)"

@@ -122,6 +122,10 @@ def test_choices_are_checked():
         gatys.GatysOptions(loss_network="resnet")
     assert loss_network.choose("mobilenet").name == "mobilenet"
     options = gatys.resolve(gatys.GatysOptions(loss_network="mobilenet"))
-    assert (options.style_weight, options.tv_weight) == gatys.WEIGHTS["mobilenet"] != gatys.WEIGHTS["vgg19"]
+    assert (
+        (options.style_weight, options.tv_weight)
+        == gatys.DEFAULTS["mobilenet"][:2]
+        != gatys.DEFAULTS["vgg19"][:2]
+    )
     asked = gatys.resolve(gatys.GatysOptions(loss_network="mobilenet", style_weight=2, tv_weight=0))
     assert (asked.loss_network, asked.style_weight, asked.tv_weight) == ("mobilenet", 2, 0)

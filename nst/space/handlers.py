@@ -198,7 +198,7 @@ class Handlers:
         size: int = GATYS.size,
         style_weight: float | None = GATYS.style_weight,
         preserve_color: bool = False,
-        optimizer: str = GATYS.optimizer,
+        optimizer: str | None = GATYS.optimizer,
         seed: int = GATYS.seed,
         second_style_image: Upload = None,
         second_style_share: float = 0.5,
@@ -218,7 +218,7 @@ class Handlers:
             size: the result's long side in pixels.
             style_weight: the style term's weight (the content's is 1); empty for the loss network's default.
             preserve_color: keep the photo's colours.
-            optimizer: "lbfgs" or "adam".
+            optimizer: "lbfgs" or "adam"; empty for the loss network's.
             seed: the seed of any noise.
             second_style_image: optionally, a second style picture, blended in.
             second_style_share: the second style's share of the blend, 0 to 1 (not used with masks).

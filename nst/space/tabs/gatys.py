@@ -61,9 +61,13 @@ def tab(page: Page, handlers: Handlers) -> Form:
         colour = gr.Checkbox(label="Keep the photo's colours")
         with gr.Accordion("Advanced", open=False):
             weight = gr.Slider(
-                0.1, 50, value=gatys.WEIGHTS[network].style, step=0.1, label="Style weight (content is 1)"
+                0.1, 50, value=gatys.DEFAULTS[network].style, step=0.1, label="Style weight (content is 1)"
             )
-            optimizer = gr.Radio(list(gatys.OPTIMIZERS), value=options.optimizer, label="Optimiser")
+            optimizer = gr.Radio(
+                list(gatys.OPTIMIZERS),
+                value=options.optimizer or gatys.DEFAULTS[network].optimizer,
+                label="Optimiser",
+            )
             seed = gr.Number(options.seed, precision=0, label="Seed")
             second = image_upload("Second style to blend in (optional)", height=160)
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")

@@ -1,12 +1,19 @@
-"""Gatys on each loss network: seconds to a result, steps per second, first preview; and the settings.
+"""Gatys on each loss network: the app's and the CLI's runs, and the warm start against the photo start.
 
-    python -m bench.gatys            # app and CLI defaults (about 2 minutes on 2 cores)
+    python -m bench.gatys            # about 5 minutes on 2 cores
     python -m bench.gatys --quick    # tiny sizes: that every case runs (a test does)
 
 VGG-19 runs on its real weights when cached, else on seeded stand-ins of the same shapes (the
 same speed; no pictures to judge). MobileNetV2 is the packaged network, so its rows also give
 the picture measures of :mod:`bench.pictures`, which ``tests/test_gatys_mobilenet.py`` checks, on
 a drawn scene painted in drawn stripes.
+
+1. Seconds to the result, its size, steps per second, the first preview. The app's run asks for
+   512 px within its time limit, so its size is what fits (:func:`nst.methods.gatys.fit_scales`).
+2. The loss at equal wall time from the photo (``init="content"``) and from the any-style
+   picture (``init="arbitrary"``, its painting counted in its time), one scale at a fixed size,
+   on a shipped photo and painting.
+3. On a CUDA device: 512, 1024 and 2048 px, seconds a step beside the plain loop of :mod:`bench.plain`.
 """
 
 from __future__ import annotations
@@ -16,24 +23,34 @@ import time
 
 import torch
 
-from bench.pictures import diagonal, frechet, layout, stripes
+from bench.commit import commit
+from bench.pictures import diagonal, frechet, layout, squares, stripes
+from bench.plain import plain_gatys, plain_vgg
 from bench.run import ensure_weights, print_table
 from bench.server import scratch
-from nst.base.images import drawn_scene, to_tensor
+from nst.base.images import drawn_scene, load_image, to_tensor
+from nst.base.pictures import picture
 from nst.methods import gatys
+from nst.space.presets import GATYS
 
-# The app's Gatys tab starts at 256 px and 60 steps (app.GATYS); the CLI at GatysOptions' defaults.
-SETTINGS = (("app", 256, 60), ("CLI", gatys.GatysOptions.size, gatys.GatysOptions.steps))
+# The app's Gatys tab (nst.space.presets.GATYS, within its time limit); the CLI's GatysOptions' defaults.
+SETTINGS = (
+    ("app", GATYS.size, GATYS.steps, GATYS.time_limit),
+    ("CLI", gatys.GatysOptions.size, gatys.GatysOptions.steps, None),
+)
 
 
-def run(network: str, size: int, steps: int) -> tuple[float, float, torch.Tensor]:
-    """(seconds to the result, seconds to the first preview, the result) for one run from the content."""
+def run(
+    network: str, size: int, steps: int, seconds: float | None, **more
+) -> tuple[float, float, gatys.Progress]:
+    """(seconds to the result, to the first preview, the final event) for one run on the drawn pair."""
     content, style = drawn_scene(), stripes(256)
     start, first = time.perf_counter(), None
-    for event in gatys.stylize(content, [style], size=size, steps=steps, loss_network=network):
+    options = dict(size=size, steps=steps, loss_network=network, time_limit=seconds) | more
+    for event in gatys.stylize(content, [style], **options):
         if first is None and event.image is not None:
             first = time.perf_counter() - start
-    return time.perf_counter() - start, first, to_tensor(event.image)
+    return time.perf_counter() - start, first, event
 
 
 def measures(result: torch.Tensor) -> str:
@@ -41,8 +58,65 @@ def measures(result: torch.Tensor) -> str:
     return (
         f"colour distance {frechet(result, style) / frechet(content, style):.2f}× the photo's, "
         f"layout {layout(content, result):.2f}, stripes' orientation {diagonal(result):.2f} (photo "
-        f"{diagonal(content):.2f}, style {diagonal(style):.2f})"
+        f"{diagonal(content):.2f}, style {diagonal(style):.2f}), squares {squares(result):.2f}"
     )
+
+
+def speed_rows(settings: tuple, real_vgg: bool) -> list[tuple[str, ...]]:
+    rows = []
+    for network in ("vgg19", "mobilenet"):
+        run(network, 64, 1, None)  # loads the network once, as in the running app
+        for label, size, steps, seconds in settings:
+            took, first, event = run(network, size, steps, seconds)
+            real = network == "mobilenet" or real_vgg
+            limit = "" if seconds is None else f", within {seconds:g} s"
+            rows.append(
+                (
+                    f"{gatys.loss_network.TITLES[network]}, {label}: {size} px, {steps} steps{limit}",
+                    f"{took:.1f} s",
+                    "{} × {}".format(*event.image.size),
+                    f"{event.step}, {event.step / took:.1f}/s",
+                    f"{first:.2f} s",
+                    measures(to_tensor(event.image)) if real else "stand-in weights: speed only",
+                )
+            )
+    return rows
+
+
+def warm_rows(size: int, seconds: float) -> list[tuple[str, ...]]:
+    """The loss after ``seconds`` from each start, one scale at ``size``, on the astronaut in Starry Night."""
+    content, style = load_image(picture("astronaut")), load_image(picture("starry_night"))
+    rows = []
+    for network in ("vgg19", "mobilenet"):
+        for init in ("content", "arbitrary"):
+            options = dict(size=size, steps=10**6, multiscale=False, time_limit=seconds, init=init)
+            *_, event = gatys.stylize(content, [style], loss_network=network, **options)
+            terms = ", ".join(f"{k} {v:.3f}" for k, v in event.losses.items() if k != "total")
+            title = gatys.loss_network.TITLES[network]
+            rows.append((f"{title}, from the {init}", f"{event.losses['total']:.3f}", terms, str(event.step)))
+    return rows
+
+
+def gpu_rows(sides: tuple[int, ...], steps: int) -> list[tuple[str, ...]]:
+    """On VGG-19: seconds to our default run's result (multi-scale, L-BFGS), and a step of ours and of
+    the plain loop alike (one scale, Adam)."""
+    vgg, rows = plain_vgg().cuda(), []
+    for side in sides:
+        content, style = drawn_scene(side, side * 3 // 4), stripes(256)
+        took, _, _ = run("vgg19", side, steps, None)
+        alike, _, _ = run("vgg19", side, steps, None, multiscale=False, optimizer="adam")
+        c, s = to_tensor(content, "cuda"), to_tensor(style.resize((side, side)), "cuda")
+        torch.cuda.synchronize()
+        began = time.perf_counter()
+        for _ in plain_gatys(vgg, c, s, steps, 1.0, gatys.DEFAULTS["vgg19"].style):
+            pass
+        torch.cuda.synchronize()
+        plain = (time.perf_counter() - began) / steps
+        ours = alike / steps * 1000
+        rows.append(
+            (f"{side} × {side * 3 // 4}", f"{took:.2f} s", f"{ours:.0f} ms", f"{plain * 1000:.0f} ms")
+        )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,32 +126,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     vgg_source, _ = ensure_weights(scratch("nst-bench-"))
-    settings = (("quick", 64, 3),) if args.quick else SETTINGS
-    rows = []
-    for network in ("vgg19", "mobilenet"):
-        run(network, 64, 1)  # loads the network once, as in the running app
-        for label, size, steps in settings:
-            seconds, first, result = run(network, size, steps)
-            real = network == "mobilenet" or vgg_source.startswith("real")
-            seen = measures(result) if real else "stand-in weights: speed only"
-            rows.append(
-                (
-                    f"{gatys.loss_network.TITLES[network]}, {label}: {size} px, {steps} steps",
-                    f"{seconds:.1f} s",
-                    f"{steps / seconds:.1f}",
-                    f"{first:.2f} s",
-                    seen,
-                )
-            )
-    print_table(vgg_source, ("run", "to the result", "steps/s", "first preview", "the picture"), rows)
-    print("\n| loss network | content layer | style layers | β | γ (TV) | optimiser |")
+    settings = (("quick", 64, 3, None), ("quick, timed", 96, 6, 2.0)) if args.quick else SETTINGS
+    header = ("run", "to the result", "size", "steps", "first preview", "the picture")
+    print(f"\nGatys on the drawn pair ({commit()})")
+    print_table(vgg_source, header, speed_rows(settings, vgg_source.startswith("real")))
+    size, seconds = (64, 1.0) if args.quick else (384, 15.0)
+    pair = "the astronaut in The Starry Night"
+    print(f"\nThe loss after {seconds:g} s at {size} px, one scale: {pair} ({commit()})")
+    print_table(vgg_source, ("start", "loss", "its terms", "steps"), warm_rows(size, seconds))
+    if torch.cuda.is_available():
+        sides, steps = ((64,), 3) if args.quick else ((512, 1024, 2048), 300)
+        print(f"\nOn {torch.cuda.get_device_name()}: {steps} steps ({commit()})")
+        print_table(
+            vgg_source,
+            ("size", "ours, to the result", "ours, a step", "plain loop, a step"),
+            gpu_rows(sides, steps),
+        )
+    print("\n| loss network | content layer | style layers | β | γ (TV) | optimiser, jitter |")
     print("|---|---|---|---|---|---|")
     for network, layers in gatys.LAYERS.items():
-        defaults = gatys.DEFAULTS[network]
-        print(
-            f"| {gatys.loss_network.TITLES[network]} | {layers.content} | {', '.join(layers.style)} | "
-            f"{defaults.style} | {defaults.tv} | {defaults.optimizer}, jitter {defaults.jitter} px |"
-        )
+        d = gatys.DEFAULTS[network]
+        title = gatys.loss_network.TITLES[network]
+        style = ", ".join(layers.style)
+        print(f"| {title} | {layers.content} | {style} | {d.style} | {d.tv} | {d.optimizer}, {d.jitter} px |")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,68 @@ class Mutation:
 
 MUTATIONS = (
     Mutation(
+        "MobileNetV2 reads the pastiche on one lattice again",
+        "nst/methods/gatys.py",
+        'optimizer="adam", jitter=16)',
+        'optimizer="adam", jitter=0)',
+        (
+            "tests/test_gatys_mobilenet.py::test_at_the_defaults_the_pastiche_keeps_the_layout_takes_the_style_and_has_no_squares",
+        ),
+    ),
+    Mutation(
+        "the jittered MobileNetV2 run goes back to L-BFGS",
+        "nst/methods/gatys.py",
+        'tv=5.0, optimizer="adam"',
+        'tv=5.0, optimizer="lbfgs"',
+        (
+            "tests/test_gatys_mobilenet.py::test_at_the_defaults_the_pastiche_keeps_the_layout_takes_the_style_and_has_no_squares",
+        ),
+    ),
+    Mutation(
+        "the squares measure looks at every angle alike",
+        "bench/pictures.py",
+        "power[band & (off_axis < 3)].mean()",
+        "power[band].mean()",
+        (
+            "tests/test_gatys_mobilenet.py::test_the_squares_measure_sees_blocks_on_any_lattice_and_not_strokes",
+        ),
+    ),
+    Mutation(
+        "the warm start is ignored",
+        "nst/methods/gatys.py",
+        'if previous is None and o.init == "arbitrary":',
+        "if False:",
+        ("tests/test_gatys.py::test_the_warm_start_is_the_any_style_picture_at_the_pastiches_size",),
+    ),
+    Mutation(
+        "a time-limited plan keeps the requested size whatever it costs",
+        "nst/methods/gatys.py",
+        "        if min(given) >= min(SCALE_STEPS, min(shares)) and min(given) > 0:",
+        "        if True:",
+        ("tests/test_gatys.py::test_a_time_limited_plan_ends_at_the_largest_scale_that_fits",),
+    ),
+    Mutation(
+        "a time-limited plan ignores the steps it was given",
+        "nst/methods/gatys.py",
+        "given = [min(share, afford) for share in shares]",
+        "given = [afford for share in shares]",
+        ("tests/test_gatys.py::test_a_time_limited_plan_ends_at_the_largest_scale_that_fits",),
+    ),
+    Mutation(
+        "a run cut short is stretched to the size asked",
+        "nst/methods/gatys.py",
+        "final = resize_long_side(original, max(pastiche.shape[-2:]))",
+        "final = resize_long_side(original, o.size)",
+        ("tests/test_gatys.py::test_a_time_limited_run_ends_at_the_size_of_its_last_finished_scale",),
+    ),
+    Mutation(
+        "previews keep the size asked, not the size to come",
+        "nst/methods/gatys.py",
+        "shown = resize_long_side(original, scale.last)",
+        "shown = resize_long_side(original, o.size)",
+        ("tests/test_gatys.py::test_a_time_limited_run_ends_at_the_size_of_its_last_finished_scale",),
+    ),
+    Mutation(
         "a finished rank leaves its process group to Python's exit",
         "nst/cli.py",
         "        distributed.leave()\n",

@@ -13,7 +13,7 @@ from conftest import CUDA, synthetic
 from nst.base.color import match_color
 from nst.base.images import to_tensor
 from nst.base.losses import TVLoss
-from nst.methods import gatys
+from nst.methods import arbitrary, gatys
 from nst.networks.vgg import VGGFeatures
 
 
@@ -268,3 +268,53 @@ def test_each_option_changes_the_pastiche(change):
 def test_a_tv_weight_makes_the_pastiche_smoother():
     tv = TVLoss()
     assert tv(_pixels(tv_weight=50.0, steps=10)) < 0.8 * tv(_pixels(tv_weight=0.0, steps=10))
+
+
+def _area(side: int) -> float:
+    return side * side * 3 / 4
+
+
+def test_a_time_limited_plan_ends_at_the_largest_scale_that_fits():
+    def cost(side: int) -> float:  # a step's seconds, by its pixels
+        return 1e-5 * _area(side)
+
+    plan = gatys.fit_scales(512, 128, 128, 40, 1000.0, cost)
+    assert plan == [(181, 10), (256, 10), (362, 10), (512, 10)], "time enough: the plan by steps"
+    plan = gatys.fit_scales(512, 128, 128, 40, 25.0, cost)
+    last = plan[-1][0]
+    assert 256 < last < 512 and all(n >= gatys.SCALE_STEPS for _, n in plan)
+    assert sum((n + 2) * cost(side) for side, n in plan) <= 25.0
+    bigger = gatys.fit_scales(last + 16, 128, 128, 40, 25.0, cost)
+    assert bigger[-1][0] == last, "16 px more does not fit"
+    assert [side for side, _ in plan] == [s for s in gatys.scales_for(last, 128) if s >= 160]
+    assert gatys.fit_scales(512, 128, 128, 40, 0.5, cost) == [], "nothing fits: the run ends where it is"
+    assert gatys.fit_scales(512, 128, 128, 0, 1000.0, cost) == [], "no step left"
+    unlimited = gatys.fit_scales(512, 128, 128, 10**6, 25.0, cost)
+    assert unlimited[-1][0] == last and len({n for _, n in unlimited}) == 1, "steps set by the time"
+    assert unlimited[0][1] >= gatys.SCALE_STEPS
+
+
+def test_a_time_limited_run_ends_at_the_size_of_its_last_finished_scale(monkeypatch):
+    planned = []
+
+    def small(size, min_scale, done, steps, seconds, cost):
+        planned.append(done)
+        return [(72, 2)] if done < 72 else []  # as if the time allowed one more scale of 72 px
+
+    monkeypatch.setattr(gatys, "fit_scales", small)
+    options = {"size": 96, "steps": 20, "multiscale": True, "min_scale": 48, "preview_every": 1}
+    events = _run(content=synthetic(150, 100), time_limit=60, **options)
+    assert planned == [48, 72] and [e.scale for e in events[-3:]] == [2, 2, 2]
+    assert events[-1].done and events[-1].image.size == events[-2].size == (72, 48)
+    shown = [e.image.size for e in events if e.image is not None and e.scale == 2]
+    assert shown == [(72, 48)] * len(shown) and len(shown) >= 2, "previews at the size to come"
+
+
+def test_the_warm_start_is_the_any_style_picture_at_the_pastiches_size():
+    content, style = synthetic(120, 80), synthetic(64, 64, seed=1)
+    painted = arbitrary.stylize(content.resize((96, 64), Image.Resampling.LANCZOS), [style])
+    options = {"size": 96, "steps": 1, "multiscale": False, "optimizer": "adam", "lr": 1e-6}
+    *_, warm = gatys.stylize(content, [style], init="arbitrary", **options)
+    *_, photo = gatys.stylize(content, [style], init="content", **options)
+    difference = (to_tensor(warm.image) - to_tensor(painted)).abs().mean().item()
+    assert difference < 2 / 255 < (to_tensor(photo.image) - to_tensor(painted)).abs().mean().item()

@@ -50,9 +50,9 @@ def test_zerogpu_durations_read_the_request_by_name_with_its_defaults():
     settings = Settings(gatys_seconds=1000)
     app = handlers(settings)
     gatys = by_name(app.stylize_gatys, Durations(settings).gatys)
-    asked = round(gatys_limit(settings, 300, 512) + 20)
-    assert gatys("photo", "painting", 300, 512) == gatys("photo", "painting", size=512, steps=300) == asked
-    assert gatys("photo", "painting") == round(gatys_limit(settings, GATYS.steps, GATYS.size) + 20)
-    assert asked > gatys("photo", "painting", 10, 64)
+    asked = round(gatys_limit(settings, 300) + 20)
+    assert gatys("photo", "painting", seconds=300) == asked == 320
+    assert gatys("photo", "painting") == round(GATYS.time_limit + 20)
+    assert gatys("photo", "painting", seconds=5000) == 1020, "within NST_GATYS_TIME_LIMIT"
     one_pass = by_name(app.stylize_fast, Durations(settings).one_pass)
     assert one_pass("photo", "builtin_00") == 20

@@ -91,7 +91,9 @@ class Settings:
     gatys_side: int = setting(512, "NST_GATYS_MAX_SIDE", "largest Gatys output size")
     gatys_steps: int = setting(300, "NST_GATYS_MAX_STEPS", "most Gatys steps")
     gatys_seconds: float = setting(
-        180.0, "NST_GATYS_TIME_LIMIT", "seconds before a Gatys run stops and returns what it has"
+        180.0,
+        "NST_GATYS_TIME_LIMIT",
+        "most seconds a visitor may give a Gatys run (the top of its Seconds slider)",
     )
     queue_size: int = setting(16, "NST_QUEUE_SIZE", "requests waiting at most")
     video_seconds: float = setting(20.0, "NST_VIDEO_MAX_SECONDS", "longest clip accepted")

@@ -44,10 +44,10 @@ class Streams:
             return True
 
 
-def gatys_limit(settings: Settings, steps: int, size: int) -> float:
-    """Seconds a Gatys run may take: about 0.05 s a step per 512² on a GPU, twice over, within
-    NST_GATYS_TIME_LIMIT; the run stops there and returns what it has."""
-    return min(settings.gatys_seconds, 10 + 2 * 0.05 * int(steps) * (int(size) / 512) ** 2)
+def gatys_limit(settings: Settings, seconds: float) -> float:
+    """Seconds a Gatys run is given: the visitor's ``seconds`` within NST_GATYS_TIME_LIMIT. The run plans
+    its scales to end by then (:func:`nst.methods.gatys.fit_scales`)."""
+    return min(float(seconds), settings.gatys_seconds)
 
 
 class Durations:
@@ -62,7 +62,7 @@ class Durations:
 
     def gatys(self, request: dict) -> float:
         """A Gatys run: its own time limit (:func:`gatys_limit`) and 20 s to spare."""
-        return gatys_limit(self.settings, request["steps"], request["size"]) + 20
+        return gatys_limit(self.settings, request["seconds"]) + 20
 
     def video(self, request: dict) -> float:
         """A clip: 10 s, and 0.1 s a frame of the longest clip the app takes."""

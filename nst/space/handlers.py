@@ -204,18 +204,21 @@ class Handlers:
         second_style_share: float = 0.5,
         mask: Upload = None,
         second_mask: Upload = None,
+        seconds: float = GATYS.time_limit,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator[str]:
         """Optimise a pastiche of a photo in the style of any picture (Gatys et al. 2016), slowly but closely.
 
         Streams the path of a preview PNG every few steps, then the result. Steps and size are capped
-        at NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and a run stops after NST_GATYS_TIME_LIMIT seconds.
+        at NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and seconds at NST_GATYS_TIME_LIMIT. The run
+        plans its scales to end within ``seconds``: the result is the largest size up to ``size`` that
+        fits.
 
         Args:
             content: the photo, as an image file or URL.
             style_image: the picture whose style to paint in, as an image file or URL.
             steps: optimisation steps in all.
-            size: the result's long side in pixels.
+            size: the result's largest long side in pixels.
             style_weight: the style term's weight (the content's is 1); empty for the loss network's default.
             preserve_color: keep the photo's colours.
             optimizer: "lbfgs" or "adam"; empty for the loss network's.
@@ -224,6 +227,7 @@ class Handlers:
             second_style_share: the second style's share of the blend, 0 to 1 (not used with masks).
             mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
             second_mask: optionally, where the second style goes; with one mask, the other takes the rest.
+            seconds: the time the run is given; the result is the largest size that fits.
 
         Returns:
             The path of a PNG: previews while it runs, then the pastiche.
@@ -244,7 +248,7 @@ class Handlers:
                 preserve_color="luminance" if preserve_color else "none",
                 optimizer=optimizer,
                 seed=int(seed),
-                time_limit=gatys_limit(self.settings, steps, size),
+                time_limit=gatys_limit(self.settings, seconds),
             )
             made = again.recipe("gatys", [file_digest(s) for s in given], options, style_side=side)
             events = gatys.stylize(image, styles, options, masks=masks)

@@ -10,8 +10,9 @@ from nst.methods import arbitrary, fast, gatys, video
 
 FAST = fast.FastOptions()
 ARBITRARY = arbitrary.ArbitraryOptions()
-GATYS = gatys.GatysOptions(size=256, steps=60, preview_every=5)
-"""Smaller than the library's, for a shared CPU; the sliders start here."""
+GATYS = gatys.GatysOptions(size=512, steps=100, preview_every=5, time_limit=25.0)
+"""The sliders start here: up to 512 px, in 25 s, the run's last scale the largest that fits
+(:func:`nst.methods.gatys.fit_scales`): on a 2-core CPU about 430 px on VGG-19, 512 on MobileNetV2."""
 VIDEO = video.VideoOptions()
 LIVE = video.VideoOptions(batch=1, flow_preset="fast")
 """A clip's options, frames painted one at a time with DIS's fast preset (E_warp as steady as
@@ -33,7 +34,7 @@ class Presets:
         return cls(
             fast=dataclasses.replace(FAST, max_side=settings.fast_side),
             arbitrary=dataclasses.replace(ARBITRARY, max_side=settings.arbitrary_side),
-            gatys=dataclasses.replace(GATYS, time_limit=settings.gatys_seconds),
+            gatys=dataclasses.replace(GATYS, time_limit=min(GATYS.time_limit, settings.gatys_seconds)),
             video=dataclasses.replace(VIDEO, max_side=settings.video_side),
             live=dataclasses.replace(LIVE, max_side=settings.live_side),
         )

@@ -29,6 +29,7 @@ class GatysInputs:
     second_style_share: gr.Slider
     mask: gr.Image
     second_mask: gr.Image
+    seconds: gr.Slider
 
 
 def loss_network_line(chosen: loss_network.Chosen) -> None:
@@ -56,7 +57,15 @@ def tab(page: Page, handlers: Handlers) -> Form:
         with gr.Row():
             steps = gr.Slider(1, page.settings.gatys_steps, value=options.steps, step=1, label="Steps")
             size = gr.Slider(
-                64, page.settings.gatys_side, value=options.size, step=32, label="Output size (long side)"
+                64, page.settings.gatys_side, value=options.size, step=32, label="Largest size (long side)"
+            )
+            seconds = gr.Slider(
+                5,
+                page.settings.gatys_seconds,
+                value=options.time_limit,
+                step=1,
+                label="Seconds",
+                info="the result is the largest size that fits",
             )
         colour = gr.Checkbox(label="Keep the photo's colours")
         with gr.Accordion("Advanced", open=False):
@@ -89,6 +98,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         second_style_share=share,
         mask=regions.mask,
         second_mask=regions.second_mask,
+        seconds=seconds,
     )
     # The progress bar in the caption under the view keeps each streamed pastiche in sight.
     event = run(

@@ -28,7 +28,9 @@ NETWORKS = {"johnson": (1, False), "styles3": (3, False), "finetune3": (3, True)
 
 
 def _worker(folder: Path, network: str, steps: int, size: int, batch: int) -> None:
-    """Train, and on rank 0 print the steps per second after the first step."""
+    """Train, and on rank 0 print the steps per second after the first step; then leave the process
+    group, as the command line does."""
+    from nst.base import distributed
     from nst.base.images import load_image
     from nst.methods import train
 
@@ -47,6 +49,7 @@ def _worker(folder: Path, network: str, steps: int, size: int, batch: int) -> No
     )
     if os.environ.get("RANK", "0") == "0":
         print(f"RATE {(steps - 1) / (events[-1].elapsed - events[0].elapsed)}")
+    distributed.leave()
 
 
 def _rate(processes: int, network: str, folder: Path, steps: int, size: int, batch: int) -> float:

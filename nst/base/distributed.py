@@ -63,9 +63,12 @@ def leave() -> None:
     Left to the interpreter's exit, gloo's worker threads can be torn down mid-finalisation and
     abort the process (SIGABRT, "terminate called without an active exception"; pytorch/pytorch
     #190489). Called after the work succeeds on this rank: after an error, destroying a group the
-    other ranks still wait in can hang, so the exit is left to do it.
+    other ranks still wait in can hang, so the exit is left to do it. A barrier comes first, so that
+    no rank closes its connections while another is still finishing (rank 0 writes the outputs):
+    a rank that had left early still aborted now and then on CI.
     """
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 

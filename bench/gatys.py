@@ -5,7 +5,7 @@
 
 VGG-19 runs on its real weights when cached, else on seeded stand-ins of the same shapes (the
 same speed; no pictures to judge). MobileNetV2 is the packaged network, so its rows also give
-the picture measures of :mod:`bench.pictures`, which ``tests/test_gatys_mobilenet.py`` checks, on
+the picture measures of :mod:`tests.support.pictures`, which ``tests/test_gatys_mobilenet.py`` checks, on
 a drawn scene painted in drawn stripes.
 
 1. Seconds to the result, its size, steps per second, the first preview. The app's run asks for
@@ -13,7 +13,8 @@ a drawn scene painted in drawn stripes.
 2. The loss at equal wall time from the photo (``init="content"``) and from the any-style
    picture (``init="arbitrary"``, its painting counted in its time), one scale at a fixed size,
    on a shipped photo and painting.
-3. On a CUDA device: 512, 1024 and 2048 px, seconds a step beside the plain loop of :mod:`bench.plain`.
+3. On a CUDA device: 512, 1024 and 2048 px, seconds a step beside the plain loop of
+   :mod:`tests.support.plain`.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ import time
 import torch
 
 from bench.commit import commit
-from bench.pictures import diagonal, frechet, layout, squares, stripes
-from bench.plain import plain_gatys, plain_vgg
 from bench.run import ensure_weights, print_table
-from bench.server import scratch
 from nst.base.images import drawn_scene, load_image, to_tensor
 from nst.base.pictures import picture
 from nst.methods import gatys
 from nst.space.presets import GATYS
+from tests.support.pictures import diagonal, diagonal_stripes, frechet, layout, squares
+from tests.support.plain import plain_gatys, plain_vgg
+from tests.support.server import scratch
 
 # The app's Gatys tab (nst.space.presets.GATYS, within its time limit); the CLI's GatysOptions' defaults.
 SETTINGS = (
@@ -44,7 +45,7 @@ def run(
     network: str, size: int, steps: int, seconds: float | None, **more
 ) -> tuple[float, float, gatys.Progress]:
     """(seconds to the result, to the first preview, the final event) for one run on the drawn pair."""
-    content, style = drawn_scene(), stripes(256)
+    content, style = drawn_scene(), diagonal_stripes(256)
     start, first = time.perf_counter(), None
     options = dict(size=size, steps=steps, loss_network=network, time_limit=seconds) | more
     for event in gatys.stylize(content, [style], **options):
@@ -54,7 +55,7 @@ def run(
 
 
 def measures(result: torch.Tensor) -> str:
-    content, style = to_tensor(drawn_scene(*result.shape[-2:][::-1])), to_tensor(stripes(256))
+    content, style = to_tensor(drawn_scene(*result.shape[-2:][::-1])), to_tensor(diagonal_stripes(256))
     return (
         f"colour distance {frechet(result, style) / frechet(content, style):.2f}× the photo's, "
         f"layout {layout(content, result):.2f}, stripes' orientation {diagonal(result):.2f} (photo "
@@ -102,7 +103,7 @@ def gpu_rows(sides: tuple[int, ...], steps: int) -> list[tuple[str, ...]]:
     the plain loop alike (one scale, Adam)."""
     vgg, rows = plain_vgg().cuda(), []
     for side in sides:
-        content, style = drawn_scene(side, side * 3 // 4), stripes(256)
+        content, style = drawn_scene(side, side * 3 // 4), diagonal_stripes(256)
         took, _, _ = run("vgg19", side, steps, None)
         alike, _, _ = run("vgg19", side, steps, None, multiscale=False, optimizer="adam")
         c, s = to_tensor(content, "cuda"), to_tensor(style.resize((side, side)), "cuda")

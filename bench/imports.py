@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 
-from bench.commit import ROOT, commit
+from bench.commit import commit
+from tests.support import ROOT
 
 MODULES = ("torch", "nst.cli", "app", "nst.space.layout")
 

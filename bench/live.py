@@ -2,7 +2,7 @@
 
     python -m bench.live [--seconds 20] [--style builtin_05] [--quick]
 
-For each camera size, Chromium plays a synthetic pan (:func:`bench.clips.pan`, made here) as its
+For each camera size, Chromium plays a synthetic pan (:func:`tests.support.clips.pan`, made here) as its
 camera (``--use-fake-device-for-media-stream --use-file-for-fake-video-capture``), the Live tab
 streams it, and the page records when each painted frame is shown (a ``MutationObserver`` on the
 output image). Measured over the last ``--seconds`` after a warm-up:
@@ -23,80 +23,18 @@ priority, :func:`lower_priority`), roughly as when the browser runs on the visit
 from __future__ import annotations
 
 import argparse
-import base64
 import bisect
 import contextlib
-import io
 import itertools
-import json
 import os
-import re
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image
-
-from bench.clips import pan, write_camera_clip
-from bench.server import launch, stop
-
-CHROMIUM = "/usr/bin/chromium"
-SENDS = """(() => {  // when each camera frame is sent, by the page's own clock
-  window.sent = [];
-  const send = window.fetch;
-  window.fetch = function (input, init) {
-    const url = typeof input === 'string' ? input : input.url;
-    if (/\\/stream\\/[^/]+$/.test(url)) {
-      window.sent.push(Date.now() / 1000);
-      window.lastBody = init && init.body;
-    }
-    return send.apply(this, arguments);
-  };
-})();"""
-WATCH = """() => {
-  window.shown = [];
-  new MutationObserver(() => {
-    const img = document.querySelector('#nst-live img');
-    if (img && img.src !== window.lastShown) {
-      window.lastShown = img.src;
-      window.shown.push(Date.now() / 1000);
-    }
-  }).observe(document.querySelector('#nst-live'), {subtree: true, childList: true, attributes: true});
-}"""
-
-
-def camera_browser(playwright, clip: Path):
-    """Chromium whose camera plays ``clip`` (a ``.y4m``), with camera access granted."""
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={clip}",
-        ],
-    )
-
-
-def start_live(page, url: str, style: str | None = None) -> None:
-    """Open the Live tab at ``url``, pick built-in ``style`` by its thumbnail, start recording."""
-    page.add_init_script(SENDS)
-    page.goto(url)
-    page.get_by_text("Neural style transfer").first.wait_for(timeout=60_000)
-    page.get_by_role("tab", name="Live").click()
-    if style is not None:
-        number = re.compile(rf"^\s*{int(style.removeprefix('builtin_'))}\s*$")  # a built-in's caption
-        page.locator("#nst-live-gallery button[aria-label^=Thumbnail]").filter(has_text=number).click()
-    page.get_by_text("Click to Access Webcam").click()
-    page.evaluate(WATCH)
-    page.get_by_text("Record", exact=True).click()
-
-
-def timings(page) -> tuple[list[float], list[float]]:
-    """When the page sent each camera frame, and when it showed each new painting (seconds)."""
-    return page.evaluate("window.sent"), page.evaluate("window.shown")
+from tests.support.browser import camera_browser, frame_size, start_live, timings
+from tests.support.clips import pan, write_camera_clip
+from tests.support.server import launch, stop
 
 
 def latencies(sent: list[float], shown: list[float]) -> list[float]:
@@ -111,12 +49,6 @@ def latencies(sent: list[float], shown: list[float]) -> list[float]:
         used = i
         out.append(now - sent[i])
     return out
-
-
-def frame_size(body: str) -> tuple[int, int]:
-    """The size of the camera frame in a ``/stream`` request's body."""
-    url = next(v["url"] for v in json.loads(body)["data"] if isinstance(v, dict) and v.get("url"))
-    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).size
 
 
 def chromium(clip: Path) -> int:

@@ -7,7 +7,7 @@ from PIL import Image
 from torchvision.transforms.functional import pil_to_tensor, to_pil_image
 
 sys.path.insert(0, ".")
-from bench.plain import PlainTransformerNet
+from tests.support.plain import PlainTransformerNet
 
 source, target, weights = sys.argv[1:4]
 model = PlainTransformerNet().eval()

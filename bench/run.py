@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from bench.server import scratch
 from nst.base.device import default_device, memory_format
 from nst.base.settings import Settings, configure, current
+from tests.support.server import scratch
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [(256, 256), (512, 512), (1024, 1024), (1536, 2048)]
@@ -116,8 +116,8 @@ def roof() -> float:
 
 
 def case_fast(which: str, h: int, w: int, weights: str) -> dict:
-    from bench.plain import PlainTransformerNet
     from nst.networks.transformer import load_model
+    from tests.support.plain import PlainTransformerNet
 
     device = default_device()
     if which == "ours":
@@ -163,9 +163,9 @@ def run_case(name: str, *args) -> dict:
 
 def gatys_step_seconds(width: int, height: int, steps: int) -> tuple[float, float]:
     """Seconds per full-resolution step, (ours, plain), on a ``width``×``height`` content."""
-    from bench.plain import plain_gatys, plain_vgg
     from nst.base.images import to_tensor
     from nst.methods import gatys
+    from tests.support.plain import plain_gatys, plain_vgg
 
     content = Image.effect_noise((width, height), 64).convert("RGB")
     style = Image.effect_noise((256, 256), 90).convert("RGB")
@@ -219,9 +219,9 @@ def loss_after_budget(side: int, seconds: float) -> tuple[dict, tuple[float, int
 
     Ours (L-BFGS, multi-scale by default, and single-scale) by variant, then the plain loop's.
     """
-    from bench.plain import STYLE, gram_matrix, objective, plain_features, plain_gatys, plain_vgg
     from nst.base.images import to_tensor
     from nst.methods import gatys
+    from tests.support.plain import STYLE, gram_matrix, objective, plain_features, plain_gatys, plain_vgg
 
     content = Image.effect_noise((side, side * 3 // 4), 64).convert("RGB")
     style = Image.effect_noise((side, side), 90).convert("RGB")
@@ -287,7 +287,7 @@ def cli_seconds(weights: str, folder: Path, size: tuple[int, int], runs: int) ->
 
 def ensure_weights(folder: Path) -> tuple[str, str]:
     """(VGG source, fast weights path): real ones when available, else seeded stand-ins."""
-    from bench.standins import random_transformer, random_vgg19_features
+    from tests.support.standins import random_transformer, random_vgg19_features
 
     cached = Path(torch.hub.get_dir()) / "checkpoints" / "vgg19-dcbb9e9d.pth"
     if os.environ.get("NST_VGG_WEIGHTS") or cached.exists():

@@ -20,8 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.clips import texture
-from bench.server import ROOT
+from tests.support import ROOT
+from tests.support.clips import texture
 
 NETWORKS = {"johnson": (1, False), "styles3": (3, False), "finetune3": (3, True)}
 """Each network row: how many styles, and whether only new γ/β train (on the built-in network)."""

@@ -4,7 +4,7 @@
 
 **E_warp** (Lai et al. 2018): the mean squared difference, RGB in [0, 1], between each output
 frame and the next one warped back by the optical flow of the *input* frames, over the pixels
-whose flow passes the forward-backward test (written out in :func:`e_warp`; the flow is
+whose flow passes the forward-backward test (written out in :func:`tests.support.clips.e_warp`; the flow is
 OpenCV's DIS, preset MEDIUM). Lower is steadier; the table gives it relative to per-frame too.
 The clips are synthetic (bench/clips.py), written losslessly.
 """
@@ -19,41 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.clips import pan, read_frames, static_scene, write_clip, zoom
 from bench.run import sync
 from nst.methods import fast, video
 from nst.methods.engine import OnePassStyle
-
-
-def e_warp(frames_in: np.ndarray, frames_out: np.ndarray) -> float:
-    """Lai et al.'s warping error of ``frames_out`` ([T, H, W, 3], 0–255) by ``frames_in``'s flow.
-
-    For each t: the backward flow b (frame t + 1 → t) and forward flow f (t → t + 1) of the
-    input; a pixel x of frame t + 1 counts when x + b(x) lies in the frame and
-    ``|b(x) + f(x + b(x))|² ≤ 0.01·(|b(x)|² + |f(x + b(x))|²) + 0.5`` (no occlusion); there,
-    the error is ``|O_{t+1}(x) − O_t(x + b(x))|²`` averaged over channels.
-    """
-    import cv2
-
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    h, w = frames_in.shape[1:3]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    total, count = 0.0, 0
-    for t in range(len(frames_in) - 1):
-        now, after = ((frames_in[i] @ luma).round().astype(np.uint8) for i in (t, t + 1))
-        back, fwd = dis.calc(after, now, None), dis.calc(now, after, None)
-        map_x, map_y = xs + back[..., 0], ys + back[..., 1]
-        there = cv2.remap(fwd, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        holds = (
-            np.square(back + there).sum(-1)
-            <= 0.01 * (np.square(back).sum(-1) + np.square(there).sum(-1)) + 0.5
-        )
-        holds &= (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
-        warped = cv2.remap(frames_out[t] / 255, map_x, map_y, cv2.INTER_LINEAR)
-        error = np.square(frames_out[t + 1] / 255 - warped).mean(-1)
-        total, count = total + float(error[holds].sum()), count + int(holds.sum())
-    return total / max(count, 1)
+from tests.support.clips import e_warp, pan, read_frames, static_scene, write_clip, zoom
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,15 +15,16 @@ import torch
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from bench.clips import pan, read_frames, static_scene, write_clip
-from bench.live import CHROMIUM
-from bench.standins import random_vgg19_features
-from conftest import launch, needs_chromium, stop, synthetic
 from nst.base.images import to_tensor
 from nst.base.settings import current
 from nst.methods import arbitrary, fast, video
 from nst.methods.catalogue import load_catalogue
 from nst.space.results import Results
+from tests.support.browser import CHROMIUM, needs_chromium
+from tests.support.clips import pan, read_frames, static_scene, write_clip
+from tests.support.pictures import synthetic
+from tests.support.server import launch, stop
+from tests.support.standins import random_vgg19_features
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from conftest import synthetic
 from nst.base.images import to_tensor
 from nst.methods import arbitrary
+from tests.support.pictures import synthetic
 
 
 def _stripes(side: int = 160) -> Image.Image:

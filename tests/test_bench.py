@@ -9,7 +9,7 @@ import importlib
 
 import pytest
 
-from conftest import needs_chromium
+from tests.support.browser import needs_chromium
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,14 @@ import sys
 import numpy as np
 import pytest
 import torch
-import torch.distributed as dist
 from PIL import Image, ImageOps
 from safetensors.torch import load_file
 
-from conftest import LEVELS, ROOT, synthetic
-from nst.cli import main
+from tests.support import ROOT
+from tests.support.device import LEVELS
+from tests.support.pictures import synthetic
+
+pytestmark = pytest.mark.slow
 
 ONE = [sys.executable, "-m", "nst"]
 TWO = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "nst"]
@@ -240,23 +242,3 @@ def test_two_ranks_paint_a_streamed_dataset_once_each_and_count_what_they_cannot
     assert f"{name}:train#6" in two.stderr
     again = _paint(TWO, *args, "-o", str(tmp_path / "two"))
     assert "rank 0: painted 0, skipped 3" in again.stderr and "rank 1: painted 0, skipped 3" in again.stderr
-
-
-def test_the_command_line_leaves_the_process_group_it_ran_in(tmp_path, monkeypatch):
-    """A finished rank destroys its group: left to Python's exit, gloo's threads can abort it
-    (SIGABRT after the work is written, which torchrun reports as the whole job failing)."""
-    (tmp_path / "photos").mkdir()
-    synthetic(40, 32).save(tmp_path / "photos" / "0.png")
-    monkeypatch.setenv("WORLD_SIZE", "2")  # as under torchrun; the group here is one process
-    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
-    threads = torch.get_num_threads()
-    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
-    try:
-        args = ["fast", str(tmp_path / "photos"), "--style", "builtin_03", "-o", str(tmp_path / "out")]
-        assert main(args) == 0
-        assert (tmp_path / "out" / "0.png").is_file()
-        assert not dist.is_initialized()
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
-        torch.set_num_threads(threads)

@@ -5,12 +5,13 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import CUDA, full_float32, synthetic
 from nst.base.device import memory_format
 from nst.base.images import to_tensor
 from nst.base.weights import PACKAGE, PACKAGE_FILES, package_file
 from nst.methods import fast
 from nst.networks.dumoulin import STYLES, builtin_network
+from tests.support.device import CUDA, full_float32
+from tests.support.pictures import synthetic
 
 ort = pytest.importorskip("onnxruntime")
 

@@ -8,13 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from bench.clips import pan, write_clip
-from bench.standins import random_transformer
-from conftest import CUDA, LEVELS, synthetic
 from nst.base.device import default_device
 from nst.methods import arbitrary, engine, fast, video
 from nst.methods.engine import NetworkStyle
 from nst.networks.dumoulin import builtin_network
+from tests.support.clips import pan, write_clip
+from tests.support.device import CUDA, LEVELS
+from tests.support.pictures import synthetic
+from tests.support.standins import random_transformer
 
 
 def _levels(a, b) -> float:

@@ -1,29 +1,30 @@
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from bench.plain import PlainTransformerNet
-from bench.standins import painted_transformer, random_transformer
-from conftest import (
-    HUB_CACHE,
-    HUB_FILES,
-    LEVELS,
-    card_names,
-    examples_state,
-    full_float32,
-    hub_standin,
-    synthetic,
-)
 from nst.base.images import to_image, to_tensor
 from nst.base.weights import WeightsError
 from nst.methods import catalogue, fast, train
 from nst.methods.engine import NetworkStyle
 from nst.networks.transformer import TransformerNet, load_model
+from tests.support.device import LEVELS, full_float32
+from tests.support.pictures import synthetic
+from tests.support.plain import PlainTransformerNet
+from tests.support.standins import (
+    HUB_FILES,
+    card_names,
+    examples_state,
+    hub_standin,
+    painted_transformer,
+    random_transformer,
+)
 
 
 def _forward(net, img: Image.Image) -> Image.Image:
@@ -103,10 +104,10 @@ def test_a_damaged_style_file_is_one_line(tmp_path, damage):
 
 def _lay_repo(repo_id: str, nets: dict[str, TransformerNet], declared: dict, tmp_path, settings) -> None:
     """A Hub repo of ``nets`` in the test Hub cache, and a catalogue file listing them."""
-    repo = HUB_CACHE / f"models--{repo_id.replace('/', '--')}"
+    repo = Path(os.environ["HF_HUB_CACHE"]) / f"models--{repo_id.replace('/', '--')}"
     snapshot = repo / "snapshots" / ("a" * 40)
-    snapshot.mkdir(parents=True)
-    (repo / "refs").mkdir()
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
     (repo / "refs" / "main").write_text("a" * 40)
     entries = []
     for name, net in nets.items():

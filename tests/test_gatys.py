@@ -8,13 +8,14 @@ import pytest
 import torch
 from PIL import Image
 
-from bench.standins import random_vgg19_features
-from conftest import CUDA, synthetic
 from nst.base.color import match_color
 from nst.base.images import to_tensor
 from nst.base.losses import TVLoss
 from nst.methods import arbitrary, gatys
 from nst.networks.vgg import VGGFeatures
+from tests.support.device import CUDA
+from tests.support.pictures import synthetic
+from tests.support.standins import random_vgg19_features
 
 
 def _run(**kwargs) -> list[gatys.Progress]:

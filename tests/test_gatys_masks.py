@@ -7,11 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import synthetic
 from nst.base.images import region_weights, to_tensor
 from nst.base.losses import GuidedStyleLoss, StyleLoss, gram_matrix, guided_style_terms, style_terms
 from nst.methods import gatys
 from nst.networks.vgg import VGGFeatures
+from tests.support.pictures import synthetic
 
 W, H = 96, 64
 

@@ -1,7 +1,7 @@
 """Gatys on the packaged MobileNetV2: real pictures, measured; and how the loss network is chosen.
 
-The content is a drawn landscape and the style diagonal orange/purple stripes, both made here.
-A pastiche should take the stripes' colours *and* their texture (not only a colour transfer)
+The content is a drawn landscape and the style diagonal orange/purple diagonal_stripes, both made here.
+A pastiche should take the diagonal_stripes' colours *and* their texture (not only a colour transfer)
 while keeping the landscape's layout.
 """
 
@@ -14,18 +14,18 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from bench.pictures import diagonal, frechet, layout, squares, stripes
-from conftest import random_vgg19_features
 from nst.base.color import match_color
 from nst.base.images import drawn_scene, to_image, to_tensor
 from nst.methods import arbitrary, gatys
 from nst.networks import ghiasi, loss_network
 from nst.networks.mobilenet import MobileNetFeatures
+from tests.support.pictures import diagonal, diagonal_stripes, frechet, layout, squares
+from tests.support.standins import random_vgg19_features
 
 
 @pytest.fixture(scope="module")
 def pictures():
-    content, style = drawn_scene(192, 128), stripes()
+    content, style = drawn_scene(192, 128), diagonal_stripes()
     events = list(gatys.stylize(content, [style], loss_network="mobilenet", size=192, steps=60))
     c, s, p = to_tensor(content), to_tensor(style), to_tensor(events[-1].image)
     return c, s, p
@@ -60,9 +60,9 @@ def test_the_first_row_and_column_are_not_a_frame(pictures, axis):
 
 def test_gatys_runs_after_the_any_style_method_loaded_the_shared_network_in_inference_mode():
     ghiasi.pretrained_predictor.cache_clear()
-    arbitrary.embedding(stripes(32))  # the first to ask, under torch.inference_mode
+    arbitrary.embedding(diagonal_stripes(32))  # the first to ask, under torch.inference_mode
     events = list(
-        gatys.stylize(drawn_scene(48, 32), [stripes(32)], loss_network="mobilenet", size=48, steps=2)
+        gatys.stylize(drawn_scene(48, 32), [diagonal_stripes(32)], loss_network="mobilenet", size=48, steps=2)
     )
     assert events[-1].done and arbitrary.networks()[0] is ghiasi.pretrained_predictor(
         arbitrary.default_device()
@@ -80,7 +80,7 @@ def test_features_crop_the_padding_and_name_every_layer():
 
 def _cli(tmp_path, env: dict, *flags: str) -> subprocess.CompletedProcess:
     drawn_scene(64, 48).save(tmp_path / "c.png")
-    stripes(48).save(tmp_path / "s.png")
+    diagonal_stripes(48).save(tmp_path / "s.png")
     command = [sys.executable, "-m", "nst", "gatys", tmp_path / "c.png", tmp_path / "s.png"]
     command += ["-o", tmp_path / "o.png", "--steps", "3", "--size", "64", *flags]
     environ = {k: v for k, v in os.environ.items() if k not in ("NST_VGG_WEIGHTS", "NST_LOSS_NETWORK")}
@@ -134,7 +134,7 @@ def test_choices_are_checked():
 @pytest.fixture(scope="module")
 def default_pictures():
     """The drawn pair at the command line's defaults (384 px, 100 steps)."""
-    content, style = drawn_scene(384, 288), stripes(256)
+    content, style = drawn_scene(384, 288), diagonal_stripes(256)
     *_, event = gatys.stylize(content, [style], loss_network="mobilenet")
     assert event.image.size == (384, 288)
     return to_tensor(content), to_tensor(style), to_tensor(event.image)
@@ -156,7 +156,7 @@ def test_the_squares_measure_sees_blocks_on_any_lattice_and_not_strokes():
     assert squares(mosaic) > 2
     turned = to_tensor(to_image(mosaic).rotate(45, Image.Resampling.BILINEAR))[..., 64:192, 64:192]
     assert squares(turned) < 1.3, "the same edges at 45° are no squares"
-    assert squares(to_tensor(stripes(256))) < 1.3
+    assert squares(to_tensor(diagonal_stripes(256))) < 1.3
 
 
 def test_at_the_defaults_the_pastiche_keeps_the_layout_takes_the_style_and_has_no_squares(default_pictures):

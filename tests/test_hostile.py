@@ -16,10 +16,12 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import HUB_FILES, ROOT, synthetic
-from corpus import REFUSED, VALID, make_corpus
 from nst.base.images import ImageError, load_image
 from nst.methods import fast
+from tests.support import ROOT
+from tests.support.corpus import REFUSED, VALID, make_corpus
+from tests.support.pictures import synthetic
+from tests.support.standins import HUB_FILES
 
 NaN = math.nan
 

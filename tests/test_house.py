@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from nst.base.settings import Settings, markdown_table
+from tests.support import ROOT
 
 FLOORS = {"base": 0, "networks": 1, "methods": 2, "space": 3, "cli": 3, "__main__": 3}
 """Bottom up: base (device, images, weights, losses, settings), networks, methods, surfaces."""

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.clips import pan, read_frames, static_scene, write_clip
 from nst.methods import fast, live, video
+from tests.support.clips import pan, read_frames, static_scene, write_clip
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.clips import pan, static_scene, write_camera_clip
-from conftest import needs_chromium
 from nst.base.settings import current
 from nst.methods import fast
 from nst.methods.live import LiveSession
@@ -24,6 +22,8 @@ from nst.space.admission import Streams
 from nst.space.handlers import Handlers
 from nst.space.presets import Presets
 from nst.space.results import Results
+from tests.support.browser import needs_chromium
+from tests.support.clips import pan, static_scene, write_camera_clip
 
 
 @dataclass
@@ -115,7 +115,7 @@ def test_browser_streams_a_fake_camera_and_shows_painted_frames(server, tmp_path
     paints at, and the Live pane keeps showing new frames, painted."""
     from playwright.sync_api import sync_playwright
 
-    from bench.live import camera_browser, frame_size, start_live
+    from tests.support.browser import camera_browser, frame_size, start_live
 
     frames = pan(640, 480, 30)
     clip = write_camera_clip(tmp_path / "camera.y4m", frames)

@@ -10,7 +10,6 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from conftest import SET_TITLES, synthetic, train_set
 from nst import cli
 from nst.base.images import to_images, to_tensor
 from nst.base.settings import current
@@ -18,6 +17,8 @@ from nst.base.weights import WeightsError
 from nst.methods import fast
 from nst.methods.catalogue import load_catalogue
 from nst.networks.dumoulin import MultiStyleNet, builtin_network
+from tests.support.pictures import synthetic
+from tests.support.standins import SET_TITLES, train_set
 
 NAMES = ("set_00", "set_01", "set_02")
 

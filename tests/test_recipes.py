@@ -13,14 +13,15 @@ import tomllib
 from PIL import Image
 
 import nst
-from bench.clips import read_frames, static_scene, write_clip
-from conftest import ROOT, stripes, synthetic
 from nst.base import recipes
 from nst.base.images import load_image
 from nst.base.recipes import Recipe, RecipeError
 from nst.base.settings import Settings, current
 from nst.cli import main
 from nst.methods import again, arbitrary, fast, gatys, video
+from tests.support import ROOT
+from tests.support.clips import read_frames, static_scene, write_clip
+from tests.support.pictures import stripes, synthetic
 
 
 def _cli(capsys: pytest.CaptureFixture, *args: object, settings: Settings | None = None) -> tuple[int, str]:

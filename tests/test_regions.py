@@ -8,12 +8,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from bench.pictures import stripes
-from bench.standins import random_transformer
-from conftest import full_float32, synthetic
 from nst.base.images import load_mask, to_tensor
 from nst.methods import arbitrary, engine, fast
 from nst.methods.engine import NetworkStyle, OnePassOptions
+from tests.support.device import full_float32
+from tests.support.pictures import diagonal_stripes, synthetic
+from tests.support.standins import random_transformer
 
 PHOTO = synthetic(448, 128, seed=11)
 MARGIN = 96
@@ -38,7 +38,7 @@ def two_styles(request) -> list[engine.OnePassStyle]:
     if request.param == "built-in":
         return [fast.load_style("builtin_03"), fast.load_style("builtin_17")]
     if request.param == "any style":
-        return [arbitrary.load_style([image]) for image in (stripes(96), synthetic(96, 96, seed=3))]
+        return [arbitrary.load_style([image]) for image in (diagonal_stripes(96), synthetic(96, 96, seed=3))]
     return [NetworkStyle(random_transformer("nearest", seed=s)) for s in (1, 2)]
 
 

@@ -9,13 +9,14 @@ import pytest
 import torch
 from PIL import Image, ImageOps
 
-from conftest import LEVELS, synthetic
 from nst.base import pictures
 from nst.base.images import to_tensor
 from nst.methods import fast, sheet
 from nst.methods.catalogue import load_catalogue
 from nst.networks.dumoulin import MultiStyleNet
 from nst.space import examples
+from tests.support.device import LEVELS
+from tests.support.pictures import synthetic
 
 
 def test_every_shipped_picture_is_there_small_and_listed_with_its_licence():

@@ -5,9 +5,9 @@ import re
 import gradio
 import yaml
 
-from conftest import ROOT
 from nst.base.weights import VGG19_HUB
 from nst.methods.catalogue import load_catalogue
+from tests.support import ROOT
 
 COLOURS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
 HARDWARE = {"cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "l4x4", "a10g-small", "a10g-large"}

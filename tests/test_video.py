@@ -9,10 +9,9 @@ import pytest
 import torch
 from PIL import Image, ImageOps
 
-from bench.clips import pan, read_frames, static_scene, write_clip
-from bench.video import e_warp
 from nst.methods import fast, video
 from nst.networks.norms import Running
+from tests.support.clips import e_warp, pan, read_frames, static_scene, write_clip
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +197,7 @@ def test_stopping_early_leaves_no_output(clip, model, tmp_path):
 
 
 def test_cli_video_with_a_style_and_with_a_style_image(clip, tmp_path):
-    from conftest import synthetic
+    from tests.support.pictures import synthetic
 
     synthetic(64, 64, seed=3).save(tmp_path / "style.png")
     base = [sys.executable, "-m", "nst", "video", clip]

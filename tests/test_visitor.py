@@ -14,9 +14,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.clips import static_scene, write_clip
-from bench.live import CHROMIUM
-from conftest import LEVELS, needs_chromium, synthetic
 from nst import cli
 from nst.base.recipes import file_digest, read_recipe
 from nst.base.settings import current
@@ -24,6 +21,10 @@ from nst.methods import again, fast, video
 from nst.space import reuse, view
 from nst.space.presets import ARBITRARY, FAST
 from nst.space.view import History
+from tests.support.browser import CHROMIUM, needs_chromium
+from tests.support.clips import static_scene, write_clip
+from tests.support.device import LEVELS
+from tests.support.pictures import synthetic
 
 
 @pytest.fixture(scope="module")

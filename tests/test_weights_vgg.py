@@ -9,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from conftest import random_vgg19_features, synthetic
+from tests.support.pictures import synthetic
+from tests.support.standins import random_vgg19_features
 
 LOAD = (
     "from nst.base.settings import Settings, configure; configure(Settings.from_env(surface='cli')); "

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nst.base.settings import current
 
@@ -223,18 +223,3 @@ def to_images(tensor: torch.Tensor, scale: float = 255) -> list[Image.Image]:
 def to_image(tensor: torch.Tensor, scale: float = 255) -> Image.Image:
     """[1, 3, H, W] or [3, H, W] (see :func:`to_images`) → one RGB image."""
     return to_images(tensor.reshape(1, *tensor.shape[-3:]), scale)[0]
-
-
-def drawn_scene(width: int = 384, height: int = 256) -> Image.Image:
-    """A small landscape drawn here (sky, hills, sun, a house): a content picture that is ours to show."""
-    scene = Image.new("RGB", (384, 256), (120, 170, 230))
-    draw = ImageDraw.Draw(scene)
-    draw.rectangle((0, 170, 384, 256), fill=(70, 140, 60))
-    draw.ellipse((270, 30, 340, 100), fill=(250, 220, 90))
-    draw.polygon([(40, 170), (130, 60), (220, 170)], fill=(110, 100, 95))
-    draw.polygon([(150, 170), (250, 90), (350, 170)], fill=(90, 110, 120))
-    draw.rectangle((240, 130, 300, 190), fill=(190, 60, 50))
-    draw.polygon([(232, 132), (270, 100), (308, 132)], fill=(120, 40, 40))
-    for x in range(0, 384, 24):
-        draw.line((x, 200, x + 12, 256), fill=(50, 110, 45), width=3)
-    return scene.resize((width, height), Image.Resampling.LANCZOS)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from conftest import synthetic
+from tests.support.pictures import synthetic
 
 VALID = "valid"
 REFUSED = "refused"

@@ -1,8 +1,10 @@
-"""``python app.py`` as a local server on a free loopback port: for the tests and for ``bench.app``."""
+"""The app on a free loopback port: built and served in this process (:func:`serve`), or as
+``python app.py`` in a process of its own (:func:`launch`), for the tests and ``bench.app``."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import socket
@@ -10,11 +12,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from nst.base.settings import Settings
+from tests.support import ROOT
+
 LOGS: list[Path] = []
 """The output file of every server this process launched, for reports when something fails."""
 
@@ -69,3 +74,18 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@contextlib.contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """The app built from ``settings`` and served in this process on a free loopback port; its URL."""
+    from nst.space.layout import build, launch_options
+
+    demo = build(settings)
+    port = _free_port()
+    options = {**launch_options(settings), "share": False}
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **options)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()

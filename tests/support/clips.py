@@ -1,6 +1,6 @@
 """Synthetic clips made here (no third-party footage): a textured static scene with one small moving
 object (and optional sensor noise), a pan across a larger texture, a zoom into one, and a cut between
-two scenes; with an optional tone as audio."""
+two scenes; with an optional tone as audio. And the warping error of a painted clip."""
 
 from __future__ import annotations
 
@@ -113,3 +113,34 @@ def write_camera_clip(path: Path, frames: list[np.ndarray], fps: int = 30) -> Pa
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
     return path
+
+
+def e_warp(frames_in: np.ndarray, frames_out: np.ndarray) -> float:
+    """Lai et al.'s warping error of ``frames_out`` ([T, H, W, 3], 0–255) by ``frames_in``'s flow.
+
+    For each t: the backward flow b (frame t + 1 → t) and forward flow f (t → t + 1) of the
+    input; a pixel x of frame t + 1 counts when x + b(x) lies in the frame and
+    ``|b(x) + f(x + b(x))|² ≤ 0.01·(|b(x)|² + |f(x + b(x))|²) + 0.5`` (no occlusion); there,
+    the error is ``|O_{t+1}(x) − O_t(x + b(x))|²`` averaged over channels.
+    """
+    import cv2
+
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    luma = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    h, w = frames_in.shape[1:3]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    total, count = 0.0, 0
+    for t in range(len(frames_in) - 1):
+        now, after = ((frames_in[i] @ luma).round().astype(np.uint8) for i in (t, t + 1))
+        back, fwd = dis.calc(after, now, None), dis.calc(now, after, None)
+        map_x, map_y = xs + back[..., 0], ys + back[..., 1]
+        there = cv2.remap(fwd, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        holds = (
+            np.square(back + there).sum(-1)
+            <= 0.01 * (np.square(back).sum(-1) + np.square(there).sum(-1)) + 0.5
+        )
+        holds &= (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
+        warped = cv2.remap(frames_out[t] / 255, map_x, map_y, cv2.INTER_LINEAR)
+        error = np.square(frames_out[t + 1] / 255 - warped).mean(-1)
+        total, count = total + float(error[holds].sum()), count + int(holds.sum())
+    return total / max(count, 1)

@@ -1,6 +1,7 @@
-"""Picture measures shared by the tests and the benchmarks, and a drawn style to measure them on.
+"""Pictures made here (photos, paintings, a drawn landscape) and the picture measures.
 
-Each compares a result with the content or the style it came from, on RGB tensors in [0, 1]
+No picture of a third party: each is drawn or seeded here. Each measure compares a result with
+the content or the style it came from, on RGB tensors in [0, 1]
 ([1, 3, H, W]); none needs a reference picture of ours.
 """
 
@@ -10,12 +11,12 @@ import math
 
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageDraw
 
 LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 
 
-def stripes(side: int = 160, period: float = 10.0) -> Image.Image:
+def diagonal_stripes(side: int = 160, period: float = 10.0) -> Image.Image:
     """Orange and purple stripes running at 45°: one colour pair, one orientation."""
     y, x = torch.arange(side).view(side, 1), torch.arange(side).view(1, side)
     v = (torch.sin(2 * math.pi * (x + y) / period) + 1) / 2
@@ -25,6 +26,40 @@ def stripes(side: int = 160, period: float = 10.0) -> Image.Image:
     )
     rgb = orange * v + purple * (1 - v)
     return Image.fromarray((rgb.permute(1, 2, 0) * 255).round().byte().numpy())
+
+
+def synthetic(width: int, height: int, seed: int = 0) -> Image.Image:
+    """A smooth colourful photo with some texture: gradients plus seeded noise."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.linspace(0, 1, height).view(height, 1).expand(height, width)
+    x = torch.linspace(0, 1, width).view(1, width).expand(height, width)
+    rgb = torch.stack([x, y, (torch.sin(6.28 * (x + y)) + 1) / 2]) * 200
+    rgb = rgb + 55 * torch.rand(3, height, width, generator=g)
+    array = rgb.clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return Image.fromarray(array, "RGB")
+
+
+def stripes(colour: tuple[int, int, int], period: int, side: int = 64) -> Image.Image:
+    """A painting of horizontal stripes, ``colour`` on white, ``period`` px each."""
+    rows = (torch.arange(side) // period % 2).bool()
+    rgb = torch.full((side, side, 3), 240, dtype=torch.uint8)
+    rgb[rows] = torch.tensor(colour, dtype=torch.uint8)
+    return Image.fromarray(rgb.numpy(), "RGB")
+
+
+def drawn_scene(width: int = 384, height: int = 256) -> Image.Image:
+    """A small landscape drawn here (sky, hills, sun, a house): a content picture that is ours to show."""
+    scene = Image.new("RGB", (384, 256), (120, 170, 230))
+    draw = ImageDraw.Draw(scene)
+    draw.rectangle((0, 170, 384, 256), fill=(70, 140, 60))
+    draw.ellipse((270, 30, 340, 100), fill=(250, 220, 90))
+    draw.polygon([(40, 170), (130, 60), (220, 170)], fill=(110, 100, 95))
+    draw.polygon([(150, 170), (250, 90), (350, 170)], fill=(90, 110, 120))
+    draw.rectangle((240, 130, 300, 190), fill=(190, 60, 50))
+    draw.polygon([(232, 132), (270, 100), (308, 132)], fill=(120, 40, 40))
+    for x in range(0, 384, 24):
+        draw.line((x, 200, x + 12, 256), fill=(50, 110, 45), width=3)
+    return scene.resize((width, height), Image.Resampling.LANCZOS)
 
 
 def frechet(a: torch.Tensor, b: torch.Tensor) -> float:

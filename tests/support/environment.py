@@ -1,0 +1,44 @@
+"""The offline caches the suite runs against: a pytest plugin (``-p tests.support.environment``).
+
+Before the conftest files are loaded (and so before anything imports huggingface_hub, which reads
+its variables once, at import), :func:`prepare` points the Hub cache (``HF_HUB_CACHE``, read with
+``HF_HUB_OFFLINE=1``) and torchvision's cache (``TORCH_HOME``) at fresh folders, which the session
+fixtures fill with seeded stand-ins (:mod:`tests.support.standins`), and gives the converted networks
+a fresh ``NST_CACHE``. A process that prepared them already (the mutation check's workers, which
+import the libraries once for many runs) keeps its caches: the stand-ins are laid once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+
+import pytest
+
+PREPARED = "NST_TESTS_CACHES"
+"""Set to the folder holding the caches once this process, or the one it was forked from, made them."""
+
+
+def prepare() -> None:
+    """This process's offline caches, made once, and a fresh ``NST_CACHE``; no user setting of ours."""
+    if not os.environ.get(PREPARED):
+        root = tempfile.mkdtemp(prefix="nst-tests-")
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        os.environ.update(
+            {
+                PREPARED: root,
+                "HF_HUB_CACHE": os.path.join(root, "hub"),
+                "HF_HUB_OFFLINE": "1",
+                "TORCH_HOME": os.path.join(root, "torch"),
+            }
+        )
+    os.environ["NST_CACHE"] = tempfile.mkdtemp(prefix="nst-cache-", dir=os.environ[PREPARED])
+    for name in ("NST_CATALOGUE", "NST_WEIGHTS_DIR", "NST_VGG_WEIGHTS"):
+        os.environ.pop(name, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests() -> None:
+    prepare()

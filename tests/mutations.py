@@ -1,18 +1,22 @@
 """Mutation check: plant realistic bugs in the core, one at a time, and see whether the tests notice.
 
-    python tests/mutations.py              # every mutation (about 5 minutes on 2 cores)
+    python tests/mutations.py              # every mutation, one worker a core
     python tests/mutations.py draft blend  # those whose names contain "draft" or "blend"
 
-Each mutation is one textual change to one file: a bug someone could write. The working tree
-(tracked and untracked files, not the ignored ones) is copied to a temporary folder, the
-change is made there, and the tests that guard that behaviour run against it. A mutation the
-tests do not fail on *survives*: a test is missing or does not check what its name says.
+Each mutation is one textual change to one file: a bug someone could write. Each worker copies
+the working tree (tracked and untracked files, not the ignored ones) to a temporary folder,
+imports the libraries the tests use once (torch, Gradio …, not ours), and then, for each
+mutation it is given, makes the change in its copy and forks a process that runs the tests
+guarding that behaviour (``pytest.main``), which imports ``nst`` and the tests afresh. A mutation
+the tests do not fail on *survives*: a test is missing or does not check what its name says.
 The table ends with the survivors; the exit status is their count. Nothing here touches the
 checkout or the installed packages.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -54,7 +58,7 @@ MUTATIONS = (
     ),
     Mutation(
         "the squares measure looks at every angle alike",
-        "bench/pictures.py",
+        "tests/support/pictures.py",
         "power[band & (off_axis < 3)].mean()",
         "power[band].mean()",
         (
@@ -101,7 +105,7 @@ MUTATIONS = (
         "nst/cli.py",
         "        distributed.leave()\n",
         "",
-        ("tests/test_distributed.py::test_the_command_line_leaves_the_process_group_it_ran_in",),
+        ("tests/test_cli.py::test_the_command_line_leaves_the_process_group_it_ran_in",),
     ),
     Mutation(
         "every epoch of the photos in the same order",
@@ -748,6 +752,15 @@ MUTATIONS = (
 )
 
 
+LIBRARIES = (
+    *("torch", "torchvision", "numpy", "PIL.Image", "cv2", "av", "safetensors.torch", "huggingface_hub"),
+    *("httpx", "gradio", "gradio_client", "spaces", "playwright.sync_api", "pytest"),
+)
+"""What every worker imports once, before any fork: the tests' third-party libraries, not ours."""
+SLOW_FIRST = tuple(f"tests/test_{name}.py" for name in ("distributed", "bench", "live_app", "app"))
+"""Test files whose runs take longest: their mutations start first, so no worker idles at the end."""
+
+
 def copy_tree(target: Path) -> None:
     """The working tree's tracked and untracked (not ignored) files, copied under ``target``."""
     listed = subprocess.run(
@@ -763,39 +776,74 @@ def copy_tree(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def run(mutation: Mutation, tree: Path) -> tuple[bool, float]:
-    """(killed, seconds): the mutation's tests against ``tree`` with the change made."""
-    path = tree / mutation.file
+def _start_worker(threads: int) -> None:
+    """A worker: its own copy of the tree and its own offline caches (set before huggingface_hub reads
+    them), the libraries imported, ``threads`` threads for torch and the processes the tests start."""
+    tree = Path(tempfile.mkdtemp(prefix="nst-mutants-"))
+    copy_tree(tree)
+    os.chdir(tree)
+    sys.path.insert(0, str(tree))
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    from tests.support.environment import prepare
+
+    prepare()
+    for name in LIBRARIES:
+        __import__(name)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _tests_fail(tests: tuple[str, ...], log: Path) -> int:
+    """The exit status of a forked ``pytest`` on ``tests`` (whatever their tier), its output in ``log``."""
+    pid = os.fork()
+    if pid == 0:
+        status = 3
+        try:
+            out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            import pytest
+
+            status = int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-m", "", *tests]))
+        finally:
+            os._exit(status)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def run(index: int) -> tuple[int, bool, float]:
+    """(index, killed, seconds): mutation ``index``'s tests against this worker's tree, changed."""
+    mutation = MUTATIONS[index]
+    path = Path(mutation.file)
     original = path.read_text()
     if original.count(mutation.old) != 1:
         raise SystemExit(f"{mutation.name}: {mutation.old!r} is not once in {mutation.file}; update it")
     path.write_text(original.replace(mutation.old, mutation.new))
+    log = Path(tempfile.mkstemp(prefix="nst-mutant-", suffix=".log")[1])
     start = time.perf_counter()
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *mutation.tests],
-            cwd=tree,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        status = _tests_fail(mutation.tests, log)
     finally:
         path.write_text(original)
-    if result.returncode in (4, 5):  # a test named that does not exist, or none collected: no verdict
-        raise SystemExit(f"{mutation.name}: its tests did not run\n{result.stdout[-2000:]}")
-    return result.returncode != 0, time.perf_counter() - start
+    printed = log.read_text(errors="replace")
+    log.unlink()
+    if status in (4, 5):  # a test named that does not exist, or none collected: no verdict
+        raise SystemExit(f"{mutation.name}: its tests did not run\n{printed[-2000:]}")
+    return index, status != 0, time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
     wanted = sys.argv[1:] if argv is None else argv
-    chosen = [m for m in MUTATIONS if not wanted or any(w in m.name for w in wanted)]
-    with tempfile.TemporaryDirectory(prefix="nst-mutants-") as folder:
-        tree = Path(folder)
-        copy_tree(tree)
-        print("| mutation | file | tests | outcome | seconds |\n|---|---|---|---|---|")
-        survivors = []
-        for mutation in chosen:
-            killed, seconds = run(mutation, tree)
+    chosen = [i for i, m in enumerate(MUTATIONS) if not wanted or any(w in m.name for w in wanted)]
+    chosen.sort(key=lambda i: not any(t.startswith(SLOW_FIRST) for t in MUTATIONS[i].tests))
+    workers = max(1, min(len(chosen), os.cpu_count() or 1))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    print("| mutation | file | tests | outcome | seconds |\n|---|---|---|---|---|", flush=True)
+    survivors = []
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, _start_worker, (threads,), maxtasksperchild=None) as pool:
+        for index, killed, seconds in pool.imap_unordered(run, chosen):
+            mutation = MUTATIONS[index]
             tests = ", ".join(t.removeprefix("tests/") for t in mutation.tests)
             outcome = "killed" if killed else "**survived**"
             print(f"| {mutation.name} | {mutation.file} | {tests} | {outcome} | {seconds:.0f} |", flush=True)

@@ -745,6 +745,34 @@ MUTATIONS = (
             "test_reuse_settings_takes_a_style_image_from_the_session_and_asks_in_one_line_for_one_gone",
         ),
     ),
+    Mutation(
+        "a setting that may be None finds no parser for its type",
+        "nst/base/settings.py",
+        "    if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(inner) == 1:\n"
+        "        kind = inner[0]\n",
+        "",
+        (
+            "tests/test_house.py::test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_is_not",
+        ),
+    ),
+    Mutation(
+        "a yes-or-no setting reads a word it does not know as no",
+        "nst/base/settings.py",
+        "    if word not in TRUE | FALSE:\n        raise ValueError(raw)\n",
+        "",
+        (
+            "tests/test_house.py::test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_is_not",
+        ),
+    ),
+    Mutation(
+        "a whole-number setting reads a decimal too",
+        "nst/base/settings.py",
+        '    int: (int, "a whole number"),',
+        '    int: (lambda raw: int(float(raw)), "a whole number"),',
+        (
+            "tests/test_house.py::test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_is_not",
+        ),
+    ),
 )
 
 

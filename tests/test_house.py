@@ -8,12 +8,14 @@ import os
 import re
 import subprocess
 import sys
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-from nst.base.settings import Settings, markdown_table
+from nst.base.settings import LIBRARY, Settings, markdown_table, setting
 
 FLOORS = {"base": 0, "networks": 1, "methods": 2, "space": 3, "cli": 3, "__main__": 3}
 """Bottom up: base (device, images, weights, losses, settings), networks, methods, surfaces."""
@@ -116,3 +118,35 @@ def test_each_surface_reads_its_own_variables_and_a_bad_value_names_the_variable
         Settings.from_env({"NST_GATYS_MAX_STEPS": "many"})
     names = [f.metadata["env"] for f in dataclasses.fields(Settings)]
     assert len(names) == len(set(names)), "a variable declared twice"
+
+
+@dataclass(frozen=True)
+class Wider(Settings):
+    """The settings and one that may be left unset, as a later setting may be."""
+
+    limit: int | None = setting(None, "NST_TEST_LIMIT", "a limit, none when unset", LIBRARY)
+
+
+EXAMPLES: dict[object, tuple[dict[str, object], str | None]] = {
+    str: ({"cuda:1": "cuda:1", " a b ": "a b"}, None),
+    int: ({"12": 12, " -3 ": -3}, "2.5"),
+    float: ({"2.5": 2.5, "7": 7.0}, "soon"),
+    bool: ({"1": True, "Off": False, "YES": True, "false": False}, "maybe"),
+    int | None: ({"7": 7}, "seven"),
+}
+"""For each type a setting has: texts and what they read as, and a text that is no such value."""
+
+
+def test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_is_not():
+    kinds = typing.get_type_hints(Wider)
+    missing = set(kinds.values()) - EXAMPLES.keys()
+    assert not missing, f"settings of these types have no example here (and maybe no parser): {missing}"
+    for f in dataclasses.fields(Wider):
+        env, surface = f.metadata["env"], f.metadata["surfaces"][0]
+        reads, bad = EXAMPLES[kinds[f.name]]
+        for text, value in reads.items():
+            read = getattr(Wider.from_env({env: text}, surface=surface), f.name)
+            assert (read, type(read)) == (value, type(value)), (env, text)
+        if bad is not None:
+            with pytest.raises(ValueError, match=rf"^{env}='{re.escape(bad)}' is not (a |1 or 0)"):
+                Wider.from_env({env: bad}, surface=surface)

@@ -773,6 +773,15 @@ MUTATIONS = (
             "tests/test_house.py::test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_is_not",
         ),
     ),
+    Mutation(
+        "the Space's torch is upgraded but not the package's",
+        "requirements.txt",
+        "torch==2.14.1\n",
+        "torch==2.15.0\n",
+        (
+            "tests/test_house.py::test_the_package_needs_what_the_space_installs_and_its_script_is_the_command_line",
+        ),
+    ),
 )
 
 

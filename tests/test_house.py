@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import os
 import re
 import subprocess
 import sys
+import tomllib
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,3 +152,12 @@ def test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_i
         if bad is not None:
             with pytest.raises(ValueError, match=rf"^{env}='{re.escape(bad)}' is not (a |1 or 0)"):
                 Wider.from_env({env: bad}, surface=surface)
+
+
+def test_the_package_needs_what_the_space_installs_and_its_script_is_the_command_line():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    space = sorted(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    assert sorted(project["dependencies"] + project["optional-dependencies"]["space"]) == space
+    module, function = project["scripts"]["nst"].split(":")
+    assert callable(getattr(importlib.import_module(module), function))

@@ -782,6 +782,21 @@ MUTATIONS = (
             "tests/test_house.py::test_the_package_needs_what_the_space_installs_and_its_script_is_the_command_line",
         ),
     ),
+    Mutation(
+        "the base floor reads the settings through a method, from above",
+        "nst/base/images.py",
+        "from nst.base.settings import current\n",
+        "from nst.methods.engine import current\n",
+        ("tests/test_house.py::test_no_floor_imports_from_a_floor_above_it",),
+    ),
+    Mutation(
+        "the command line borrows the Space's app.py",
+        "nst/cli.py",
+        '    parser = argparse.ArgumentParser(prog="python -m nst", description=__doc__)\n',
+        "    from app import main as serve  # noqa: F401\n\n"
+        '    parser = argparse.ArgumentParser(prog="python -m nst", description=__doc__)\n',
+        ("tests/test_house.py::test_no_floor_imports_from_a_floor_above_it",),
+    ),
 )
 
 

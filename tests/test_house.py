@@ -1,8 +1,8 @@
-"""The house rules the code is built on: floors, no work at import, one home for settings."""
+"""The house rules the code is built on: floors, no work at import, one home for settings, one list
+of requirements."""
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import importlib
 import os
@@ -15,38 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from importlinter import configuration
+from importlinter.application import use_cases
 
 from conftest import ROOT
 from nst.base.settings import LIBRARY, Settings, markdown_table, setting
 
-FLOORS = {"base": 0, "networks": 1, "methods": 2, "space": 3, "cli": 3, "__main__": 3}
-"""Bottom up: base (device, images, weights, losses, settings), networks, methods, surfaces."""
 SOURCES = [*sorted((ROOT / "nst").rglob("*.py")), ROOT / "app.py"]
 
 
-def floor(module: str) -> int:
-    """The floor of a module of ours (``nst.methods.fast`` → 2); ``app`` is a surface."""
-    parts = module.split(".")
-    return 3 if parts[0] == "app" else FLOORS[parts[1]] if len(parts) > 1 else 0
-
-
-def imported(path: Path) -> set[str]:
-    """The ``nst`` modules ``path`` imports anywhere in it, at the top or inside functions."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return {n for n in names if n.startswith("nst.") and n.split(".")[1] in FLOORS}
-
-
-def test_no_floor_imports_from_a_floor_above_it():
-    upward = []
-    for path in SOURCES:
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        upward += [f"{module} → {name}" for name in imported(path) if floor(name) > floor(module)]
-    assert not upward, upward
+def test_no_floor_imports_from_a_floor_above_it(capsys):
+    """import-linter's contracts in ``pyproject.toml``: the floors as layers, bottom up base, networks,
+    methods, the surfaces (imports inside functions count too), and no ``nst`` module importing
+    ``app.py``, the Space's own surface."""
+    configuration.configure()  # its file readers and graph builder, as its command line does
+    kept = use_cases.lint_imports(str(ROOT / "pyproject.toml"), cache_dir=None, no_logo=True)
+    assert kept, capsys.readouterr().out[-3000:]
 
 
 IMPORT_ALL = """

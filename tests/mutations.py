@@ -749,6 +749,58 @@ MUTATIONS = (
             "test_reuse_settings_takes_a_style_image_from_the_session_and_asks_in_one_line_for_one_gone",
         ),
     ),
+    Mutation(
+        "a setting that may be None finds no parser for its type",
+        "nst/base/settings.py",
+        "    if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(inner) == 1:\n"
+        "        kind = inner[0]\n",
+        "",
+        (
+            "tests/test_house.py::test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_is_not",
+        ),
+    ),
+    Mutation(
+        "a yes-or-no setting reads a word it does not know as no",
+        "nst/base/settings.py",
+        "    if word not in TRUE | FALSE:\n        raise ValueError(raw)\n",
+        "",
+        (
+            "tests/test_house.py::test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_is_not",
+        ),
+    ),
+    Mutation(
+        "a whole-number setting reads a decimal too",
+        "nst/base/settings.py",
+        '    int: (int, "a whole number"),',
+        '    int: (lambda raw: int(float(raw)), "a whole number"),',
+        (
+            "tests/test_house.py::test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_is_not",
+        ),
+    ),
+    Mutation(
+        "the Space's torch is upgraded but not the package's",
+        "requirements.txt",
+        "torch==2.14.1\n",
+        "torch==2.15.0\n",
+        (
+            "tests/test_house.py::test_the_package_needs_what_the_space_installs_and_its_script_is_the_command_line",
+        ),
+    ),
+    Mutation(
+        "the base floor reads the settings through a method, from above",
+        "nst/base/images.py",
+        "from nst.base.settings import current\n",
+        "from nst.methods.engine import current\n",
+        ("tests/test_house.py::test_no_floor_imports_from_a_floor_above_it",),
+    ),
+    Mutation(
+        "the command line borrows the Space's app.py",
+        "nst/cli.py",
+        '    parser = argparse.ArgumentParser(prog="python -m nst", description=__doc__)\n',
+        "    from app import main as serve  # noqa: F401\n\n"
+        '    parser = argparse.ArgumentParser(prog="python -m nst", description=__doc__)\n',
+        ("tests/test_house.py::test_no_floor_imports_from_a_floor_above_it",),
+    ),
 )
 
 

@@ -1,48 +1,36 @@
-"""The house rules the code is built on: floors, no work at import, one home for settings."""
+"""The house rules the code is built on: floors, no work at import, one home for settings, one list
+of requirements."""
 
 from __future__ import annotations
 
-import ast
 import dataclasses
+import importlib
 import os
 import re
 import subprocess
 import sys
+import tomllib
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from importlinter import configuration
+from importlinter.application import use_cases
 
-from nst.base.settings import Settings, markdown_table
+from nst.base.settings import LIBRARY, Settings, markdown_table, setting
 from tests.support import ROOT
 
-FLOORS = {"base": 0, "networks": 1, "methods": 2, "space": 3, "cli": 3, "__main__": 3}
-"""Bottom up: base (device, images, weights, losses, settings), networks, methods, surfaces."""
 SOURCES = [*sorted((ROOT / "nst").rglob("*.py")), ROOT / "app.py"]
 
 
-def floor(module: str) -> int:
-    """The floor of a module of ours (``nst.methods.fast`` → 2); ``app`` is a surface."""
-    parts = module.split(".")
-    return 3 if parts[0] == "app" else FLOORS[parts[1]] if len(parts) > 1 else 0
-
-
-def imported(path: Path) -> set[str]:
-    """The ``nst`` modules ``path`` imports anywhere in it, at the top or inside functions."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return {n for n in names if n.startswith("nst.") and n.split(".")[1] in FLOORS}
-
-
-def test_no_floor_imports_from_a_floor_above_it():
-    upward = []
-    for path in SOURCES:
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        upward += [f"{module} → {name}" for name in imported(path) if floor(name) > floor(module)]
-    assert not upward, upward
+def test_no_floor_imports_from_a_floor_above_it(capsys):
+    """import-linter's contracts in ``pyproject.toml``: the floors as layers, bottom up base, networks,
+    methods, the surfaces (imports inside functions count too), and no ``nst`` module importing
+    ``app.py``, the Space's own surface."""
+    configuration.configure()  # its file readers and graph builder, as its command line does
+    kept = use_cases.lint_imports(str(ROOT / "pyproject.toml"), cache_dir=None, no_logo=True)
+    assert kept, capsys.readouterr().out[-3000:]
 
 
 IMPORT_ALL = """
@@ -116,3 +104,44 @@ def test_each_surface_reads_its_own_variables_and_a_bad_value_names_the_variable
         Settings.from_env({"NST_GATYS_MAX_STEPS": "many"})
     names = [f.metadata["env"] for f in dataclasses.fields(Settings)]
     assert len(names) == len(set(names)), "a variable declared twice"
+
+
+@dataclass(frozen=True)
+class Wider(Settings):
+    """The settings and one that may be left unset, as a later setting may be."""
+
+    limit: int | None = setting(None, "NST_TEST_LIMIT", "a limit, none when unset", LIBRARY)
+
+
+EXAMPLES: dict[object, tuple[dict[str, object], str | None]] = {
+    str: ({"cuda:1": "cuda:1", " a b ": "a b"}, None),
+    int: ({"12": 12, " -3 ": -3}, "2.5"),
+    float: ({"2.5": 2.5, "7": 7.0}, "soon"),
+    bool: ({"1": True, "Off": False, "YES": True, "false": False}, "maybe"),
+    int | None: ({"7": 7}, "seven"),
+}
+"""For each type a setting has: texts and what they read as, and a text that is no such value."""
+
+
+def test_every_type_of_setting_reads_as_that_type_and_a_bad_value_says_what_it_is_not():
+    kinds = typing.get_type_hints(Wider)
+    missing = set(kinds.values()) - EXAMPLES.keys()
+    assert not missing, f"settings of these types have no example here (and maybe no parser): {missing}"
+    for f in dataclasses.fields(Wider):
+        env, surface = f.metadata["env"], f.metadata["surfaces"][0]
+        reads, bad = EXAMPLES[kinds[f.name]]
+        for text, value in reads.items():
+            read = getattr(Wider.from_env({env: text}, surface=surface), f.name)
+            assert (read, type(read)) == (value, type(value)), (env, text)
+        if bad is not None:
+            with pytest.raises(ValueError, match=rf"^{env}='{re.escape(bad)}' is not (a |1 or 0)"):
+                Wider.from_env({env: bad}, surface=surface)
+
+
+def test_the_package_needs_what_the_space_installs_and_its_script_is_the_command_line():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    space = sorted(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    assert sorted(project["dependencies"] + project["optional-dependencies"]["space"]) == space
+    module, function = project["scripts"]["nst"].split(":")
+    assert callable(getattr(importlib.import_module(module), function))

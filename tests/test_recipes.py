@@ -5,11 +5,11 @@ result carries its recipe, content photo and masks, and ``again`` paints the sam
 """
 
 import dataclasses
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
-import tomllib
 from PIL import Image
 
 import nst

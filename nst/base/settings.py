@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,10 +136,11 @@ class Settings:
         defaults. A value that does not parse raises ``ValueError`` naming the variable."""
         environ = os.environ if environ is None else environ
         values = {}
+        kinds = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
             raw = environ.get(f.metadata["env"], "").strip()
             if raw and surface in f.metadata["surfaces"]:
-                values[f.name] = _parse(f.metadata["env"], f.type, raw)
+                values[f.name] = _parse(f.metadata["env"], kinds[f.name], raw)
         if "cache_dir" not in values and environ.get("XDG_CACHE_HOME"):  # the user's cache, by convention
             values["cache_dir"] = str(Path(environ["XDG_CACHE_HOME"]) / "nst")
         return cls(**values)
@@ -147,13 +150,40 @@ class Settings:
         return Path(self.cache_dir) if self.cache_dir else Path.home() / ".cache" / "nst"
 
 
-def _parse(env: str, kind: str, raw: str) -> object:
+TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+"""The words a yes-or-no setting takes, in any case."""
+
+
+def _boolean(raw: str) -> bool:
+    """True for a word of :data:`TRUE`, False for one of :data:`FALSE`."""
+    word = raw.lower()
+    if word not in TRUE | FALSE:
+        raise ValueError(raw)
+    return word in TRUE
+
+
+PARSERS: dict[type, tuple[Callable[[str], object], str]] = {
+    str: (str, "text"),
+    int: (int, "a whole number"),
+    float: (float, "a number"),
+    bool: (_boolean, "1 or 0 (true or false, yes or no, on or off)"),
+}
+"""How a variable's text becomes a field's value, by the field's type, and what a bad value was not."""
+
+
+def _parse(env: str, kind: object, raw: str) -> object:
+    """``raw`` read as ``kind``: a type of :data:`PARSERS`, or one of them ``| None`` (set means not
+    None). A bad value raises ``ValueError("NST_X='raw' is not a whole number")``."""
+    inner = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+    if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(inner) == 1:
+        kind = inner[0]
+    if kind not in PARSERS:
+        raise TypeError(f"{env}: settings of type {kind} have no parser")
+    parse, wanted = PARSERS[kind]
     try:
-        if kind == "bool":
-            return raw not in ("0", "false", "False", "no", "")
-        return {"int": int, "float": float}.get(kind, str)(raw)
+        return parse(raw)
     except ValueError as err:
-        raise ValueError(f"{env}={raw!r} is not {'a whole number' if kind == 'int' else 'a number'}") from err
+        raise ValueError(f"{env}={raw!r} is not {wanted}") from err
 
 
 def markdown_table() -> str:

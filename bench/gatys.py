@@ -26,11 +26,11 @@ import torch
 
 from bench.commit import commit
 from bench.run import ensure_weights, print_table
-from nst.base.images import drawn_scene, load_image, to_tensor
+from nst.base.images import load_image, to_tensor
 from nst.base.pictures import picture
 from nst.methods import gatys
 from nst.space.presets import GATYS
-from tests.support.pictures import diagonal, diagonal_stripes, frechet, layout, squares
+from tests.support.pictures import diagonal, diagonal_stripes, drawn_scene, frechet, layout, squares
 from tests.support.plain import plain_gatys, plain_vgg
 from tests.support.server import scratch
 

@@ -26,10 +26,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from nst.base.images import drawn_scene, load_image, resize_long_side, to_tensor
+from nst.base.images import load_image, resize_long_side, to_tensor
 from nst.methods import arbitrary, engine
 from nst.methods.arbitrary import ArbitraryOptions
-from tests.support.pictures import LUMA, stripes
+from tests.support.pictures import LUMA, drawn_scene, stripes
 
 SOBEL = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
 

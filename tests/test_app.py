@@ -252,6 +252,7 @@ def test_errors_are_readable(client, images, call, message):
         client.predict(**kwargs)
 
 
+@pytest.mark.slow
 def test_without_weights_the_ui_starts_says_what_is_missing_and_gatys_runs_on_mobilenet(tmp_path, images):
     truncated = tmp_path / "torch" / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"
     truncated.parent.mkdir(parents=True)

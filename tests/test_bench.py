@@ -11,6 +11,8 @@ import pytest
 
 from tests.support.browser import needs_chromium
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize(
     "module",

@@ -15,11 +15,11 @@ import torch.nn.functional as F
 from PIL import Image
 
 from nst.base.color import match_color
-from nst.base.images import drawn_scene, to_image, to_tensor
+from nst.base.images import to_image, to_tensor
 from nst.methods import arbitrary, gatys
 from nst.networks import ghiasi, loss_network
 from nst.networks.mobilenet import MobileNetFeatures
-from tests.support.pictures import diagonal, diagonal_stripes, frechet, layout, squares
+from tests.support.pictures import diagonal, diagonal_stripes, drawn_scene, frechet, layout, squares
 from tests.support.standins import random_vgg19_features
 
 

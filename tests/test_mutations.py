@@ -1,6 +1,8 @@
 """The mutation check (``tests/mutations.py``) runs from a clean tree and says what it finds."""
 
-import mutations
+import pytest
+
+from tests import mutations
 
 
 def test_every_mutation_still_applies_to_the_code():
@@ -11,6 +13,7 @@ def test_every_mutation_still_applies_to_the_code():
             assert (mutations.ROOT / test.split("::")[0]).is_file(), test
 
 
+@pytest.mark.slow
 def test_a_planted_bug_is_caught_and_reported(capsys):
     assert mutations.main(["JPEG draft"]) == 0
     out = capsys.readouterr().out

@@ -1,8 +1,5 @@
+import dataclasses
 import math
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 import torch
@@ -11,6 +8,7 @@ from PIL import Image
 from nst.base.color import match_color
 from nst.base.images import to_tensor
 from nst.base.losses import TVLoss
+from nst.base.settings import configure, current
 from nst.methods import arbitrary, gatys
 from nst.networks.vgg import VGGFeatures
 from tests.support.device import CUDA
@@ -193,43 +191,28 @@ VARIANTS = {"lbfgs": {}, "adam": {"optimizer": "adam"}, "single-scale": {"multis
 @pytest.fixture(scope="module")
 def pastiches(tmp_path_factory) -> dict[tuple[str, str], torch.Tensor]:
     """Each variant's pastiche on VGG-19, on an exactly rescaled copy (powers of two) and on an
-    arbitrarily rescaled one; one process per weights file, since the weights load once a process."""
+    arbitrarily rescaled one, each weights file given as NST_VGG_WEIGHTS (VGG-19 loads once per file)."""
     folder = tmp_path_factory.mktemp("rescaled")
-    synthetic(90, 60, seed=1).save(folder / "content.png")
-    synthetic(64, 64, seed=2).save(folder / "style.png")
+    content, style = synthetic(90, 60, seed=1), synthetic(64, 64, seed=2)
     state = random_vgg19_features()
     weights = {
         "vgg": (state, VARIANTS),
         "exact": (_rescaled(state, seed=7, powers_of_two=True), VARIANTS),
         "any": (_rescaled(state, seed=7, powers_of_two=False), ["lbfgs"]),
     }
-    script = textwrap.dedent(f"""
-        import sys
-        from PIL import Image
-        from nst.base.settings import Settings, configure
-        from nst.methods import gatys
-        configure(Settings.from_env(surface="cli"))  # NST_VGG_WEIGHTS, as a surface reads it
-        variants = {VARIANTS!r}
-        content = Image.open({str(folder / "content.png")!r})
-        style = Image.open({str(folder / "style.png")!r})
-        for name in sys.argv[2:]:
-            run = gatys.stylize(content, [style], size=72, steps=12, min_scale=40, **variants[name])
-            [*_, last] = run
-            last.image.save(f"{{sys.argv[1]}}-{{name}}.png")
-    """)
-    out = {}
-    for name, (state_dict, variants) in weights.items():
-        torch.save(state_dict, folder / f"{name}.pth")
-        result = subprocess.run(
-            [sys.executable, "-c", script, str(folder / name), *variants],
-            env={**os.environ, "NST_VGG_WEIGHTS": str(folder / f"{name}.pth"), "NST_LOSS_NETWORK": "vgg19"},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr
-        for variant in variants:
-            out[name, variant] = to_tensor(Image.open(folder / f"{name}-{variant}.png"), scale=1)
+    previous, out = current(), {}
+    try:
+        for name, (state_dict, variants) in weights.items():
+            torch.save(state_dict, folder / f"{name}.pth")
+            configure(
+                dataclasses.replace(previous, vgg_weights=str(folder / f"{name}.pth"), loss_network="vgg19")
+            )
+            for variant in variants:
+                run = gatys.stylize(content, [style], size=72, steps=12, min_scale=40, **VARIANTS[variant])
+                [*_, last] = run
+                out[name, variant] = to_tensor(last.image, scale=1)
+    finally:
+        configure(previous)
     return out
 
 

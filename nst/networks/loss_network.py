@@ -23,7 +23,7 @@ from nst.base.options import check_choice
 from nst.base.settings import current
 from nst.base.weights import WeightsError
 from nst.networks.mobilenet import MobileNetFeatures
-from nst.networks.vgg import VGGFeatures
+from nst.networks.vgg import VGGFeatures, weights_location
 
 Name = Literal["vgg19", "mobilenet"]
 Choice = Literal["auto", "vgg19", "mobilenet"]
@@ -58,8 +58,7 @@ def choose(choice: str = "auto", device: torch.device | None = None) -> Chosen:
         env = current().loss_network.strip() or "auto"
         check_choice("NST_LOSS_NETWORK", env, CHOICES)
         if env == "auto":
-            where = (current().vgg_weights.strip(), torch.hub.get_dir())
-            return _auto(device or default_device(), where)
+            return _auto(device or default_device(), weights_location())
         return Chosen(env, "NST_LOSS_NETWORK asks for it")  # type: ignore[arg-type]
     return Chosen(choice, "asked for")  # type: ignore[arg-type]
 

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nst.base.device import default_device
+from nst.base.settings import current
 from nst.base.weights import WeightsError, vgg19_state
 
 # VGG-19 (configuration "E" of Simonyan & Zisserman): channels of its 16 3×3 convolutions, "M" a pooling.
@@ -61,9 +62,19 @@ LAYER_NAMES: tuple[str, ...] = _layer_names()
 """``conv1_1, relu1_1, conv1_2, …, pool5``: the index of a name is its index in ``vgg19().features``."""
 
 
-@functools.cache
+def weights_location() -> tuple[str, str]:
+    """Where VGG-19's weights are read from now: the settings' ``vgg_weights`` and torch's hub folder."""
+    return current().vgg_weights.strip(), torch.hub.get_dir()
+
+
 def _pretrained_features(device: torch.device) -> nn.Sequential:
-    """All of VGG-19's convolutional part, frozen, in eval mode, on ``device`` (cached)."""
+    """All of VGG-19's convolutional part, frozen, in eval mode, on ``device``: loaded once per device
+    and :func:`weights_location`."""
+    return _loaded(device, weights_location())
+
+
+@functools.cache
+def _loaded(device: torch.device, where: tuple[str, str]) -> nn.Sequential:
     from torchvision.models.vgg import make_layers
 
     features, state = make_layers(_CONFIG), vgg19_state()

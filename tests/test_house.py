@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from nst.base.settings import Settings, markdown_table
+from nst.base.settings import Settings
 
 FLOORS = {"base": 0, "networks": 1, "methods": 2, "space": 3, "cli": 3, "__main__": 3}
 """Bottom up: base (device, images, weights, losses, settings), networks, methods, surfaces."""
@@ -99,12 +99,6 @@ def test_no_module_reads_the_environment_outside_the_settings_home():
         bare = text.count("os.environ") + text.count("os.getenv") - len(names)
         assert bare == 0, f"{path.relative_to(ROOT)} reads the environment by a name we cannot see"
     assert not reads, reads
-
-
-def test_the_readme_table_of_variables_is_the_settings():
-    readme = (ROOT / "README.md").read_text()
-    table = readme.split("## Configuration\n\n", 1)[1].split("\n\n", 1)[0]
-    assert table == markdown_table()
 
 
 def test_each_surface_reads_its_own_variables_and_a_bad_value_names_the_variable():

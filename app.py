@@ -1,5 +1,5 @@
 """The Gradio Space: ``python app.py [--share]``. The page is built by ``nst.space.layout.build``
-from the ``NST_*`` settings (``nst.base.settings``, the README's Configuration); importing this file
+from the ``NST_*`` settings (``nst.base.settings``, docs/configuration.md); importing this file
 does nothing else."""
 
 from __future__ import annotations

@@ -396,20 +396,20 @@ def _add_push(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=lambda args: print(train.push(args.folder, args.repo_id, private=args.private)))
 
 
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser: a subcommand each, its flags made from its options object."""
+    top = argparse.ArgumentParser(prog="python -m nst", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    subcommands = (_add_gatys, _add_fast, _add_arbitrary, _add_video, _add_again, _add_styles, _add_train)
+    for add in (*subcommands, _add_push):
+        add(sub)
+    return top
+
+
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     """Run the command line on ``argv`` with ``settings`` (default: the ``NST_*`` variables, read
     here once), installed for the library while it runs; the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m nst", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    _add_gatys(sub)
-    _add_fast(sub)
-    _add_arbitrary(sub)
-    _add_video(sub)
-    _add_again(sub)
-    _add_styles(sub)
-    _add_train(sub)
-    _add_push(sub)
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     previous = current()
     try:
         configure(Settings.from_env(surface="cli") if settings is None else settings)

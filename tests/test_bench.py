@@ -6,8 +6,10 @@ A benchmark that stops running (a module moved, an option renamed) fails here, n
 from __future__ import annotations
 
 import importlib
+import re
 
 import pytest
+from PIL import Image
 
 from tests.support.browser import needs_chromium
 
@@ -45,3 +47,14 @@ def test_the_live_benchmark_runs_in_chromium_against_the_test_server(server, cap
     assert len(table) == 4 and all(row.startswith("| 160×120 |") for row in table[2:]), table
     assert [row.split(" | ")[2] for row in table[2:]] == ["nice 0", "nice 19"], table
     assert not any("nan" in line for line in table), table
+
+
+def test_the_grid_paints_every_method_small_and_prints_the_table_that_shows_it(tmp_path, capsys):
+    importlib.import_module("bench.grid").main(["--quick", "--out", str(tmp_path)])
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    assert len(table) == 3 and table[0].count("|") == 8, table  # the photo and six results
+    shown = re.findall(r"\]\(([^)]+\.jpg)\)", table[2])
+    assert len(shown) == 7 and len(set(shown)) == 7, shown
+    for path in shown:
+        with Image.open(path) as picture:
+            assert picture.format == "JPEG" and max(picture.size) == 48, (path, picture.size)

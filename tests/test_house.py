@@ -18,7 +18,7 @@ import pytest
 from importlinter import configuration
 from importlinter.application import use_cases
 
-from nst.base.settings import LIBRARY, Settings, markdown_table, setting
+from nst.base.settings import LIBRARY, Settings, setting
 from tests.support import ROOT
 
 SOURCES = [*sorted((ROOT / "nst").rglob("*.py")), ROOT / "app.py"]
@@ -87,12 +87,6 @@ def test_no_module_reads_the_environment_outside_the_settings_home():
         bare = text.count("os.environ") + text.count("os.getenv") - len(names)
         assert bare == 0, f"{path.relative_to(ROOT)} reads the environment by a name we cannot see"
     assert not reads, reads
-
-
-def test_the_readme_table_of_variables_is_the_settings():
-    readme = (ROOT / "README.md").read_text()
-    table = readme.split("## Configuration\n\n", 1)[1].split("\n\n", 1)[0]
-    assert table == markdown_table()
 
 
 def test_each_surface_reads_its_own_variables_and_a_bad_value_names_the_variable():

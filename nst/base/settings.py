@@ -26,7 +26,7 @@ APP = ("app",)
 
 
 def setting(default: Any, env: str, help: str, surfaces: tuple[str, ...] = APP, shown: str = "") -> Any:
-    """A field of :class:`Settings` read from ``env``; ``shown`` is the default as the README writes it."""
+    """A field of :class:`Settings` read from ``env``; ``shown`` is the default as the docs write it."""
     return dataclasses.field(
         default=default, metadata={"env": env, "help": help, "surfaces": surfaces, "shown": shown}
     )
@@ -187,7 +187,7 @@ def _parse(env: str, kind: object, raw: str) -> object:
 
 
 def markdown_table() -> str:
-    """The README's table of variables, made from :class:`Settings`."""
+    """The table of variables in ``docs/configuration.md``, made from :class:`Settings`."""
     rows = ["| variable | default | read by | meaning |", "|---|---|---|---|"]
     for f in dataclasses.fields(Settings):
         meta = f.metadata

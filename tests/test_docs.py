@@ -10,9 +10,9 @@ import importlib.util
 import re
 from pathlib import Path
 
-from conftest import ROOT
 from nst import cli
 from nst.base.settings import Settings, markdown_table
+from tests.support import ROOT
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 OTHER_TOOLS_FLAGS = {"--quick", "--url", "--out", "--share", "--extra-index-url"}

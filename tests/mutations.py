@@ -845,9 +845,9 @@ MUTATIONS = (
     Mutation(
         "the command line borrows the Space's app.py",
         "nst/cli.py",
-        '    parser = argparse.ArgumentParser(prog="python -m nst", description=__doc__)\n',
+        '    top = argparse.ArgumentParser(prog="python -m nst", description=__doc__)\n',
         "    from app import main as serve  # noqa: F401\n\n"
-        '    parser = argparse.ArgumentParser(prog="python -m nst", description=__doc__)\n',
+        '    top = argparse.ArgumentParser(prog="python -m nst", description=__doc__)\n',
         ("tests/test_house.py::test_no_floor_imports_from_a_floor_above_it",),
     ),
 )

@@ -552,7 +552,7 @@ MUTATIONS = (
     ),
     Mutation(
         "painting a fast recipe again ignores its options",
-        "nst/methods/again.py",
+        "nst/methods/registry.py",
         "return fast.stylize(content, styles, options, masks=masks)",
         "return fast.stylize(content, styles, masks=masks)",
         ("tests/test_recipes.py::test_fast_through_the_cli_is_painted_again_from_its_png_alone",),
@@ -575,7 +575,7 @@ MUTATIONS = (
     ),
     Mutation(
         "painting an any-style recipe again ignores its masks",
-        "nst/methods/again.py",
+        "nst/methods/registry.py",
         "return arbitrary.stylize(content, styles, options, masks=masks)",
         "return arbitrary.stylize(content, styles, options)",
         (
@@ -601,7 +601,7 @@ MUTATIONS = (
     Mutation(
         "a Gatys recipe records auto, not the loss network the run used",
         "nst/methods/again.py",
-        "options = gatys.resolve(options)",
+        "options = find(method).resolve(options)",
         "options = options",
         (
             "tests/test_recipes.py::test_seeded_gatys_through_the_cli_paints_the_same_pastiche_again_on_the_network_it_ran_on",

@@ -45,7 +45,7 @@ def options_of(recipe: Recipe) -> object:
     does not know, or that it refuses, and a method this version does not know or styles it does not
     take, are a :class:`~nst.base.recipes.RecipeError`."""
     method = find(recipe.method)
-    if not method.takes(recipe.styles, DIGEST):
+    if not method.takes(recipe.styles):
         raise RecipeError(f"The recipe's styles are not what a {method.label} run takes.")
     kind = method.options
     fields = {f.name for f in dataclasses.fields(kind)}

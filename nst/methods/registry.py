@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from nst.base.health import Health
-from nst.base.recipes import RecipeError
+from nst.base.recipes import DIGEST, RecipeError
 from nst.methods import arbitrary, fast, gatys, video
 
 Painter = Callable[..., Image.Image]
@@ -44,9 +44,9 @@ class Method:
     health: Callable[[Any, torch.device], Health] | None = None
     resolve: Callable[[Any], Any] = _as_given
 
-    def takes(self, styles: Sequence[str], digest: str) -> bool:
+    def takes(self, styles: Sequence[str]) -> bool:
         """Whether ``styles`` (strings of one kind) are what this method's recipes name."""
-        named = {s.startswith(digest) for s in styles}
+        named = {s.startswith(DIGEST) for s in styles}
         return self.styles == "either" or named == {self.styles == "images"}
 
 

@@ -8,7 +8,6 @@ import dataclasses
 import os
 import sys
 import time
-import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -20,50 +19,15 @@ from nst import __version__
 from nst.base import distributed, recipes
 from nst.base.device import default_device
 from nst.base.images import ImageError, load_image, load_mask, save_image
+from nst.base.options import add_flags, from_flags
 from nst.base.recipes import Recipe, RecipeError
 from nst.base.settings import Settings, configure, current
 from nst.base.weights import WeightsError
 from nst.methods import again, arbitrary, batch, engine, fast, gatys, train, video
 from nst.methods.catalogue import load_catalogue
+from nst.methods.registry import ARBITRARY, FAST, GATYS, VIDEO
 
 USER_ERRORS = (ImageError, RecipeError, ValueError, WeightsError, OSError)
-
-
-def _float_list(text: str) -> tuple[float, ...]:
-    return tuple(float(x) for x in text.split(","))
-
-
-def _add_options(p: argparse.ArgumentParser, options: type) -> None:
-    """A flag for each field of the ``options`` dataclass, with its default, type and help (its metadata)."""
-    hints = typing.get_type_hints(options)
-    for f in dataclasses.fields(options):
-        meta = f.metadata
-        if not meta.get("cli", True):
-            continue
-        kind = hints[f.name]
-        args = typing.get_args(kind)
-        if typing.get_origin(kind) in (types.UnionType, typing.Union) and type(None) in args:  # X | None
-            kind = next(a for a in args if a is not type(None))
-        flag = meta.get("flag", f"--{f.name.replace('_', '-')}")
-        shown = "" if f.default is None or kind is bool else " (%(default)s)"
-        spec: dict = {"dest": f.name, "default": f.default, "help": meta.get("help", "") + shown}
-        if kind is bool and "flag" in meta:
-            spec["action"] = "store_false" if f.default else "store_true"
-            spec["help"] = meta.get("help", "")
-        elif kind is bool:
-            spec["action"] = argparse.BooleanOptionalAction if f.default is not False else "store_true"
-        elif typing.get_origin(kind) is typing.Literal:
-            spec["choices"] = typing.get_args(kind)
-            if "const" in meta:
-                spec.update(nargs="?", const=meta["const"])
-        elif typing.get_origin(kind) is tuple:
-            spec.update(type=_float_list, metavar="W1,W2,…")
-        else:
-            spec["type"] = kind
-        p.add_argument(flag, **spec)
-
-
-Options = typing.TypeVar("Options")
 
 
 def _add_masks(p: argparse.ArgumentParser) -> None:
@@ -105,12 +69,6 @@ def _steps(total: int) -> Iterator[Callable[[gatys.Progress], None]]:
         yield show
 
 
-def _options(args: argparse.Namespace, options: type[Options], **changes: object) -> Options:
-    """The ``options`` dataclass made from the parsed flags, with ``changes``."""
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(options) if hasattr(args, f.name)}
-    return options(**{**given, **changes})
-
-
 def _parser(
     sub: argparse._SubParsersAction, name: str, help: str, doc: str | None
 ) -> argparse.ArgumentParser:
@@ -118,12 +76,12 @@ def _parser(
 
 
 def _add_gatys(sub: argparse._SubParsersAction) -> None:
-    p = _parser(sub, "gatys", "optimise a pastiche (Gatys et al. 2016)", gatys.stylize.__doc__)
+    p = _parser(sub, GATYS.id, "optimise a pastiche (Gatys et al. 2016)", gatys.stylize.__doc__)
     p.add_argument("content", type=Path)
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
     _add_masks(p)
-    _add_options(p, gatys.GatysOptions)
+    add_flags(p, gatys.GatysOptions)
     p.set_defaults(run=_run_gatys)
 
 
@@ -131,7 +89,7 @@ def _run_gatys(args: argparse.Namespace) -> None:
     content = load_image(args.content)
     styles = [load_image(s) for s in args.styles]
     digests = [recipes.file_digest(s) for s in args.styles]
-    options = _options(args, gatys.GatysOptions)
+    options = from_flags(args, gatys.GatysOptions)
     chosen = gatys.loss_network_for(options)
     if chosen.name != "vgg19":
         print(
@@ -144,11 +102,11 @@ def _run_gatys(args: argparse.Namespace) -> None:
     with _steps(options.steps) as show:
         for event in events:
             show(event)
-    _save(event.image, args.output, again.recipe("gatys", digests, options), content, masks)
+    _save(event.image, args.output, again.recipe(GATYS.id, digests, options), content, masks)
 
 
 def _add_fast(sub: argparse._SubParsersAction) -> None:
-    p = _parser(sub, "fast", "stylise with a pretrained network (Johnson et al. 2016)", fast.stylize.__doc__)
+    p = _parser(sub, FAST.id, "stylise with a pretrained network (Johnson et al. 2016)", fast.stylize.__doc__)
     p.add_argument(
         "contents",
         nargs="+",
@@ -180,12 +138,12 @@ def _add_fast(sub: argparse._SubParsersAction) -> None:
         help="with --weights of a multi-style network: its style(s) K; several blend inside it",
     )
     _add_masks(p)
-    _add_options(p, fast.FastOptions)
+    add_flags(p, fast.FastOptions)
     p.set_defaults(run=_run_fast)
 
 
 def _run_fast(args: argparse.Namespace) -> None:
-    options = _options(args, fast.FastOptions)
+    options = from_flags(args, fast.FastOptions)
     if len(args.contents) == 1 and not batch.many(args.contents[0]):
         masks = _masks(args)
         style = fast.load_style(
@@ -194,7 +152,7 @@ def _run_fast(args: argparse.Namespace) -> None:
         image = load_image(args.contents[0], max_side=options.max_side)
         painted = engine.stylize(image, style, options)
         if args.weights is None:  # a network file is not a catalogue name: no recipe names it
-            _save(painted, args.output, again.recipe("fast", args.style, options), image, masks)
+            _save(painted, args.output, again.recipe(FAST.id, args.style, options), image, masks)
         else:
             save_image(painted, args.output)
         return
@@ -244,19 +202,19 @@ def _paint_many(
 
 def _add_arbitrary(sub: argparse._SubParsersAction) -> None:
     doc = arbitrary.stylize.__doc__
-    p = _parser(sub, "arbitrary", "any style image in one pass (Ghiasi et al. 2017)", doc)
+    p = _parser(sub, ARBITRARY.id, "any style image in one pass (Ghiasi et al. 2017)", doc)
     p.add_argument(
         "content", help="a photo, a folder of photos, or a Hugging Face dataset streamed (hf:NAME[:SPLIT])"
     )
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG by default)")
     _add_masks(p)
-    _add_options(p, arbitrary.ArbitraryOptions)
+    add_flags(p, arbitrary.ArbitraryOptions)
     p.set_defaults(run=_run_arbitrary)
 
 
 def _run_arbitrary(args: argparse.Namespace) -> None:
-    options = _options(args, arbitrary.ArbitraryOptions)
+    options = from_flags(args, arbitrary.ArbitraryOptions)
     styles = [load_image(s) for s in args.styles]
     if batch.many(args.content):
         if args.mask:
@@ -277,27 +235,27 @@ def _run_arbitrary(args: argparse.Namespace) -> None:
         return
     content = load_image(args.content, max_side=options.max_side)
     masks = _masks(args)
-    recipe = again.recipe("arbitrary", [recipes.file_digest(s) for s in args.styles], options)
+    recipe = again.recipe(ARBITRARY.id, [recipes.file_digest(s) for s in args.styles], options)
     _save(arbitrary.stylize(content, styles, options, masks=masks), args.output, recipe, content, masks)
 
 
 def _add_video(sub: argparse._SubParsersAction) -> None:
     p = _parser(
-        sub, "video", "stylise a clip with a one-pass network, steady from frame to frame", video.__doc__
+        sub, VIDEO.id, "stylise a clip with a one-pass network, steady from frame to frame", video.__doc__
     )
     p.add_argument("input", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="output MP4 (H.264, the input's audio)")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--style", nargs="+", metavar="NAME", help="catalogue style(s); built-in ones blend")
     which.add_argument("--style-image", nargs="+", type=Path, metavar="IMAGE", help="any style image(s)")
-    _add_options(p, video.VideoOptions)
+    add_flags(p, video.VideoOptions)
     p.set_defaults(run=_run_video)
 
 
 def _run_video(args: argparse.Namespace) -> None:
-    options = _options(args, video.VideoOptions)
+    options = from_flags(args, video.VideoOptions)
     style = args.style or [load_image(s) for s in args.style_image]
-    recipe = again.recipe("video", args.style or [recipes.file_digest(s) for s in args.style_image], options)
+    recipe = again.recipe(VIDEO.id, args.style or [recipes.file_digest(s) for s in args.style_image], options)
     with tqdm(unit="frame", disable=None) as bar:
         for event in video.stylize_video(args.input, args.output, style, options, recipe=recipe):
             bar.total = event.total
@@ -367,14 +325,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "hf:NAME or hf:NAME:SPLIT (e.g. hf:detection-datasets/coco:val)",
     )
     p.add_argument("--output", type=Path, required=True, help="folder for the model, card and checkpoints")
-    _add_options(p, train.TrainOptions)
+    add_flags(p, train.TrainOptions)
     p.set_defaults(run=_run_train)
 
 
 def _run_train(args: argparse.Namespace) -> None:
     stems = tuple(path.stem for path in args.style)
     name = args.name or (stems[0] if len(stems) == 1 else "multistyle")
-    options = _options(args, train.TrainOptions, name=name, style_titles=stems)
+    options = from_flags(args, train.TrainOptions, name=name, style_titles=stems)
     progress = train.train([load_image(path) for path in args.style], args.data, args.output, options)
     main = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 alone reports
     with tqdm(total=options.steps, unit="step", disable=None if main else True) as bar:

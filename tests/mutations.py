@@ -361,8 +361,8 @@ MUTATIONS = (
     Mutation(
         "the one-pass handler drops the second style",
         "nst/space/handlers.py",
-        "picture = method.stylize(image, list(styles), options, masks=masks)",
-        "picture = method.stylize(image, list(styles)[:1], options, masks=masks)",
+        "picture = method.paint(image, styles, options, masks=masks)",
+        "picture = method.paint(image, styles[:1], options, masks=masks)",
         ("tests/test_app.py::test_any_style_endpoint",),
     ),
     Mutation(
@@ -605,7 +605,7 @@ MUTATIONS = (
     ),
     Mutation(
         "painting a fast recipe again ignores its options",
-        "nst/methods/again.py",
+        "nst/methods/registry.py",
         "return fast.stylize(content, styles, options, masks=masks)",
         "return fast.stylize(content, styles, masks=masks)",
         ("tests/test_recipes.py::test_fast_through_the_cli_is_painted_again_from_its_png_alone",),
@@ -628,7 +628,7 @@ MUTATIONS = (
     ),
     Mutation(
         "painting an any-style recipe again ignores its masks",
-        "nst/methods/again.py",
+        "nst/methods/registry.py",
         "return arbitrary.stylize(content, styles, options, masks=masks)",
         "return arbitrary.stylize(content, styles, options)",
         (
@@ -654,7 +654,7 @@ MUTATIONS = (
     Mutation(
         "a Gatys recipe records auto, not the loss network the run used",
         "nst/methods/again.py",
-        "options = gatys.resolve(options)",
+        "options = find(method).resolve(options)",
         "options = options",
         (
             "tests/test_recipes.py::test_seeded_gatys_through_the_cli_paints_the_same_pastiche_again_on_the_network_it_ran_on",
@@ -751,17 +751,17 @@ MUTATIONS = (
     ),
     Mutation(
         "reuse settings restores the fast tab's strength as full",
-        "nst/space/reuse.py",
+        "nst/space/tabs/fast.py",
         '"second_style": recipe.styles[1] if len(recipe.styles) > 1 else "",\n'
-        '            "strength": o["strength"],',
-        '"second_style": recipe.styles[1] if len(recipe.styles) > 1 else "",\n            "strength": 1.0,',
+        '        "strength": o["strength"],',
+        '"second_style": recipe.styles[1] if len(recipe.styles) > 1 else "",\n        "strength": 1.0,',
         (
             "tests/test_visitor.py::test_a_result_dropped_back_restores_its_controls_and_paints_the_same_picture",
         ),
     ),
     Mutation(
         "a URL the app refuses to fetch gets Gradio's generic message",
-        "nst/space/components.py",
+        "nst/space/fetching.py",
         "    component.async_move_resource_to_block_cache = fetched\n",
         "",
         (
@@ -849,6 +849,35 @@ MUTATIONS = (
         "    from app import main as serve  # noqa: F401\n\n"
         '    top = argparse.ArgumentParser(prog="python -m nst", description=__doc__)\n',
         ("tests/test_house.py::test_no_floor_imports_from_a_floor_above_it",),
+    ),
+    Mutation(
+        "the page lays out only the five built-in tabs, not a method registered since",
+        "nst/space/layout.py",
+        "            for shown in TABS.values():",
+        "            for shown in list(TABS.values())[:5]:",
+        (
+            "tests/test_registry.py::"
+            "test_a_method_registered_once_is_a_tab_an_endpoint_an_mcp_tool_and_a_recipe_that_paints_again",
+        ),
+    ),
+    Mutation(
+        "the uploads override a misspelt Gradio method, which Gradio never calls",
+        "nst/space/fetching.py",
+        "    component.async_move_resource_to_block_cache = fetched\n",
+        "    component.async_move_resource_to_cache = fetched\n",
+        (
+            "tests/test_space_wiring.py::test_the_gradio_method_the_uploads_override_is_still_how_gradio_fetches_a_url",
+        ),
+    ),
+    Mutation(
+        "every read of an endpoint wraps it for ZeroGPU anew (a GPU process a call)",
+        "nst/space/admission.py",
+        "handlers.__dict__[self.name] = wrapped = spaces.GPU(duration=duration)(bound)",
+        "wrapped = spaces.GPU(duration=duration)(bound)",
+        (
+            "tests/test_space_wiring.py::"
+            "test_each_endpoint_is_wrapped_once_bound_for_zerogpu_with_its_own_duration",
+        ),
     ),
 )
 

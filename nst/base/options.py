@@ -1,12 +1,17 @@
-"""What every method's options share: fields that carry their help, and checks that refuse bad
-values with the same words."""
+"""What every method's options share: fields that carry their help, the command-line flags made
+from them, and checks that refuse bad values with the same words."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
+import types
+import typing
 from collections.abc import Sequence
 from typing import Any
+
+Options = typing.TypeVar("Options")
 
 
 def option(default: Any, help: str, **cli: Any) -> Any:
@@ -17,6 +22,46 @@ def option(default: Any, help: str, **cli: Any) -> Any:
     ``cli=False`` (no flag).
     """
     return dataclasses.field(default=default, metadata={"help": help, **cli})
+
+
+def _float_list(text: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in text.split(","))
+
+
+def add_flags(p: argparse.ArgumentParser, options: type) -> None:
+    """A flag for each field of the ``options`` dataclass, with its default, type and help (its metadata)."""
+    hints = typing.get_type_hints(options)
+    for f in dataclasses.fields(options):
+        meta = f.metadata
+        if not meta.get("cli", True):
+            continue
+        kind = hints[f.name]
+        args = typing.get_args(kind)
+        if typing.get_origin(kind) in (types.UnionType, typing.Union) and type(None) in args:  # X | None
+            kind = next(a for a in args if a is not type(None))
+        flag = meta.get("flag", f"--{f.name.replace('_', '-')}")
+        shown = "" if f.default is None or kind is bool else " (%(default)s)"
+        spec: dict = {"dest": f.name, "default": f.default, "help": meta.get("help", "") + shown}
+        if kind is bool and "flag" in meta:
+            spec["action"] = "store_false" if f.default else "store_true"
+            spec["help"] = meta.get("help", "")
+        elif kind is bool:
+            spec["action"] = argparse.BooleanOptionalAction if f.default is not False else "store_true"
+        elif typing.get_origin(kind) is typing.Literal:
+            spec["choices"] = typing.get_args(kind)
+            if "const" in meta:
+                spec.update(nargs="?", const=meta["const"])
+        elif typing.get_origin(kind) is tuple:
+            spec.update(type=_float_list, metavar="W1,W2,…")
+        else:
+            spec["type"] = kind
+        p.add_argument(flag, **spec)
+
+
+def from_flags(args: argparse.Namespace, options: type[Options], **changes: object) -> Options:
+    """The ``options`` dataclass made from the parsed flags, with ``changes``."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(options) if hasattr(args, f.name)}
+    return options(**{**given, **changes})
 
 
 def check(ok: bool, message: str) -> None:

@@ -30,7 +30,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, NamedTuple
 
 from PIL import Image, PngImagePlugin
 
@@ -39,8 +39,6 @@ from nst.base.images import PNG_COMPRESSION, ImageError, load_image, load_mask, 
 
 FORMAT = 1
 """The recipe format this version writes and reads (and those below it)."""
-Method = Literal["fast", "arbitrary", "gatys", "video"]
-METHODS: tuple[str, ...] = get_args(Method)
 DIGEST = "sha256:"
 """How a style named by its image file's digest begins (a catalogue name never does)."""
 RECIPE_KEY, CONTENT_KEY, MASK_KEY = "nst:recipe", "nst:content", "nst:mask:"
@@ -65,7 +63,7 @@ class Recipe:
     (:func:`~nst.base.images.load_image`'s ``max_side``; None: as they are); the ``version`` of nst
     that made it and the recipe ``format``. Not hashable (``options`` is a dict)."""
 
-    method: Method
+    method: str
     styles: tuple[str, ...]
     options: dict[str, Any]
     seed: int | None = None
@@ -121,8 +119,8 @@ class Recipe:
 def _check(recipe: Recipe, name: str) -> None:
     """Refuse a recipe whose fields are not of their kinds, in a :class:`RecipeError`."""
     kinds = {
-        "method": recipe.method in METHODS,
-        "styles": _styles_fit(recipe.method, recipe.styles),
+        "method": isinstance(recipe.method, str) and bool(recipe.method),
+        "styles": _styles_fit(recipe.styles),
         "options": isinstance(recipe.options, dict),
         "seed": recipe.seed is None or type(recipe.seed) is int,
         "style_side": recipe.style_side is None or (type(recipe.style_side) is int and recipe.style_side > 0),
@@ -134,13 +132,13 @@ def _check(recipe: Recipe, name: str) -> None:
         raise RecipeError(f"{name}'s recipe is damaged (its {', '.join(wrong)} cannot be read).")
 
 
-def _styles_fit(method: str, styles: tuple) -> bool:
-    """Whether ``styles`` are strings of one kind that ``method`` takes: catalogue names (fast), style
-    images' digests (any style, Gatys), or either (video)."""
+def _styles_fit(styles: tuple) -> bool:
+    """Whether ``styles`` are strings of one kind: catalogue names, or style images' digests (which
+    kind the recipe's method takes is the methods floor's to check,
+    :meth:`nst.methods.registry.Method.takes`)."""
     if not styles or not all(isinstance(s, str) and s for s in styles):
         return False
-    kinds = {s.startswith(DIGEST) for s in styles}
-    return len(kinds) == 1 and (method == "video" or kinds == {method != "fast"})
+    return len({s.startswith(DIGEST) for s in styles}) == 1
 
 
 def file_digest(source: str | os.PathLike | bytes) -> str:

@@ -16,34 +16,25 @@ from collections.abc import Callable, Mapping, Sequence
 from PIL import Image
 
 from nst.base.images import ImageSource, load_image
-from nst.base.recipes import DIGEST, Method, Recipe, RecipeError, shown
-from nst.methods import arbitrary, fast, gatys, video
-
-OPTIONS = {
-    "fast": fast.FastOptions,
-    "arbitrary": arbitrary.ArbitraryOptions,
-    "gatys": gatys.GatysOptions,
-    "video": video.VideoOptions,
-}
-"""Each method's options object."""
+from nst.base.recipes import DIGEST, Recipe, RecipeError, shown
+from nst.methods.registry import find
 
 
-def recipe(
-    method: Method, styles: Sequence[str], options: object, *, style_side: int | None = None
-) -> Recipe:
+def recipe(method: str, styles: Sequence[str], options: object, *, style_side: int | None = None) -> Recipe:
     """The recipe of a run of ``method`` with ``styles`` (catalogue names, or the
     :func:`~nst.base.recipes.file_digest` of each style image file) and ``options``, the method's
     options object as the method got it (any changes applied); ``style_side`` is the ``max_side``
     the style images were decoded with (None: as they are).
 
-    Gatys options are resolved first (:func:`~nst.methods.gatys.resolve`: the loss network and its
-    default weights made concrete), so that the run is repeated on the same network where ``auto``
-    would choose another; their seed becomes the recipe's.
+    The options are resolved first (the method's
+    :attr:`~nst.methods.registry.Method.resolve`: Gatys' loss network and its default weights made
+    concrete), so that the run is repeated on the same network where ``auto`` would choose another;
+    their seed becomes the recipe's.
     """
-    if type(options) is not OPTIONS[method]:
-        raise TypeError(f"a {method} recipe takes {OPTIONS[method].__name__}, not {type(options).__name__}")
-    if isinstance(options, gatys.GatysOptions):
-        options = gatys.resolve(options)
+    kind = find(method).options
+    if type(options) is not kind:
+        raise TypeError(f"a {method} recipe takes {kind.__name__}, not {type(options).__name__}")
+    options = find(method).resolve(options)
     values = dataclasses.asdict(options)
     seed = values.pop("seed", None)
     return Recipe(method, tuple(styles), values, seed, style_side)
@@ -51,8 +42,12 @@ def recipe(
 
 def options_of(recipe: Recipe) -> object:
     """The options object ``recipe`` was painted with (its seed put back); options this version
-    does not know, or that it refuses, are a :class:`~nst.base.recipes.RecipeError`."""
-    kind = OPTIONS[recipe.method]
+    does not know, or that it refuses, and a method this version does not know or styles it does not
+    take, are a :class:`~nst.base.recipes.RecipeError`."""
+    method = find(recipe.method)
+    if not method.takes(recipe.styles):
+        raise RecipeError(f"The recipe's styles are not what a {method.label} run takes.")
+    kind = method.options
     fields = {f.name for f in dataclasses.fields(kind)}
     unknown = sorted(set(recipe.options) - fields)
     if unknown:
@@ -84,7 +79,7 @@ def paint_again(
     images: Mapping[str, ImageSource] | None = None,
     masks: Sequence[Image.Image] | None = None,
     *,
-    on_step: Callable[[gatys.Progress], None] | None = None,
+    on_step: Callable[[object], None] | None = None,
 ) -> Image.Image:
     """``recipe``'s picture painted again from ``content`` (the photo as the method received it, which
     the result carries), the style ``images`` it names by digest (:func:`styles_of`) and its region
@@ -97,13 +92,7 @@ def paint_again(
     """
     options = options_of(recipe)
     styles = styles_of(recipe, images or {})
-    if recipe.method == "fast":
-        return fast.stylize(content, styles, options, masks=masks)
-    if recipe.method == "arbitrary":
-        return arbitrary.stylize(content, styles, options, masks=masks)
-    if recipe.method == "video":
-        raise RecipeError("A clip's recipe paints a clip: give it to the video method with its clip.")
-    for event in gatys.stylize(content, styles, options, masks=masks):
-        if on_step is not None:
-            on_step(event)
-    return event.image
+    method = find(recipe.method)
+    if method.paint is None:
+        raise RecipeError(f"A {method.label} recipe paints no picture: give it to its method with its clip.")
+    return method.paint(content, styles, options, masks=masks, on_step=on_step)

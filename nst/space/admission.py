@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 import time
 from collections.abc import Callable
 
+import spaces
 import torch
 
 from nst.base.settings import Settings
 from nst.methods import video
 
-METHODS = ("fast", "arbitrary", "gatys", "video")
-
 
 def lane(settings: Settings, method: str, device: torch.device) -> dict[str, str | int]:
     """Where ``method``'s requests queue, as ``concurrency_id``/``concurrency_limit`` for an event.
 
-    On a CPU the four methods share one lane of ``NST_CPU_CONCURRENCY`` jobs: each job already
-    uses every core, so two at once only take turns and both finish later. On a GPU each method
-    has its own lane (``NST_<METHOD>_CONCURRENCY``), so a long Gatys run does not hold up a picture.
+    On a CPU the methods share one lane of ``NST_CPU_CONCURRENCY`` jobs: each job already uses
+    every core, so two at once only take turns and both finish later. On a GPU each method has its
+    own lane (``NST_<METHOD>_CONCURRENCY``; one job at a time for a method without that setting),
+    so a long Gatys run does not hold up a picture.
     """
     if device.type == "cpu":
         return {"concurrency_id": "cpu", "concurrency_limit": settings.cpu_concurrency}
-    return {"concurrency_id": method, "concurrency_limit": getattr(settings, f"{method}_concurrency")}
+    return {"concurrency_id": method, "concurrency_limit": getattr(settings, f"{method}_concurrency", 1)}
 
 
 class Streams:
@@ -51,29 +52,31 @@ def gatys_limit(settings: Settings, seconds: float) -> float:
 
 
 class Durations:
-    """ZeroGPU's budget for each endpoint, in seconds, read from the request by parameter name."""
+    """ZeroGPU's budget for each endpoint, in seconds, from the settings and the request by parameter
+    name (:func:`by_name`)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def one_pass(self, request: dict) -> float:
+    @staticmethod
+    def one_pass(settings: Settings, request: dict) -> float:
         """A one-pass picture: the network runs in well under a second."""
         return 20
 
-    def gatys(self, request: dict) -> float:
+    @staticmethod
+    def gatys(settings: Settings, request: dict) -> float:
         """A Gatys run: its own time limit (:func:`gatys_limit`) and 20 s to spare."""
-        return gatys_limit(self.settings, request["seconds"]) + 20
+        return gatys_limit(settings, request["seconds"]) + 20
 
-    def video(self, request: dict) -> float:
+    @staticmethod
+    def video(settings: Settings, request: dict) -> float:
         """A clip: 10 s, and 0.1 s a frame of the longest clip the app takes."""
         try:
             info = video.probe(request["clip"]) if request["clip"] else None
         except (OSError, ValueError):  # a bad clip is refused inside, quickly
             info = None
-        frames = min(info.seconds, self.settings.video_seconds) * info.fps if info else 0
+        frames = min(info.seconds, settings.video_seconds) * info.fps if info else 0
         return 10 + 0.1 * frames
 
-    def live(self, request: dict) -> float:
+    @staticmethod
+    def live(settings: Settings, request: dict) -> float:
         """A Live frame, one at a time."""
         return 5
 
@@ -89,3 +92,29 @@ def by_name(handler: Callable, seconds: Callable[[dict], float]) -> Callable[...
         return round(seconds(dict(request.arguments)))
 
     return duration
+
+
+class OnGpu:
+    """An endpoint method that runs under ``spaces.GPU`` for ``seconds(settings, request)``
+    (:func:`by_name`), wrapped once for each handlers object it is read from. ZeroGPU pickles a
+    call's arguments to its GPU process, so the method is wrapped bound: the handlers object (its
+    lock, its Live streams) stays in this process. Elsewhere ``spaces.GPU`` gives the method back."""
+
+    def __init__(self, endpoint: Callable, seconds: Callable[[Settings, dict], float]) -> None:
+        self.endpoint, self.seconds = endpoint, seconds
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, handlers: object, owner: type | None = None) -> Callable:
+        if handlers is None:
+            return self.endpoint
+        bound = self.endpoint.__get__(handlers, owner)
+        duration = by_name(bound, functools.partial(self.seconds, handlers.settings))
+        handlers.__dict__[self.name] = wrapped = spaces.GPU(duration=duration)(bound)
+        return wrapped
+
+
+def on_gpu(seconds: Callable[[Settings, dict], float]) -> Callable[[Callable], OnGpu]:
+    """The decorator of an endpoint method that runs on a ZeroGPU GPU for ``seconds`` (:class:`OnGpu`)."""
+    return functools.partial(OnGpu, seconds=seconds)

@@ -1,5 +1,12 @@
-"""Gradio components with the app's own conversions: uploads that reach it undecoded, URLs refused in one
-line, frames sent inline."""
+"""Gradio components with the app's own conversions, as subclasses: uploads that reach the app
+undecoded, URLs refused in one line, frames sent inline.
+
+Each is a template of its Gradio component (``is_template``), with that component's constructor:
+the page and the API see an ``image`` or a ``video``, its configuration and API description as
+they were. Gradio writes a stub of each component class it creates next to its module when there
+is none (``components.pyi``); the stub is kept in the repository, so that importing this module
+writes nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +14,22 @@ import base64
 import io
 
 import gradio as gr
-from gradio.components import Component
 from gradio.data_classes import FileData, ImageData
-from gradio_client.utils import is_http_url_like
 from PIL import Image
+
+from nst.space.fetching import fetches_in_one_line
 
 QUIET = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
 """A UI helper's event: out of the API, no spinner, and off the queue (it answers at once)."""
 
 
-def _fetch_in_one_line(component: Component) -> Component:
-    """``component`` with the reason a URL given to it cannot be fetched (a private or loopback host,
-    which Gradio refuses; a host that does not resolve; an error status) as a one-line ``gr.Error``,
-    which reaches API and MCP callers, rather than Gradio's generic message."""
-    fetch = component.async_move_resource_to_block_cache
+def undecoded(payload: FileData | None) -> str | bytes | None:
+    """An upload's path, or the bytes of a ``data:`` URL; None for none.
 
-    async def fetched(url_or_path: str | None) -> str | None:
-        try:
-            return await fetch(url_or_path)
-        except Exception as err:  # safehttpx's ValueError, an HTTP status, httpx's network errors
-            if not is_http_url_like(str(url_or_path)):
-                raise
-            reason = (str(err).splitlines() or [type(err).__name__])[0]
-            if "failed validation" in reason:
-                reason = "this app fetches only from public addresses, not private or loopback ones"
-            raise gr.Error(f"Cannot fetch {url_or_path}: {reason}.", print_exception=False) from err
-
-    component.async_move_resource_to_block_cache = fetched
-    return component
-
-
-def _undecoded(payload: FileData | None) -> str | bytes | None:
+    Gradio's own ``preprocess`` opens the file with PIL first, so a text file or a decompression
+    bomb would fail there with a generic error; this way all decoding, validation and messages
+    happen in ``nst.base.images.load_image``.
+    """
     if payload is None:
         return None
     if payload.url and payload.url.startswith("data:"):
@@ -45,24 +37,9 @@ def _undecoded(payload: FileData | None) -> str | bytes | None:
     return payload.path
 
 
-def image_upload(label: str, **kwargs: object) -> gr.Image:
-    """An image input whose upload reaches the app undecoded (a path, or bytes).
-
-    Gradio's own ``preprocess`` opens the file with PIL first, so a text file or a
-    decompression bomb would fail there with a generic error; this way all
-    decoding, validation and messages happen in ``nst.base.images.load_image``.
-    """
-    component = gr.Image(label=label, type="filepath", image_mode=None, **kwargs)
-    component.preprocess = _undecoded
-    return _fetch_in_one_line(component)
-
-
-def clip_upload(label: str, **kwargs: object) -> gr.Video:
-    """A video input whose URL, when one cannot be fetched, is refused in one line."""
-    return _fetch_in_one_line(gr.Video(label=label, **kwargs))
-
-
-def _inline_jpeg(value: Image.Image | None) -> ImageData | None:
+def inline_jpeg(value: Image.Image | None) -> ImageData | None:
+    """A picture as a JPEG ``data:`` URL, rather than as a file in Gradio's cache: a stream's frames
+    reach the browser without a file each on the server's disk."""
     if value is None:
         return None
     buffer = io.BytesIO()
@@ -70,9 +47,39 @@ def _inline_jpeg(value: Image.Image | None) -> ImageData | None:
     return ImageData(url="data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode())
 
 
-def frame_display(label: str, **kwargs: object) -> gr.Image:
-    """An image output sent inline, as a JPEG ``data:`` URL, rather than as a file in Gradio's cache:
-    a stream's frames reach the browser without a file each on the server's disk."""
-    component = gr.Image(label=label, interactive=False, **kwargs)
-    component.postprocess = _inline_jpeg
-    return component
+@fetches_in_one_line
+class ImageUpload(gr.Image):
+    """An image input whose upload reaches the app undecoded (:func:`undecoded`)."""
+
+    is_template = True
+
+    def preprocess(self, payload: FileData | None) -> str | bytes | None:
+        return undecoded(payload)
+
+
+@fetches_in_one_line
+class ClipUpload(gr.Video):
+    """A video input whose URL, when one cannot be fetched, is refused in one line."""
+
+    is_template = True
+
+
+class FrameDisplay(gr.Image):
+    """An image output sent inline (:func:`inline_jpeg`)."""
+
+    is_template = True
+
+    def postprocess(self, value: Image.Image | None) -> ImageData | None:  # type: ignore[override]
+        return inline_jpeg(value)
+
+
+def image_upload(label: str, **kwargs: object) -> ImageUpload:
+    return ImageUpload(label=label, type="filepath", image_mode=None, **kwargs)
+
+
+def clip_upload(label: str, **kwargs: object) -> ClipUpload:
+    return ClipUpload(label=label, **kwargs)
+
+
+def frame_display(label: str, **kwargs: object) -> FrameDisplay:
+    return FrameDisplay(label=label, interactive=False, **kwargs)

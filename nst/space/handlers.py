@@ -1,28 +1,26 @@
 """The endpoints: what a click, a ``gradio_client`` call or an MCP tool runs.
 
-Each public method is one endpoint; its name, parameters and docstring are the API's and the MCP
-tool's. Data flows one way: uploads are decoded and checked (:mod:`~nst.space.uploads`), a method
-of the library paints, and the result is written (:mod:`~nst.space.results`). Fast and any style
-share one body, :meth:`Handlers._one_pass`. Nothing here is kept on the shared networks: a Live
-stream's state is the visitor's own ``gr.State``.
+Each public method is one endpoint, under its ZeroGPU decorator (:func:`~nst.space.admission.on_gpu`);
+its name, parameters and docstring are the API's and the MCP tool's. Data flows one way: uploads are
+decoded and checked (:mod:`~nst.space.uploads`), a method of the library paints, and the result is
+written (:mod:`~nst.space.results`). Fast and any style share one body, :meth:`Handlers._one_pass`.
+Nothing here is kept on the shared networks: a Live stream's state is the visitor's own ``gr.State``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from types import ModuleType
 
 import gradio as gr
-import spaces
 from PIL import Image
 
 from nst.base.images import load_image
 from nst.base.recipes import Recipe, file_digest
 from nst.base.settings import Settings
-from nst.methods import again, arbitrary, engine, fast, gatys, live, sheet, video
-from nst.space.admission import Durations, Streams, by_name, gatys_limit
+from nst.methods import again, arbitrary, engine, fast, gatys, live, registry, sheet, video
+from nst.space.admission import Durations, Streams, gatys_limit, on_gpu
 from nst.space.presets import ARBITRARY, FAST, GATYS, VIDEO, Presets
 from nst.space.results import Results
 from nst.space.uploads import Upload, Uploads, user_errors
@@ -42,25 +40,15 @@ class Handlers:
     def __init__(self, settings: Settings, presets: Presets, results: Results, streams: Streams) -> None:
         self.settings, self.presets, self.results, self.streams = settings, presets, results, streams
         self.uploads = Uploads(settings.upload_mb)
-        durations = Durations(settings)
-        for name, seconds in (
-            ("stylize_fast", durations.one_pass),
-            ("contact_sheet", durations.one_pass),
-            ("stylize_arbitrary", durations.one_pass),
-            ("stylize_gatys", durations.gatys),
-            ("stylize_video", durations.video),
-            ("stylize_live", durations.live),
-        ):
-            method = getattr(self, name)
-            setattr(self, name, spaces.GPU(duration=by_name(method, seconds))(method))
 
     def _one_pass(
         self,
-        method: ModuleType,
+        method: registry.Method,
         options: engine.OnePassOptions,
         content: Upload,
-        styles: Sequence[str | Upload],
+        given: Sequence[str | Upload],
         *,
+        decode: Callable[[Upload], Image.Image] | None = None,
         strength: float,
         preserve_color: bool,
         second_style_share: float,
@@ -68,14 +56,12 @@ class Handlers:
         mask: Upload,
         second_mask: Upload,
     ) -> str:
-        """Fast and any style: ``method.stylize`` with catalogue names (fast) or style images, decoded
-        here (any style); a second style's share ``s`` becomes the blend ``(1 − s, s)``, unless masks
-        place the styles."""
+        """Fast and any style: ``method`` paints with the ``given`` styles, catalogue names as they are,
+        or style images decoded here (``decode`` given) and named in the recipe by their digests; a
+        second style's share ``s`` becomes the blend ``(1 − s, s)``, unless masks place the styles."""
         with user_errors():
             image = self.uploads.image(content, "content", options.max_side)
-            given = styles
-            if method is arbitrary:
-                styles = [self.uploads.image(s, "style", options.max_side) for s in given]
+            styles = list(given) if decode is None else [decode(s) for s in given]
             masks = self.uploads.regions(mask, second_mask, len(styles))
             share = second_style_share
             options = dataclasses.replace(
@@ -85,11 +71,12 @@ class Handlers:
                 style_blend=(1 - share, share) if len(styles) > 1 and masks is None else None,
                 working_side=int(working_side),
             )
-            picture = method.stylize(image, list(styles), options, masks=masks)
-            names = [file_digest(s) for s in given] if method is arbitrary else list(given)
-            made = again.recipe(method.__name__.rsplit(".")[-1], names, options, style_side=options.max_side)
+            picture = method.paint(image, styles, options, masks=masks)
+            names = list(given) if decode is None else [file_digest(s) for s in given]
+            made = again.recipe(method.id, names, options, style_side=options.max_side)
             return self.results.png(picture, image, made, masks)
 
+    @on_gpu(Durations.one_pass)
     def stylize_fast(
         self,
         content: Upload,
@@ -121,7 +108,7 @@ class Handlers:
             The path of the stylised PNG.
         """
         return self._one_pass(
-            fast,
+            registry.FAST,
             self.presets.fast,
             content,
             [style, second_style] if second_style else [style],
@@ -133,6 +120,7 @@ class Handlers:
             second_mask=second_mask,
         )
 
+    @on_gpu(Durations.one_pass)
     def contact_sheet(self, content: Upload) -> list[tuple[str, str]]:
         """Paint a photo small in every catalogue style at once, to choose a style by (seconds on a CPU).
 
@@ -147,6 +135,7 @@ class Handlers:
             image = self.uploads.image(content, "content", self.presets.fast.max_side)
             return [(self.results.file(tile), name) for name, tile in sheet.contact_sheet(image)]
 
+    @on_gpu(Durations.one_pass)
     def stylize_arbitrary(
         self,
         content: Upload,
@@ -177,11 +166,13 @@ class Handlers:
         Returns:
             The path of the stylised PNG.
         """
+        side = self.presets.arbitrary.max_side
         return self._one_pass(
-            arbitrary,
+            registry.ARBITRARY,
             self.presets.arbitrary,
             content,
             [style_image, second_style_image] if second_style_image else [style_image],
+            decode=lambda style: self.uploads.image(style, "style", side),
             strength=strength,
             preserve_color=preserve_color,
             second_style_share=second_style_share,
@@ -190,6 +181,7 @@ class Handlers:
             second_mask=second_mask,
         )
 
+    @on_gpu(Durations.gatys)
     def stylize_gatys(
         self,
         content: Upload,
@@ -238,21 +230,38 @@ class Handlers:
             given = [style_image, second_style_image] if second_style_image else [style_image]
             styles = [self.uploads.image(s, "style", side) for s in given]
             masks = self.uploads.regions(mask, second_mask, len(styles))
-            blend = (1 - second_style_share, second_style_share) if len(styles) > 1 and not masks else None
-            options = dataclasses.replace(
-                self.presets.gatys,
-                style_blend=blend,
-                size=int(size),
-                steps=int(steps),
-                style_weight=style_weight,
-                preserve_color="luminance" if preserve_color else "none",
-                optimizer=optimizer,
-                seed=int(seed),
-                time_limit=gatys_limit(self.settings, seconds),
+            share = second_style_share if len(styles) > 1 and not masks else None
+            options = self._gatys_options(
+                share, size, steps, style_weight, preserve_color, optimizer, seed, seconds
             )
-            made = again.recipe("gatys", [file_digest(s) for s in given], options, style_side=side)
+            made = again.recipe(registry.GATYS.id, [file_digest(s) for s in given], options, style_side=side)
             events = gatys.stylize(image, styles, options, masks=masks)
             yield from self._previews(events, image, progress, made, masks)
+
+    def _gatys_options(
+        self,
+        share: float | None,
+        size: int,
+        steps: int,
+        style_weight: float | None,
+        preserve_color: bool,
+        optimizer: str | None,
+        seed: int,
+        seconds: float,
+    ) -> gatys.GatysOptions:
+        """The app's Gatys options with the request's: a second style's ``share`` ``s`` is the blend
+        ``(1 − s, s)`` (None: no blend), the time within NST_GATYS_TIME_LIMIT."""
+        return dataclasses.replace(
+            self.presets.gatys,
+            style_blend=None if share is None else (1 - share, share),
+            size=int(size),
+            steps=int(steps),
+            style_weight=style_weight,
+            preserve_color="luminance" if preserve_color else "none",
+            optimizer=optimizer,
+            seed=int(seed),
+            time_limit=gatys_limit(self.settings, seconds),
+        )
 
     def _previews(
         self,
@@ -273,6 +282,7 @@ class Handlers:
             if event.image is not None:
                 yield self.results.png(event.image, content, *((recipe, masks) if event.done else ()))
 
+    @on_gpu(Durations.video)
     def stylize_video(
         self,
         clip: str | None,
@@ -323,12 +333,13 @@ class Handlers:
             )
             target = self.results.fresh(".mp4")
             names = [style] if style_image is None else [file_digest(style_image)]
-            made = again.recipe("video", names, options, style_side=side)
+            made = again.recipe(registry.VIDEO.id, names, options, style_side=side)
             for event in video.stylize_video(clip, target, chosen, options, recipe=made):
                 progress((event.frame, event.total), desc="frames", unit="frames")
                 yield gr.skip()
             yield str(target)
 
+    @on_gpu(Durations.live)
     def stylize_live(
         self,
         frame: Upload,

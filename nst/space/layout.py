@@ -18,8 +18,9 @@ import torch
 from nst.base.device import default_device
 from nst.base.health import Health
 from nst.base.settings import Settings, configure
-from nst.methods import arbitrary, fast, gatys
+from nst.methods import fast
 from nst.methods.catalogue import load_catalogue
+from nst.methods.registry import METHODS
 from nst.space import reuse
 from nst.space.admission import Streams
 from nst.space.components import QUIET, image_upload
@@ -27,9 +28,7 @@ from nst.space.examples import painting_pairs
 from nst.space.handlers import Handlers
 from nst.space.presets import Presets
 from nst.space.results import CACHE_SECONDS, Results
-from nst.space.tabs import any_style, common, live, video
-from nst.space.tabs import fast as fast_tab
-from nst.space.tabs import gatys as gatys_tab
+from nst.space.tabs import TABS, common
 from nst.space.view import VIEW_CSS, result_view, wire
 
 BUILD_DEVICE = torch.device("cpu")
@@ -45,21 +44,22 @@ CSS = ".nst-warning { border-left: 4px solid #d97706; padding-left: .75rem; }"
 
 
 def health(presets: Presets, device: torch.device) -> dict[str, Health]:
-    """Each method's health on ``device``, by its tab's name."""
+    """The health on ``device`` of each method with a check of its own, by its id, with the
+    options the app runs it with."""
     return {
-        "Gatys": gatys.health(presets.gatys, device),
-        "Fast": fast.health(device),
-        "Any style": arbitrary.health(device),
+        method.id: method.health(presets.of(method.id), device)
+        for method in METHODS.values()
+        if method.health is not None
     }
 
 
 def notice(states: dict[str, Health]) -> str:
-    """One line per method that cannot run, or runs in part, and why."""
+    """One line per method that cannot run, or runs in part, and why, by its label."""
     lines = []
     for method, state in states.items():
         if state.why:
             kind = "partly available" if state.ready else "unavailable"
-            lines.append(f"- **{method} is {kind}.** {state.why}")
+            lines.append(f"- **{METHODS[method].label} is {kind}.** {state.why}")
     return "\n".join(lines)
 
 
@@ -101,18 +101,12 @@ def build(settings: Settings, states: dict[str, Health] | None = None) -> gr.Blo
         )
         with tabs, gr.Tabs() as tab_set:
             forms = {}
-            for module, photo in (
-                (fast_tab, True),
-                (any_style, True),
-                (gatys_tab, True),
-                (video, False),
-                (live, False),
-            ):
-                form = module.tab(page, handlers)
+            for shown in TABS.values():
+                form = shown.tab(page, handlers)
                 form.tab.select(
-                    partial(_showing, photo), None, [content, shared], api_name="show_panes", **QUIET
+                    partial(_showing, shown.photo), None, [content, shared], api_name="show_panes", **QUIET
                 )
-                forms[form.tab.id] = form
+                forms[shown.id] = form
         reuse.wire(page, forms, tab_set)
     demo.queue(max_size=settings.queue_size)
     return demo

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from nst.base.settings import Settings
 from nst.methods import arbitrary, fast, gatys, video
+from nst.methods.registry import METHODS
 
 FAST = fast.FastOptions()
 ARBITRARY = arbitrary.ArbitraryOptions()
@@ -28,6 +29,10 @@ class Presets:
     gatys: gatys.GatysOptions
     video: video.VideoOptions
     live: video.VideoOptions
+
+    def of(self, method: str) -> object:
+        """The options the app runs ``method`` with: its own here, or its options class's defaults."""
+        return getattr(self, method, None) or METHODS[method].options()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Presets:

@@ -1,1 +1,10 @@
-"""One module per tab, each ``tab(page, handlers)``; :mod:`~nst.space.tabs.common` holds what they share."""
+"""One module per tab, each declaring its :class:`~nst.space.registry.Shown`; registered here in the
+page's order. :mod:`~nst.space.tabs.common` holds what they share."""
+
+from nst.space.registry import TABS, register
+from nst.space.tabs import any_style, fast, gatys, live, video
+
+for _module in (fast, any_style, gatys, video, live):
+    register(_module.SHOWN)
+
+__all__ = ["TABS"]

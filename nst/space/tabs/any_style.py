@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
+from nst.base.recipes import Recipe
+from nst.methods.registry import ARBITRARY
 from nst.space.components import image_upload
 from nst.space.handlers import Handlers
+from nst.space.registry import Shown, pictures, share, styles_word
 from nst.space.tabs.common import Form, Page, examples, regions_editor, run, scale_slider
 
 
@@ -28,7 +33,7 @@ class AnyStyleInputs:
 
 def tab(page: Page, handlers: Handlers) -> Form:
     options = handlers.presets.arbitrary
-    with gr.Tab("Any style", id="arbitrary") as made:
+    with gr.Tab(ARBITRARY.label, id=ARBITRARY.id) as made:
         style = image_upload("Style image", height=200)
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
         colour = gr.Checkbox(value=options.preserve_color, label="Keep the photo's colours")
@@ -37,8 +42,8 @@ def tab(page: Page, handlers: Handlers) -> Form:
             second = image_upload("Second style (optional)", height=160)
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
         regions = regions_editor(page)
-        button = gr.Button("Stylise", variant="primary", interactive="Any style" not in page.disabled)
-        examples(page, "Any style", style, handlers.stylize_arbitrary, page.examples)
+        button = gr.Button("Stylise", variant="primary", interactive=ARBITRARY.id not in page.disabled)
+        examples(page, ARBITRARY.id, style, handlers.stylize_arbitrary, page.examples)
     inputs = AnyStyleInputs(
         content=page.content,
         style_image=style,
@@ -50,5 +55,24 @@ def tab(page: Page, handlers: Handlers) -> Form:
         mask=regions.mask,
         second_mask=regions.second_mask,
     )
-    run(page, button, regions, handlers.stylize_arbitrary, inputs, "Any style")
+    run(page, button, regions, handlers.stylize_arbitrary, inputs, ARBITRARY.label)
     return Form(made, inputs)
+
+
+def controls(recipe: Recipe, images: Mapping[str, str]) -> dict[str, Any]:
+    """The parameters of :meth:`~nst.space.handlers.Handlers.stylize_arbitrary` that repeat ``recipe``."""
+    o = recipe.options
+    return {
+        **pictures(recipe, images),
+        "strength": o["strength"],
+        "preserve_color": o["preserve_color"],
+        "working_side": o["working_side"],
+        "second_style_share": share(o),
+    }
+
+
+def describe(recipe: Recipe) -> str:
+    return f"{ARBITRARY.label} · {styles_word(recipe)}"
+
+
+SHOWN = Shown(ARBITRARY.id, ARBITRARY.label, tab, controls=controls, describe=describe)

@@ -16,8 +16,8 @@ from nst.base.settings import Settings
 from nst.methods import engine, fast
 from nst.space.admission import lane
 from nst.space.components import QUIET, image_upload
+from nst.space.registry import caption_of
 from nst.space.results import Results
-from nst.space.reuse import describe
 from nst.space.uploads import painted_layers
 from nst.space.view import History, ResultView
 
@@ -46,8 +46,8 @@ class Page:
 
 @dataclass
 class Form:
-    """A tab as the page sees it: the tab (its id is the recipe's method name) and its handler's
-    inputs by parameter name (None for Live), for Reuse settings."""
+    """A tab as the page sees it: the tab (its id is its method's) and its handler's inputs by
+    parameter name, for Reuse settings."""
 
     tab: gr.Tab
     inputs: object | None
@@ -72,7 +72,7 @@ def remembered(event: gr.events.Dependency, page: Page, caption: str, styles: Se
     def remember(result: str | None, history: History, *files: str | None) -> tuple[History, list]:
         if result is not None:
             try:
-                words = describe(read_recipe(result).recipe)
+                words = caption_of(read_recipe(result).recipe)
             except RecipeError:
                 words = caption
             history = history.remember(result, words, [f for f in files if isinstance(f, str)])

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
+from nst.base.recipes import Recipe
+from nst.methods.registry import FAST
 from nst.space.components import QUIET
 from nst.space.examples import catalogue_pairs
 from nst.space.handlers import Handlers
+from nst.space.registry import Shown, share
 from nst.space.tabs.common import (
     Form,
     Page,
@@ -40,7 +45,7 @@ class FastInputs:
 def tab(page: Page, handlers: Handlers) -> Form:
     options = handlers.presets.fast
     blendable = [(style.title, name) for name, style in page.ready.items() if style.index is not None]
-    with gr.Tab("Fast", id="fast") as made:
+    with gr.Tab(FAST.label, id=FAST.id) as made:
         style = style_picker(page, "nst-gallery")
         sheet_button = gr.Button("Paint every style on my photo", size="sm", interactive=bool(page.ready))
         sheet = gr.Gallery(
@@ -64,8 +69,8 @@ def tab(page: Page, handlers: Handlers) -> Form:
             )
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
         regions = regions_editor(page)
-        button = gr.Button("Stylise", variant="primary", interactive="Fast" not in page.disabled)
-        examples(page, "Fast", style, handlers.stylize_fast, catalogue_pairs(page.ready))
+        button = gr.Button("Stylise", variant="primary", interactive=FAST.id not in page.disabled)
+        examples(page, FAST.id, style, handlers.stylize_fast, catalogue_pairs(page.ready))
     inputs = FastInputs(
         content=page.content,
         style=style,
@@ -77,14 +82,14 @@ def tab(page: Page, handlers: Handlers) -> Form:
         mask=regions.mask,
         second_mask=regions.second_mask,
     )
-    run(page, button, regions, handlers.stylize_fast, inputs, "Fast")
+    run(page, button, regions, handlers.stylize_fast, inputs, FAST.label)
     painted = sheet_button.click(
-        handlers.contact_sheet, page.content, sheet, api_name="contact_sheet", **page.lane("fast")
+        handlers.contact_sheet, page.content, sheet, api_name="contact_sheet", **page.lane(FAST.id)
     )
     painted.then(_shown, None, sheet, **QUIET)
     chosen = sheet.select(_picked, None, style, **QUIET)
     masks = read_masks(chosen.then, regions, page.results)
-    paint(page, masks, handlers.stylize_fast, inputs, "Fast", api_visibility="private")
+    paint(page, masks, handlers.stylize_fast, inputs, FAST.label, api_visibility="private")
     return Form(made, inputs)
 
 
@@ -95,3 +100,23 @@ def _shown() -> dict:
 def _picked(event: gr.SelectData) -> str:
     """The style of the contact sheet's tile clicked: its caption is the style's name."""
     return event.value["caption"]
+
+
+def controls(recipe: Recipe, images: Mapping[str, str]) -> dict[str, Any]:
+    """The parameters of :meth:`~nst.space.handlers.Handlers.stylize_fast` that repeat ``recipe``."""
+    o = recipe.options
+    return {
+        "style": recipe.styles[0],
+        "second_style": recipe.styles[1] if len(recipe.styles) > 1 else "",
+        "strength": o["strength"],
+        "preserve_color": o["preserve_color"],
+        "working_side": o["working_side"],
+        "second_style_share": share(o),
+    }
+
+
+def describe(recipe: Recipe) -> str:
+    return f"{FAST.label} · " + " + ".join(recipe.styles)
+
+
+SHOWN = Shown(FAST.id, FAST.label, tab, controls=controls, describe=describe)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
+from nst.base.recipes import Recipe
 from nst.methods import gatys
+from nst.methods.registry import GATYS
 from nst.networks import loss_network
 from nst.space.components import image_upload
 from nst.space.handlers import Handlers
+from nst.space.registry import Shown, pictures, share
 from nst.space.tabs.common import Form, Page, examples, regions_editor, run
 
 
@@ -45,14 +50,19 @@ def loss_network_line(chosen: loss_network.Chosen) -> None:
         )
 
 
+def _network(page: Page, options: gatys.GatysOptions) -> str:
+    """The loss network the tab runs on, in one line (VGG-19's defaults when Gatys cannot run)."""
+    if GATYS.id in page.disabled:
+        return "vgg19"
+    chosen = gatys.loss_network_for(options, page.build_device)
+    loss_network_line(chosen)
+    return chosen.name
+
+
 def tab(page: Page, handlers: Handlers) -> Form:
     options = handlers.presets.gatys
-    with gr.Tab("Gatys", id="gatys") as made:
-        network = "vgg19"
-        if "Gatys" not in page.disabled:
-            chosen = gatys.loss_network_for(options, page.build_device)
-            network = chosen.name
-            loss_network_line(chosen)
+    with gr.Tab(GATYS.label, id=GATYS.id) as made:
+        network = _network(page, options)
         style = image_upload("Style image", height=200)
         with gr.Row():
             steps = gr.Slider(1, page.settings.gatys_steps, value=options.steps, step=1, label="Steps")
@@ -82,9 +92,9 @@ def tab(page: Page, handlers: Handlers) -> Form:
             share = gr.Slider(0, 1, value=0.5, step=0.05, label="Share of the second style")
         regions = regions_editor(page)
         with gr.Row():
-            button = gr.Button("Run", variant="primary", interactive="Gatys" not in page.disabled)
+            button = gr.Button("Run", variant="primary", interactive=GATYS.id not in page.disabled)
             stop = gr.Button("Stop", variant="stop")
-        examples(page, "Gatys", style, handlers.stylize_gatys, page.examples)
+        examples(page, GATYS.id, style, handlers.stylize_gatys, page.examples)
     inputs = GatysInputs(
         content=page.content,
         style_image=style,
@@ -102,7 +112,30 @@ def tab(page: Page, handlers: Handlers) -> Form:
     )
     # The progress bar in the caption under the view keeps each streamed pastiche in sight.
     event = run(
-        page, button, regions, handlers.stylize_gatys, inputs, "Gatys", show_progress_on=page.view.caption
+        page, button, regions, handlers.stylize_gatys, inputs, GATYS.label, show_progress_on=page.view.caption
     )
     stop.click(None, cancels=[event], api_visibility="private")
     return Form(made, inputs)
+
+
+def controls(recipe: Recipe, images: Mapping[str, str]) -> dict[str, Any]:
+    """The parameters of :meth:`~nst.space.handlers.Handlers.stylize_gatys` that repeat ``recipe``."""
+    o = recipe.options
+    return {
+        **pictures(recipe, images),
+        "steps": o["steps"],
+        "size": o["size"],
+        "style_weight": o["style_weight"],
+        "preserve_color": o["preserve_color"] != "none",
+        "optimizer": o["optimizer"],
+        "seed": recipe.seed,
+        "second_style_share": share(o),
+    }
+
+
+def describe(recipe: Recipe) -> str:
+    o = recipe.options
+    return f"{GATYS.label} · {o['steps']} steps · {o['size']} px · seed {recipe.seed}"
+
+
+SHOWN = Shown(GATYS.id, GATYS.label, tab, controls=controls, describe=describe)

@@ -8,6 +8,7 @@ import gradio as gr
 
 from nst.space.components import frame_display, image_upload
 from nst.space.handlers import Handlers
+from nst.space.registry import Shown
 from nst.space.tabs.common import Form, Page, style_picker, wire
 
 EVERY = 1 / 15
@@ -35,7 +36,7 @@ class LiveInputs:
 
 def tab(page: Page, handlers: Handlers) -> Form:
     settings, options = page.settings, handlers.presets.live
-    with gr.Tab("Live", id="live") as made:
+    with gr.Tab(SHOWN.label, id=SHOWN.id) as made:
         gr.Markdown(
             "Allow the camera, then press record: each frame comes back painted, held steady against "
             f"the ones before. Up to {settings.live_seconds:.0f} s of painting a stream, frames up to "
@@ -72,8 +73,11 @@ def tab(page: Page, handlers: Handlers) -> Form:
         time_limit=settings.live_seconds,
         # One over the cap, so that the next visitor is told it is full rather than left queued.
         concurrency_limit=settings.live_streams + 1,
-        concurrency_id="live",
+        concurrency_id=SHOWN.id,
         api_visibility="private",
         show_progress="hidden",
     )
     return Form(made, inputs)
+
+
+SHOWN = Shown("live", "Live", tab, photo=False)

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from nst.methods.registry import VIDEO
 from nst.methods.video import VideoOptions
 from nst.space.components import clip_upload, image_upload
 from nst.space.handlers import Handlers
+from nst.space.registry import Shown
 from nst.space.tabs.common import Form, Page, scale_slider, wire
 
 
@@ -28,7 +30,7 @@ class VideoInputs:
 
 def tab(page: Page, handlers: Handlers) -> Form:
     options = handlers.presets.video
-    with gr.Tab("Video", id="video") as made:
+    with gr.Tab(VIDEO.label, id=VIDEO.id) as made:
         with gr.Row():
             clip = clip_upload("Clip", sources=["upload"], format=None, height=300, elem_id="nst-clip")
             result = gr.Video(label="Stylised clip", interactive=False, height=300, elem_id="nst-clip-result")
@@ -49,8 +51,8 @@ def tab(page: Page, handlers: Handlers) -> Form:
         handlers.stylize_video,
         wire(handlers.stylize_video, inputs),
         result,
-        api_name="stylize_video",
-        **page.lane("video"),
+        api_name=handlers.stylize_video.__name__,
+        **page.lane(VIDEO.id),
     )
     stop.click(None, cancels=[event], api_visibility="private")
     return Form(made, inputs)
@@ -73,3 +75,6 @@ def _steadiness(options: VideoOptions) -> dict[str, gr.components.Component]:
         info="Where the flow holds; occluded and new parts take the current frame",
     )
     return controls
+
+
+SHOWN = Shown(VIDEO.id, VIDEO.label, tab, photo=False)

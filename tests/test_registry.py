@@ -11,13 +11,13 @@ import pytest
 from gradio.mcp import GradioMCPServer
 from PIL import Image, ImageOps
 
-from conftest import synthetic
 from nst.base.options import check_fraction, option
 from nst.base.recipes import read_recipe
 from nst.methods import again, fast, registry
 from nst.space import registry as space_registry
 from nst.space.tabs.common import Form, Page
 from nst.space.uploads import Upload
+from tests.support.pictures import synthetic
 
 
 @dataclass(frozen=True)

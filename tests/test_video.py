@@ -1,7 +1,6 @@
 """Video: decoding, frame count and rate, audio passthrough, held statistics, bad clips, CLI."""
 
-import subprocess
-import sys
+from types import SimpleNamespace
 
 import av
 import numpy as np
@@ -9,6 +8,7 @@ import pytest
 import torch
 from PIL import Image, ImageOps
 
+from nst.cli import main
 from nst.methods import fast, video
 from nst.networks.norms import Running
 from tests.support.clips import e_warp, pan, read_frames, static_scene, write_clip
@@ -196,33 +196,27 @@ def test_stopping_early_leaves_no_output(clip, model, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_video_with_a_style_and_with_a_style_image(clip, tmp_path):
+@pytest.fixture
+def nst(capsys: pytest.CaptureFixture):
+    """``nst(*args)``: ``python -m nst ARGS`` run in this process; its exit status and error output."""
+
+    def run(*args: object) -> SimpleNamespace:
+        status = main([str(a) for a in args])
+        return SimpleNamespace(returncode=status, stderr=capsys.readouterr().err)
+
+    return run
+
+
+def test_cli_video_with_a_style_and_with_a_style_image(clip, tmp_path, nst):
     from tests.support.pictures import synthetic
 
     synthetic(64, 64, seed=3).save(tmp_path / "style.png")
-    base = [sys.executable, "-m", "nst", "video", clip]
     for how in (["--style", "builtin_02"], ["--style-image", tmp_path / "style.png", "--strength", "0.7"]):
-        result = subprocess.run(
-            [*base, "-o", tmp_path / "out.mp4", "--max-seconds", "1", *how], capture_output=True, text=True
-        )
+        result = nst("video", clip, "-o", tmp_path / "out.mp4", "--max-seconds", "1", *how)
         assert result.returncode == 0, result.stderr
         assert video.probe(tmp_path / "out.mp4").frames == 12
     (tmp_path / "bad.mp4").write_text("nope")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "nst",
-            "video",
-            tmp_path / "bad.mp4",
-            "-o",
-            tmp_path / "x.mp4",
-            "--style",
-            "mosaic",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = nst("video", tmp_path / "bad.mp4", "-o", tmp_path / "x.mp4", "--style", "mosaic")
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
 
 

@@ -275,4 +275,5 @@ def test_an_abandoned_gatys_run_stops_using_the_worker(server, corpus, client):
         api_name="/stylize_gatys",
     )
     assert Image.open(quick).size == (64, 43)
-    assert time.monotonic() - start < 30, "the abandoned run kept the Gatys worker busy"
+    # Left going, the abandoned run would hold the worker to the end of its 25 s (the endpoint's default).
+    assert time.monotonic() - start < 10, "the abandoned run kept the Gatys worker busy"

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from nst.base import settings as library_settings
 from nst.base.settings import Settings, configure, current
+from nst.cli import main
 from tests.support.server import LOGS, serve
 from tests.support.standins import lay_hub_cache, lay_torch_home, train_set
 
@@ -63,6 +65,18 @@ def settings(monkeypatch: pytest.MonkeyPatch):
         return changed
 
     return change
+
+
+@pytest.fixture
+def nst(capsys: pytest.CaptureFixture) -> Callable[..., SimpleNamespace]:
+    """``nst(*args)``: ``python -m nst ARGS`` run in this process; its exit status and what it printed."""
+
+    def run(*args: object) -> SimpleNamespace:
+        status = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=status, stdout=out.out, stderr=out.err)
+
+    return run
 
 
 @pytest.fixture(scope="session")

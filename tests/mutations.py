@@ -879,6 +879,41 @@ MUTATIONS = (
             "test_each_endpoint_is_wrapped_once_bound_for_zerogpu_with_its_own_duration",
         ),
     ),
+    Mutation(
+        "NST_VGG_WEIGHTS is ignored",
+        "nst/base/weights.py",
+        "    explicit = current().vgg_weights.strip()\n",
+        '    explicit = ""\n',
+        ("tests/test_weights_vgg.py::test_explicit_features_only_file_is_accepted",),
+    ),
+    Mutation(
+        "a cached VGG-19 that torch cannot unpickle escapes as a traceback",
+        "nst/base/weights.py",
+        "        except Exception as err:  # a cached file that torch cannot read",
+        "        except OSError as err:  # a cached file that torch cannot read",
+        ("tests/test_weights_vgg.py::test_a_damaged_vgg_file_is_one_line_and_exit_1_in_the_cli",),
+    ),
+    Mutation(
+        "the Hub's copy of VGG-19 is read without its hash checked",
+        "nst/base/weights.py",
+        "    if sha256(blob) != expected:",
+        "    if False:",
+        ("tests/test_weights_vgg.py::test_a_damaged_hub_copy_is_named_in_one_line",),
+    ),
+    Mutation(
+        "VGG-19's weights are loaded without their shapes checked",
+        "nst/networks/vgg.py",
+        "if key not in state or state[key].shape != tensor.shape:",
+        "if key not in state:",
+        ("tests/test_weights_vgg.py::test_wrong_shapes_are_refused",),
+    ),
+    Mutation(
+        "auto without VGG-19's weights stops instead of falling back to MobileNetV2",
+        "nst/networks/loss_network.py",
+        '        return Chosen("mobilenet", "VGG-19\'s weights are not installed", str(err))',
+        "        raise",
+        ("tests/test_gatys_mobilenet.py::test_offline_without_vgg_the_cli_runs_on_mobilenet_and_says_why",),
+    ),
 )
 
 

@@ -1,8 +1,5 @@
 """Any style in one pass: what the style prediction network itself says of the results, and the surfaces."""
 
-import subprocess
-import sys
-
 import pytest
 import torch
 from PIL import Image, ImageDraw
@@ -61,30 +58,23 @@ def test_any_size_comes_back(size):
     assert arbitrary.stylize(synthetic(*size), [_stripes()]).size == size
 
 
-def test_cli_arbitrary(tmp_path):
+def test_cli_arbitrary(tmp_path, nst):
     synthetic(70, 50).save(tmp_path / "photo.png")
     _stripes().save(tmp_path / "style.png")
     (tmp_path / "text.png").write_text("not a picture")
-    run = [sys.executable, "-m", "nst", "arbitrary", tmp_path / "photo.png"]
-    result = subprocess.run(
-        [
-            *run,
-            tmp_path / "style.png",
-            tmp_path / "style.png",
-            "-o",
-            tmp_path / "out.png",
-            "--strength",
-            "0.8",
-            "--style-blend",
-            "0.7,0.3",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    run = ["arbitrary", tmp_path / "photo.png"]
+    result = nst(
+        *run,
+        tmp_path / "style.png",
+        tmp_path / "style.png",
+        "-o",
+        tmp_path / "out.png",
+        "--strength",
+        "0.8",
+        "--style-blend",
+        "0.7,0.3",
     )
     assert result.returncode == 0, result.stderr
     assert Image.open(tmp_path / "out.png").size == (70, 50)
-    result = subprocess.run(
-        [*run, tmp_path / "text.png", "-o", tmp_path / "bad.png"], capture_output=True, text=True, timeout=120
-    )
+    result = nst(*run, tmp_path / "text.png", "-o", tmp_path / "bad.png")
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1

@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -12,18 +11,6 @@ from PIL import Image
 from nst.cli import main
 from nst.methods import fast
 from tests.support.pictures import synthetic
-
-
-@pytest.fixture
-def nst(capsys: pytest.CaptureFixture):
-    """``nst(*args)``: ``python -m nst ARGS`` run in this process; its exit status and output."""
-
-    def run(*args: str) -> SimpleNamespace:
-        status = main(list(args))
-        out = capsys.readouterr()
-        return SimpleNamespace(returncode=status, stdout=out.out, stderr=out.err)
-
-    return run
 
 
 def test_gatys_cli_writes_a_png_at_the_requested_long_side(nst, tmp_path):
@@ -63,6 +50,7 @@ def test_gatys_cli_bad_input_is_one_line_and_nonzero(nst, tmp_path):
     assert result.returncode == 1 and "steps" in result.stderr
 
 
+@pytest.mark.slow
 def test_python_dash_m_nst_styles_lists_the_built_in_and_hub_styles():
     result = subprocess.run(
         [sys.executable, "-m", "nst", "styles"], capture_output=True, text=True, timeout=300

@@ -5,9 +5,8 @@ A pastiche should take the diagonal_stripes' colours *and* their texture (not on
 while keeping the landscape's layout.
 """
 
-import os
-import subprocess
-import sys
+from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -16,6 +15,7 @@ from PIL import Image
 
 from nst.base.color import match_color
 from nst.base.images import to_image, to_tensor
+from nst.cli import main
 from nst.methods import arbitrary, gatys
 from nst.networks import ghiasi, loss_network
 from nst.networks.mobilenet import MobileNetFeatures
@@ -78,35 +78,47 @@ def test_features_crop_the_padding_and_name_every_layer():
         MobileNetFeatures(["relu4_2"])
 
 
-def _cli(tmp_path, env: dict, *flags: str) -> subprocess.CompletedProcess:
+@pytest.fixture
+def cli(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable:
+    """``cli(env, *flags)``: ``python -m nst gatys`` on a small drawn pair, run in this process with the
+    variables ``env`` set (and no NST_VGG_WEIGHTS or NST_LOSS_NETWORK of the session's); VGG-19's
+    features load once per weights location, so each test's own folders give it its own."""
     drawn_scene(64, 48).save(tmp_path / "c.png")
     diagonal_stripes(48).save(tmp_path / "s.png")
-    command = [sys.executable, "-m", "nst", "gatys", tmp_path / "c.png", tmp_path / "s.png"]
-    command += ["-o", tmp_path / "o.png", "--steps", "3", "--size", "64", *flags]
-    environ = {k: v for k, v in os.environ.items() if k not in ("NST_VGG_WEIGHTS", "NST_LOSS_NETWORK")}
-    return subprocess.run(command, env={**environ, **env}, capture_output=True, text=True, timeout=180)
+    command = ["gatys", str(tmp_path / "c.png"), str(tmp_path / "s.png"), "-o", str(tmp_path / "o.png")]
+    command += ["--steps", "3", "--size", "64"]
+
+    def run(env: dict, *flags: str) -> SimpleNamespace:
+        for name in ("NST_VGG_WEIGHTS", "NST_LOSS_NETWORK"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        status = main([*command, *flags])
+        return SimpleNamespace(returncode=status, stderr=capsys.readouterr().err)
+
+    return run
 
 
-def test_offline_without_vgg_the_cli_runs_on_mobilenet_and_says_why(tmp_path):
-    result = _cli(tmp_path, {"TORCH_HOME": str(tmp_path / "empty")})
+def test_offline_without_vgg_the_cli_runs_on_mobilenet_and_says_why(cli, tmp_path):
+    result = cli({"TORCH_HOME": str(tmp_path / "empty")})
     assert result.returncode == 0, result.stderr
     assert "Gatys runs on MobileNetV2" in result.stderr and "vgg19-dcbb9e9d.pth" in result.stderr
     assert Image.open(tmp_path / "o.png").size == (64, 48)
 
 
 @pytest.mark.parametrize("how", ["flag", "environment"])
-def test_asking_for_vgg_without_its_weights_is_a_one_line_error(tmp_path, how):
+def test_asking_for_vgg_without_its_weights_is_a_one_line_error(cli, tmp_path, how):
     flags, env = (["--loss-network", "vgg19"], {}) if how == "flag" else ([], {"NST_LOSS_NETWORK": "vgg19"})
-    result = _cli(tmp_path, {"TORCH_HOME": str(tmp_path / "empty"), **env}, *flags)
+    result = cli({"TORCH_HOME": str(tmp_path / "empty"), **env}, *flags)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "vgg19-dcbb9e9d.pth" in lines[0], lines
 
 
-def test_with_vgg_weights_auto_is_vgg_and_mobilenet_can_be_asked_for(tmp_path):
+def test_with_vgg_weights_auto_is_vgg_and_mobilenet_can_be_asked_for(cli, tmp_path):
     path = tmp_path / "vgg.pth"
     torch.save(random_vgg19_features(), path)
-    result = _cli(tmp_path, {"NST_VGG_WEIGHTS": str(path)})
+    result = cli({"NST_VGG_WEIGHTS": str(path)})
     assert result.returncode == 0 and "MobileNetV2" not in result.stderr, result.stderr
 
 

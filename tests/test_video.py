@@ -1,8 +1,5 @@
 """Video: decoding, frame count and rate, audio passthrough, held statistics, bad clips, CLI."""
 
-import subprocess
-import sys
-
 import av
 import numpy as np
 import pytest
@@ -196,33 +193,16 @@ def test_stopping_early_leaves_no_output(clip, model, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_video_with_a_style_and_with_a_style_image(clip, tmp_path):
+def test_cli_video_with_a_style_and_with_a_style_image(clip, tmp_path, nst):
     from tests.support.pictures import synthetic
 
     synthetic(64, 64, seed=3).save(tmp_path / "style.png")
-    base = [sys.executable, "-m", "nst", "video", clip]
     for how in (["--style", "builtin_02"], ["--style-image", tmp_path / "style.png", "--strength", "0.7"]):
-        result = subprocess.run(
-            [*base, "-o", tmp_path / "out.mp4", "--max-seconds", "1", *how], capture_output=True, text=True
-        )
+        result = nst("video", clip, "-o", tmp_path / "out.mp4", "--max-seconds", "1", *how)
         assert result.returncode == 0, result.stderr
         assert video.probe(tmp_path / "out.mp4").frames == 12
     (tmp_path / "bad.mp4").write_text("nope")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "nst",
-            "video",
-            tmp_path / "bad.mp4",
-            "-o",
-            tmp_path / "x.mp4",
-            "--style",
-            "mosaic",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = nst("video", tmp_path / "bad.mp4", "-o", tmp_path / "x.mp4", "--style", "mosaic")
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
 
 

@@ -1,59 +1,80 @@
-"""The VGG weight resolution order and its errors, each in a fresh process (the load is cached)."""
+"""The VGG weight resolution order and its errors, in this process; the cached load is cleared
+around each test (:func:`fresh_vgg`), so each reads the weights its own settings point at."""
 
 import hashlib
-import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import torch
+from huggingface_hub import constants
 
+from nst.base import settings as library_settings
+from nst.base.settings import Settings
+from nst.base.weights import WeightsError, hub_file
+from nst.cli import main
+from nst.networks.vgg import VGGFeatures, _pretrained_features
 from tests.support.pictures import synthetic
 from tests.support.standins import random_vgg19_features
 
-LOAD = (
-    "from nst.base.settings import Settings, configure; configure(Settings.from_env(surface='cli')); "
-    "from nst.networks.vgg import VGGFeatures; VGGFeatures(['relu1_1'])"
-)
-"""VGG-19 loaded as a surface would: the NST_* variables read once, then the network."""
+
+@pytest.fixture(autouse=True)
+def fresh_hub() -> Iterator[None]:
+    """The Hub's file paths found afresh in each test and again after it (VGG-19's features load once
+    per weights location, and each test's folders are its own)."""
+    hub_file.cache_clear()
+    yield
+    hub_file.cache_clear()
 
 
-def _run(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", LOAD], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
-    )
+@pytest.fixture
+def load(monkeypatch: pytest.MonkeyPatch):
+    """``load(**env)``: VGG-19 loaded as a surface would, with the variables ``env`` set: the NST_*
+    variables read once, then the network. ``HF_HUB_CACHE`` is the Hub library's, read at its import."""
+
+    def run(**env: str) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        if "HF_HUB_CACHE" in env:
+            monkeypatch.setattr(constants, "HF_HUB_CACHE", env["HF_HUB_CACHE"])
+        monkeypatch.setattr(library_settings, "_current", Settings.from_env(surface="cli"))
+        VGGFeatures(["relu1_1"])
+
+    return run
 
 
-def test_missing_weights_offline_give_a_clear_error(tmp_path):
-    result = _run({"TORCH_HOME": str(tmp_path)})
-    assert result.returncode != 0
-    assert "WeightsError" in result.stderr
-    assert str(tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth") in result.stderr
-    assert "NST_VGG_WEIGHTS" in result.stderr
+def test_missing_weights_offline_give_a_clear_error(load, tmp_path):
+    with pytest.raises(WeightsError) as err:
+        load(TORCH_HOME=str(tmp_path))
+    assert str(tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth") in str(err.value)
+    assert "NST_VGG_WEIGHTS" in str(err.value)
 
 
-def test_explicit_features_only_file_is_accepted(tmp_path):
+def test_explicit_features_only_file_is_accepted(load, tmp_path):
     path = tmp_path / "vgg_features.pth"
-    torch.save({k.removeprefix("features."): v for k, v in random_vgg19_features(3).items()}, path)
-    assert _run({"TORCH_HOME": str(tmp_path / "empty"), "NST_VGG_WEIGHTS": str(path)}).returncode == 0
+    state = {k.removeprefix("features."): v for k, v in random_vgg19_features(3).items()}
+    torch.save(state, path)
+    load(TORCH_HOME=str(tmp_path / "empty"), NST_VGG_WEIGHTS=str(path))
+    assert torch.equal(_pretrained_features(torch.device("cpu"))[0].weight, state["0.weight"])
 
 
-def test_explicit_path_that_does_not_exist_is_named(tmp_path):
-    result = _run({"NST_VGG_WEIGHTS": str(tmp_path / "nope.pth")})
-    assert result.returncode != 0 and "nope.pth" in result.stderr
+def test_explicit_path_that_does_not_exist_is_named(load, tmp_path):
+    with pytest.raises(WeightsError, match=r"nope\.pth"):
+        load(NST_VGG_WEIGHTS=str(tmp_path / "nope.pth"))
 
 
-def test_wrong_shapes_are_refused(tmp_path):
+def test_wrong_shapes_are_refused(load, tmp_path):
     path = tmp_path / "bad.pth"
     state = random_vgg19_features()
     state["features.0.weight"] = torch.zeros(1, 3, 3, 3)
     torch.save(state, path)
-    result = _run({"NST_VGG_WEIGHTS": str(path)})
-    assert result.returncode != 0 and "do not fit VGG-19" in result.stderr
+    with pytest.raises(WeightsError, match="do not fit VGG-19"):
+        load(NST_VGG_WEIGHTS=str(path))
 
 
-def _damaged_cli_run(folder: Path, damage: str, where: str) -> subprocess.CompletedProcess:
+def _damage(folder: Path, damage: str) -> Path:
+    """torchvision's cached VGG-19 under ``folder`` (a ``TORCH_HOME``), damaged: ``text``,
+    ``truncated`` or ``pickle``."""
     path = folder / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"
     path.parent.mkdir(parents=True)
     if damage == "text":
@@ -63,42 +84,29 @@ def _damaged_cli_run(folder: Path, damage: str, where: str) -> subprocess.Comple
         path.write_bytes(path.read_bytes()[:1_000_000])
     else:
         torch.save({"features.0.weight": Path("not a tensor")}, path)
-    env = {"NST_VGG_WEIGHTS": str(path)} if where == "NST_VGG_WEIGHTS" else {"TORCH_HOME": str(folder)}
-    synthetic(40, 30).save(folder / "c.png")
-    command = [
-        sys.executable,
-        "-m",
-        "nst",
-        "gatys",
-        folder / "c.png",
-        folder / "c.png",
-        "-o",
-        folder / "o.png",
-    ]
-    return subprocess.run(
-        [*command, "--loss-network", "vgg19"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return path
 
 
-def test_a_damaged_vgg_file_is_one_line_and_exit_1_in_the_cli(tmp_path):
+def test_a_damaged_vgg_file_is_one_line_and_exit_1_in_the_cli(tmp_path, monkeypatch, capsys):
     """Each damage (text, truncated, a pickle of non-tensors) in each place (NST_VGG_WEIGHTS, torch's
-    cache); the six CLI runs go two at a time, one a core."""
-    cases = [
-        (damage, where)
-        for damage in ("text", "truncated", "pickle")
-        for where in ("NST_VGG_WEIGHTS", "cache")
-    ]
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda case: _damaged_cli_run(tmp_path / "-".join(case), *case), cases))
-    for case, result in zip(cases, results, strict=True):
-        assert result.returncode == 1, (case, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and "vgg19-dcbb9e9d.pth" in lines[0], (case, lines)
-        assert "weights_only" not in result.stderr, case
+    cache), through ``python -m nst gatys --loss-network vgg19`` run in this process."""
+    synthetic(40, 30).save(tmp_path / "c.png")
+    command = ["gatys", str(tmp_path / "c.png"), str(tmp_path / "c.png"), "-o", str(tmp_path / "o.png")]
+    for damage in ("text", "truncated", "pickle"):
+        for where in ("NST_VGG_WEIGHTS", "cache"):
+            path = _damage(tmp_path / f"{damage}-{where}", damage)
+            with monkeypatch.context() as env:
+                if where == "NST_VGG_WEIGHTS":
+                    env.setenv("NST_VGG_WEIGHTS", str(path))
+                else:
+                    env.setenv("TORCH_HOME", str(path.parents[2]))
+                status = main([*command, "--loss-network", "vgg19"])
+            stderr, case = capsys.readouterr().err, (damage, where)
+            assert status == 1, (case, stderr)
+            lines = stderr.strip().splitlines()
+            assert len(lines) == 1 and "vgg19-dcbb9e9d.pth" in lines[0], (case, lines)
+            assert "weights_only" not in stderr, case
+            assert not (tmp_path / "o.png").exists(), case
 
 
 def _hub_cache(root: Path, damage: bool = False) -> Path:
@@ -124,17 +132,13 @@ def _hub_cache(root: Path, damage: bool = False) -> Path:
     return root
 
 
-def test_vgg_loads_from_the_hub_cache_when_torchvision_has_none(tmp_path):
-    env = {"TORCH_HOME": str(tmp_path / "empty"), "HF_HUB_CACHE": str(_hub_cache(tmp_path / "hub"))}
-    result = _run({**env, "HF_HUB_OFFLINE": "1"})
-    assert result.returncode == 0, result.stderr
+def test_vgg_loads_from_the_hub_cache_when_torchvision_has_none(load, tmp_path):
+    load(TORCH_HOME=str(tmp_path / "empty"), HF_HUB_CACHE=str(_hub_cache(tmp_path / "hub")))
+    expected = random_vgg19_features(5)["features.0.weight"]
+    assert torch.equal(_pretrained_features(torch.device("cpu"))[0].weight, expected)
 
 
-def test_a_damaged_hub_copy_is_named_in_one_line(tmp_path):
-    env = {
-        "TORCH_HOME": str(tmp_path / "empty"),
-        "HF_HUB_CACHE": str(_hub_cache(tmp_path / "hub", damage=True)),
-    }
-    result = _run({**env, "HF_HUB_OFFLINE": "1"})
-    assert result.returncode != 0
-    assert "WeightsError" in result.stderr and "not the file the Hub published" in result.stderr
+def test_a_damaged_hub_copy_is_named_in_one_line(load, tmp_path):
+    hub = _hub_cache(tmp_path / "hub", damage=True)
+    with pytest.raises(WeightsError, match="not the file the Hub published"):
+        load(TORCH_HOME=str(tmp_path / "empty"), HF_HUB_CACHE=str(hub))

@@ -36,7 +36,7 @@ class Mutation:
 MUTATIONS = (
     Mutation(
         "MobileNetV2 reads the pastiche on one lattice again",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/options.py",
         'optimizer="adam", jitter=16)',
         'optimizer="adam", jitter=0)',
         (
@@ -45,7 +45,7 @@ MUTATIONS = (
     ),
     Mutation(
         "the jittered MobileNetV2 run goes back to L-BFGS",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/options.py",
         'tv=5.0, optimizer="adam"',
         'tv=5.0, optimizer="lbfgs"',
         (
@@ -63,35 +63,35 @@ MUTATIONS = (
     ),
     Mutation(
         "the warm start is ignored",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/loop.py",
         'if previous is None and o.init == "arbitrary":',
         "if False:",
         ("tests/test_gatys.py::test_the_warm_start_is_the_any_style_picture_at_the_pastiches_size",),
     ),
     Mutation(
         "a time-limited plan keeps the requested size whatever it costs",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/planner.py",
         "        if min(given) >= min(SCALE_STEPS, min(shares)) and min(given) > 0:",
         "        if True:",
         ("tests/test_gatys.py::test_a_time_limited_plan_ends_at_the_largest_scale_that_fits",),
     ),
     Mutation(
         "a time-limited plan ignores the steps it was given",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/planner.py",
         "given = [min(share, afford) for share in shares]",
         "given = [afford for share in shares]",
         ("tests/test_gatys.py::test_a_time_limited_plan_ends_at_the_largest_scale_that_fits",),
     ),
     Mutation(
         "a run cut short is stretched to the size asked",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/loop.py",
         "final = resize_long_side(original, max(pastiche.shape[-2:]))",
         "final = resize_long_side(original, o.size)",
         ("tests/test_gatys.py::test_a_time_limited_run_ends_at_the_size_of_its_last_finished_scale",),
     ),
     Mutation(
         "previews keep the size asked, not the size to come",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/loop.py",
         "shown = resize_long_side(original, scale.last)",
         "shown = resize_long_side(original, o.size)",
         ("tests/test_gatys.py::test_a_time_limited_run_ends_at_the_size_of_its_last_finished_scale",),
@@ -349,7 +349,7 @@ MUTATIONS = (
     ),
     Mutation(
         "Gatys style term dropped",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/targets.py",
         '"style": style_terms(grams, layers.style_weights, options.style_weight)',
         '"style": style_terms(grams, layers.style_weights, 0.0)',
         ("tests/test_gatys_mobilenet.py",),

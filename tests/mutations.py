@@ -241,7 +241,7 @@ MUTATIONS = (
     ),
     Mutation(
         "video blends the warped previous frame where the flow failed",
-        "nst/methods/video.py",
+        "nst/methods/video/painter.py",
         "return (round_trip <= bound) & inside & alike, warped",
         "return np.ones_like(inside), warped",
         ("tests/test_video.py",),
@@ -335,7 +335,7 @@ MUTATIONS = (
     ),
     Mutation(
         "video blending with the previous frame inverted",
-        "nst/methods/video.py",
+        "nst/methods/video/painter.py",
         "Image.blend(frame, self.previous, self.options.blend_previous)",
         "Image.blend(frame, self.previous, 1 - self.options.blend_previous)",
         ("tests/test_video.py::test_blending_with_the_previous_frame_is_there_and_off_by_default",),
@@ -609,7 +609,7 @@ MUTATIONS = (
     ),
     Mutation(
         "a clip's recipe is not written into its MP4",
-        "nst/methods/video.py",
+        "nst/methods/video/transcode.py",
         "out.metadata[RECIPE_TAG] = recipe.to_json()",
         "pass",
         ("tests/test_recipes.py::test_a_clip_carries_its_recipe_in_its_mp4_and_is_painted_again_from_it",),

@@ -105,7 +105,7 @@ MUTATIONS = (
     ),
     Mutation(
         "every epoch of the photos in the same order",
-        "nst/methods/train.py",
+        "nst/methods/train/data.py",
         "seed = o.seed + epoch",
         "seed = o.seed",
         (
@@ -114,7 +114,7 @@ MUTATIONS = (
     ),
     Mutation(
         "a resumed run starts the photos from the beginning",
-        "nst/methods/train.py",
+        "nst/methods/train/data.py",
         "if step >= start:",
         "if True:",
         (
@@ -133,7 +133,7 @@ MUTATIONS = (
     ),
     Mutation(
         "multi-style training trains only the first style",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         "k = step % len(styles)",
         "k = 0",
         ("tests/test_multistyle.py::test_a_three_style_network_paints_three_pictures_and_blends_inside_it",),
@@ -166,7 +166,7 @@ MUTATIONS = (
     ),
     Mutation(
         "training stops at a file that is not a picture",
-        "nst/methods/train.py",
+        "nst/methods/train/data.py",
         "with contextlib.suppress(ImageError, OSError, ValueError):",
         "with contextlib.suppress(KeyError):",
         ("tests/test_distributed.py::test_unreadable_training_photos_are_skipped_and_counted_on_every_rank",),
@@ -180,14 +180,14 @@ MUTATIONS = (
     ),
     Mutation(
         "torchrun processes each train on their own share, gradients not averaged",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         "trained = model if ranks.world == 1 else DistributedDataParallel(model)",
         "trained = model",
         ("tests/test_distributed.py",),
     ),
     Mutation(
         "torchrun shares of a short batch weighted alike",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         '(terms["total"] * (mine * ranks.world / good)).backward()',
         'terms["total"].backward()',
         ("tests/test_distributed.py",),
@@ -314,14 +314,14 @@ MUTATIONS = (
     ),
     Mutation(
         "training resume restores no weights",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         'model.load_state_dict(saved["model"])',
         "pass",
         ("tests/test_fast.py::test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one",),
     ),
     Mutation(
         "training resume restores no optimiser state",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         'optimizer.load_state_dict(saved["optimizer"])',
         "pass",
         ("tests/test_fast.py::test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one",),

@@ -20,8 +20,8 @@ import httpx
 from PIL import Image
 
 from bench.commit import commit
-from bench.run import interleaved
 from bench.server import launch, scratch, stop
+from bench.timing import interleaved
 
 FAST_DEFAULTS = {"strength": 1.0, "preserve_color": False, "second_style": "", "second_style_share": 0.5}
 FAST_DEFAULTS |= {"working_side": 384, "mask": None, "second_mask": None}

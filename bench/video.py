@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from bench.clips import pan, read_frames, static_scene, write_clip, zoom
-from bench.run import sync
+from bench.timing import sync
 from nst.methods import fast, video
 from nst.methods.engine import OnePassStyle
 

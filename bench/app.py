@@ -20,7 +20,7 @@ import httpx
 from PIL import Image
 
 from bench.commit import commit
-from bench.run import interleaved
+from bench.timing import interleaved
 from tests.support.server import launch, scratch, stop
 
 FAST_DEFAULTS = {"strength": 1.0, "preserve_color": False, "second_style": "", "second_style_share": 0.5}

@@ -18,7 +18,7 @@ import time
 import torch
 from PIL import Image
 
-from bench.run import sync
+from bench.timing import sync
 
 PAUSE = 0.3
 """Seconds of rest before each timed run. onnxruntime's worker threads keep spinning for a while

@@ -15,101 +15,22 @@ import dataclasses
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
+from bench.timing import conv_flops, peak_rss_mb, roof, timed
 from nst.base.device import default_device, memory_format
 from nst.base.settings import Settings, configure, current
+from tests.support import ROOT
 from tests.support.server import scratch
 
-ROOT = Path(__file__).resolve().parent.parent
 SIZES = [(256, 256), (512, 512), (1024, 1024), (1536, 2048)]
-
-
-def sync() -> None:
-    """Wait for queued CUDA work, so that a timer stopped after it measures the work, not its launch."""
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
-def timed(fn, repeats: int = 3) -> float:
-    """Median seconds of ``fn()`` after one warm-up call, CUDA work included (synchronised)."""
-    fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def interleaved(ways: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median seconds of each of ``ways``, run in turn ``repeats`` times after one warm-up call each,
-    CUDA work included (synchronised): interleaved, so a drifting machine shifts them alike."""
-    times: dict[str, list[float]] = {name: [] for name in ways}
-    for fn in ways.values():
-        fn()
-    for _ in range(repeats):
-        for name, fn in ways.items():
-            sync()
-            start = time.perf_counter()
-            fn()
-            sync()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def conv_flops(model: torch.nn.Module, x: torch.Tensor) -> float:
-    """Multiply-adds ×2 of every convolution in one forward pass."""
-    total = 0.0
-
-    def hook(module, args, out):
-        nonlocal total
-        if isinstance(module, torch.nn.ConvTranspose2d):
-            spatial = args[0].shape[-2:].numel()
-        else:
-            spatial = out.shape[-2:].numel()
-        k = module.kernel_size[0] * module.kernel_size[1]
-        total += 2 * module.in_channels * module.out_channels * k * spatial
-
-    hooks = [
-        m.register_forward_hook(hook)
-        for m in model.modules()
-        if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)
-    ]
-    with torch.inference_mode():
-        model(x)
-    for h in hooks:
-        h.remove()
-    return total
-
-
-def roof() -> float:
-    """The best fp32 convolution throughput seen here, GFLOP/s (3×3 convolutions, both layouts)."""
-    best = 0.0
-    with torch.inference_mode():
-        for c, side in ((128, 128), (256, 64), (512, 32)):
-            w = torch.randn(c, c, 3, 3)
-            for fmt in (torch.contiguous_format, torch.channels_last):
-                x = torch.randn(1, c, side + 2, side + 2).contiguous(memory_format=fmt)
-                seconds = timed(lambda x=x, w=w: F.conv2d(x, w), repeats=5)
-                best = max(best, 2 * c * c * 9 * side * side / seconds / 1e9)
-    return best
 
 
 # --- cases that run in a subprocess of their own -------------------------------------------------
@@ -302,6 +223,10 @@ def ensure_weights(folder: Path) -> tuple[str, str]:
     return vgg, str(weights)
 
 
+Row = tuple[str, str, str, str]
+"""A table row: the benchmark, ours, the plain implementation's, and ours / plain."""
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -317,11 +242,21 @@ def main(argv: list[str] | None = None) -> None:
 
     folder = scratch("nst-bench-")
     vgg_source, weights = ensure_weights(folder)
-    sizes = [(64, 64)] if args.quick else SIZES
-    rows = []
-    fast_256 = fast_512 = float("nan")
     top = roof()
-    rows.append(("conv roof (best fp32 3×3 conv)", f"{top:.0f} GFLOP/s", "", ""))
+    rows = [("conv roof (best fp32 3×3 conv)", f"{top:.0f} GFLOP/s", "", "")]
+    fast_rows, fast_seconds = forward_rows([(64, 64)] if args.quick else SIZES, weights, top)
+    rows += fast_rows
+    rows += whole_run_rows(args.quick, weights, folder)
+    rows += gatys_rows(args.quick)
+    if not args.quick:
+        rows += table_one_rows(fast_seconds)
+    print_table(vgg_source, ("benchmark", "ours", "plain", "ours / plain"), rows)
+
+
+def forward_rows(sizes: list[tuple[int, int]], weights: str, top: float) -> tuple[list[Row], dict]:
+    """The fast network's forward pass at each of ``sizes``, ours and plain, each in a subprocess; and
+    our seconds by (h, w)."""
+    rows, seconds = [], {}
     for h, w in sizes:
         ours, plain = run_case("fast", "ours", h, w, weights), run_case("fast", "plain", h, w, weights)
         rows.append(
@@ -334,35 +269,40 @@ def main(argv: list[str] | None = None) -> None:
                 f"{ours['seconds'] / plain['seconds']:.2f}",
             )
         )
-        fast_256 = ours["seconds"] if (h, w) == (256, 256) else fast_256
-        fast_512 = ours["seconds"] if (h, w) == (512, 512) else fast_512
+        seconds[h, w] = ours["seconds"]
+    return rows, seconds
+
+
+def whole_run_rows(quick: bool, weights: str, folder: Path) -> list[Row]:
+    """A tiled fast run (its peak memory) and the whole ``python -m nst fast`` beside the plain script."""
     defaults = Settings()
     full = (defaults.one_pass_pixels, defaults.tile_pixels)
-    tile_side, tiles = (256, (160 * 160, 256 * 256)) if args.quick else (4096, full)
+    tile_side, tiles = (256, (160 * 160, 256 * 256)) if quick else (4096, full)
     tiled = run_case("tiled", tile_side, weights, *tiles)
-    rows.append(
+    cli_size = (256, 192) if quick else (2048, 1536)
+    ours_cli, plain_cli = cli_seconds(weights, folder, cli_size, 1 if quick else 3)
+    return [
         (
-            f"fast tiled {tile_side}² ({'small' if args.quick else 'default'} tiles)",
+            f"fast tiled {tile_side}² ({'small' if quick else 'default'} tiles)",
             f"{tiled['seconds']:.1f} s, peak RSS {tiled['peak_rss_mb']:.0f} MB",
             "",
             "",
-        )
-    )
-    cli_size = (256, 192) if args.quick else (2048, 1536)
-    ours_cli, plain_cli = cli_seconds(weights, folder, cli_size, 1 if args.quick else 3)
-    rows.append(
+        ),
         (
             f"`python -m nst fast` {cli_size[0]}×{cli_size[1]}, whole run",
             f"{ours_cli:.2f} s",
             f"{plain_cli:.2f} s",
             f"{ours_cli / plain_cli:.2f}",
-        )
-    )
-    steps = 2 if args.quick else 5
-    per_step = {}
-    for side in (64,) if args.quick else (256, 384):
+        ),
+    ]
+
+
+def gatys_rows(quick: bool) -> list[Row]:
+    """Gatys: seconds a full-resolution step, the first streamed preview, and the loss after a budget."""
+    rows: list[Row] = []
+    steps = 2 if quick else 5
+    for side in (64,) if quick else (256, 384):
         ours, plain = gatys_step_seconds(side, side * 3 // 4, steps)
-        per_step[side] = ours
         rows.append(
             (
                 f"Gatys s/step, {side}×{side * 3 // 4} full resolution",
@@ -371,17 +311,11 @@ def main(argv: list[str] | None = None) -> None:
                 f"{ours / plain:.2f}",
             )
         )
-    rows.append(
-        (
-            "Gatys first streamed preview (app defaults, VGG loaded)",
-            f"{first_preview_seconds(64 if args.quick else 256):.2f} s",
-            "",
-            "",
-        )
-    )
-    budget, budget_side = (1.0, 64) if args.quick else (30.0, 256)
-    ours, (plain_loss, plain_n) = loss_after_budget(budget_side, budget)
-    for label, (ours_loss, ours_n) in ours.items():
+    preview = first_preview_seconds(64 if quick else 256)
+    rows.append(("Gatys first streamed preview (app defaults, VGG loaded)", f"{preview:.2f} s", "", ""))
+    budget, budget_side = (1.0, 64) if quick else (30.0, 256)
+    ours_by_variant, (plain_loss, plain_n) = loss_after_budget(budget_side, budget)
+    for label, (ours_loss, ours_n) in ours_by_variant.items():
         rows.append(
             (
                 f"Gatys loss after {budget:.0f} s at {budget_side}×{budget_side * 3 // 4}, {label} "
@@ -391,18 +325,24 @@ def main(argv: list[str] | None = None) -> None:
                 f"{ours_loss / plain_loss:.2f}",
             )
         )
-    for side, fast_seconds in ((256, fast_256), (512, fast_512))[: 0 if args.quick else 2]:
+    return rows
+
+
+def table_one_rows(fast_seconds: dict) -> list[Row]:
+    """Johnson et al.'s Table 1: 500 Gatys steps against one fast forward pass, at 256² and 512²."""
+    rows: list[Row] = []
+    for side in (256, 512):
         square, _ = gatys_step_seconds(side, side, 2)
+        fast = fast_seconds.get((side, side), float("nan"))
         rows.append(
             (
                 f"Johnson Table 1: Gatys 500 steps / fast forward, {side}²",
-                f"{500 * square / fast_seconds:.0f}× ({500 * square:.0f} s / {fast_seconds:.2f} s)",
+                f"{500 * square / fast:.0f}× ({500 * square:.0f} s / {fast:.2f} s)",
                 "",
                 "",
             )
         )
-
-    print_table(vgg_source, ("benchmark", "ours", "plain", "ours / plain"), rows)
+    return rows
 
 
 def print_table(vgg_source: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

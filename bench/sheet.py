@@ -16,7 +16,7 @@ import argparse
 import torch
 
 from bench.commit import commit
-from bench.run import interleaved
+from bench.timing import interleaved
 
 
 def main(argv: list[str] | None = None) -> None:

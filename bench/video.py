@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.run import sync
+from bench.timing import sync
 from nst.methods import fast, video
 from nst.methods.engine import OnePassStyle
 from tests.support.clips import e_warp, pan, read_frames, static_scene, write_clip, zoom

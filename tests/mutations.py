@@ -40,7 +40,7 @@ class Mutation:
 MUTATIONS = (
     Mutation(
         "MobileNetV2 reads the pastiche on one lattice again",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/options.py",
         'optimizer="adam", jitter=16)',
         'optimizer="adam", jitter=0)',
         (
@@ -49,7 +49,7 @@ MUTATIONS = (
     ),
     Mutation(
         "the jittered MobileNetV2 run goes back to L-BFGS",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/options.py",
         'tv=5.0, optimizer="adam"',
         'tv=5.0, optimizer="lbfgs"',
         (
@@ -67,35 +67,35 @@ MUTATIONS = (
     ),
     Mutation(
         "the warm start is ignored",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/loop.py",
         'if previous is None and o.init == "arbitrary":',
         "if False:",
         ("tests/test_gatys.py::test_the_warm_start_is_the_any_style_picture_at_the_pastiches_size",),
     ),
     Mutation(
         "a time-limited plan keeps the requested size whatever it costs",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/planner.py",
         "        if min(given) >= min(SCALE_STEPS, min(shares)) and min(given) > 0:",
         "        if True:",
         ("tests/test_gatys.py::test_a_time_limited_plan_ends_at_the_largest_scale_that_fits",),
     ),
     Mutation(
         "a time-limited plan ignores the steps it was given",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/planner.py",
         "given = [min(share, afford) for share in shares]",
         "given = [afford for share in shares]",
         ("tests/test_gatys.py::test_a_time_limited_plan_ends_at_the_largest_scale_that_fits",),
     ),
     Mutation(
         "a run cut short is stretched to the size asked",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/loop.py",
         "final = resize_long_side(original, max(pastiche.shape[-2:]))",
         "final = resize_long_side(original, o.size)",
         ("tests/test_gatys.py::test_a_time_limited_run_ends_at_the_size_of_its_last_finished_scale",),
     ),
     Mutation(
         "previews keep the size asked, not the size to come",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/loop.py",
         "shown = resize_long_side(original, scale.last)",
         "shown = resize_long_side(original, o.size)",
         ("tests/test_gatys.py::test_a_time_limited_run_ends_at_the_size_of_its_last_finished_scale",),
@@ -109,7 +109,7 @@ MUTATIONS = (
     ),
     Mutation(
         "every epoch of the photos in the same order",
-        "nst/methods/train.py",
+        "nst/methods/train/data.py",
         "seed = o.seed + epoch",
         "seed = o.seed",
         (
@@ -118,7 +118,7 @@ MUTATIONS = (
     ),
     Mutation(
         "a resumed run starts the photos from the beginning",
-        "nst/methods/train.py",
+        "nst/methods/train/data.py",
         "if step >= start:",
         "if True:",
         (
@@ -137,7 +137,7 @@ MUTATIONS = (
     ),
     Mutation(
         "multi-style training trains only the first style",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         "k = step % len(styles)",
         "k = 0",
         ("tests/test_multistyle.py::test_a_three_style_network_paints_three_pictures_and_blends_inside_it",),
@@ -170,7 +170,7 @@ MUTATIONS = (
     ),
     Mutation(
         "training stops at a file that is not a picture",
-        "nst/methods/train.py",
+        "nst/methods/train/data.py",
         "with contextlib.suppress(ImageError, OSError, ValueError):",
         "with contextlib.suppress(KeyError):",
         ("tests/test_distributed.py::test_unreadable_training_photos_are_skipped_and_counted_on_every_rank",),
@@ -184,14 +184,14 @@ MUTATIONS = (
     ),
     Mutation(
         "torchrun processes each train on their own share, gradients not averaged",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         "trained = model if ranks.world == 1 else DistributedDataParallel(model)",
         "trained = model",
         ("tests/test_distributed.py",),
     ),
     Mutation(
         "torchrun shares of a short batch weighted alike",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         '(terms["total"] * (mine * ranks.world / good)).backward()',
         'terms["total"].backward()',
         ("tests/test_distributed.py",),
@@ -245,7 +245,7 @@ MUTATIONS = (
     ),
     Mutation(
         "video blends the warped previous frame where the flow failed",
-        "nst/methods/video.py",
+        "nst/methods/video/painter.py",
         "return (round_trip <= bound) & inside & alike, warped",
         "return np.ones_like(inside), warped",
         ("tests/test_video.py",),
@@ -318,14 +318,14 @@ MUTATIONS = (
     ),
     Mutation(
         "training resume restores no weights",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         'model.load_state_dict(saved["model"])',
         "pass",
         ("tests/test_fast.py::test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one",),
     ),
     Mutation(
         "training resume restores no optimiser state",
-        "nst/methods/train.py",
+        "nst/methods/train/loop.py",
         'optimizer.load_state_dict(saved["optimizer"])',
         "pass",
         ("tests/test_fast.py::test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one",),
@@ -339,7 +339,7 @@ MUTATIONS = (
     ),
     Mutation(
         "video blending with the previous frame inverted",
-        "nst/methods/video.py",
+        "nst/methods/video/painter.py",
         "Image.blend(frame, self.previous, self.options.blend_previous)",
         "Image.blend(frame, self.previous, 1 - self.options.blend_previous)",
         ("tests/test_video.py::test_blending_with_the_previous_frame_is_there_and_off_by_default",),
@@ -353,7 +353,7 @@ MUTATIONS = (
     ),
     Mutation(
         "Gatys style term dropped",
-        "nst/methods/gatys.py",
+        "nst/methods/gatys/targets.py",
         '"style": style_terms(grams, layers.style_weights, options.style_weight)',
         '"style": style_terms(grams, layers.style_weights, 0.0)',
         ("tests/test_gatys_mobilenet.py",),
@@ -662,7 +662,7 @@ MUTATIONS = (
     ),
     Mutation(
         "a clip's recipe is not written into its MP4",
-        "nst/methods/video.py",
+        "nst/methods/video/transcode.py",
         "out.metadata[RECIPE_TAG] = recipe.to_json()",
         "pass",
         ("tests/test_recipes.py::test_a_clip_carries_its_recipe_in_its_mp4_and_is_painted_again_from_it",),

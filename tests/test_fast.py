@@ -11,6 +11,7 @@ from nst.base.images import to_image, to_tensor
 from nst.base.weights import WeightsError
 from nst.methods import catalogue, fast, train
 from nst.methods.engine import NetworkStyle
+from nst.methods.train import publish
 from nst.networks.transformer import TransformerNet, load_model
 from tests.support.device import LEVELS, full_float32
 from tests.support.pictures import synthetic
@@ -307,9 +308,9 @@ def test_push_uploads_the_folder_without_the_checkpoint(tmp_path, monkeypatch):
     class FakeCommit:
         commit_url = "https://huggingface.co/me/style/commit/abc"
 
-    monkeypatch.setattr(train.HfApi, "create_repo", lambda self, *a, **k: calls.append(("create", a, k)))
+    monkeypatch.setattr(publish.HfApi, "create_repo", lambda self, *a, **k: calls.append(("create", a, k)))
     monkeypatch.setattr(
-        train.HfApi, "upload_folder", lambda self, **k: calls.append(("upload", k)) or FakeCommit()
+        publish.HfApi, "upload_folder", lambda self, **k: calls.append(("upload", k)) or FakeCommit()
     )
     with pytest.raises(ValueError, match=r"no \.safetensors"):
         train.push(tmp_path, "me/style")

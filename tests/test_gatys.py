@@ -10,6 +10,7 @@ from nst.base.images import to_tensor
 from nst.base.losses import TVLoss
 from nst.base.settings import configure, current
 from nst.methods import arbitrary, gatys
+from nst.methods.gatys import loop, planner, targets
 from nst.networks.vgg import VGGFeatures
 from tests.support.device import CUDA
 from tests.support.pictures import synthetic
@@ -84,9 +85,9 @@ def test_blended_styles_change_the_target_and_the_gram_cache_serves_repeats():
     layers = gatys.LAYERS["vgg19"]
     vgg = VGGFeatures((layers.content, *layers.style), pooling="avg")
     content = to_tensor(synthetic(48, 32))
-    blended = gatys._style_targets(vgg, layers, styles, [0.7, 0.3], 48, content, "none")
-    first = gatys._style_targets(vgg, layers, styles[:1], [1.0], 48, content, "none")
-    second = gatys._style_targets(vgg, layers, styles[1:], [1.0], 48, content, "none")
+    blended = targets._style_targets(vgg, layers, styles, [0.7, 0.3], 48, content, "none")
+    first = targets._style_targets(vgg, layers, styles[:1], [1.0], 48, content, "none")
+    second = targets._style_targets(vgg, layers, styles[1:], [1.0], 48, content, "none")
     for layer in layers.style:
         torch.testing.assert_close(blended[layer], 0.7 * first[layer] + 0.3 * second[layer])
         assert not torch.allclose(blended[layer], first[layer])
@@ -106,13 +107,13 @@ def test_time_limit_ends_early_with_a_final_image():
 
 def test_caller_can_stop_iterating(monkeypatch):
     steps = []
-    stepper = gatys._stepper
+    stepper = loop._stepper
 
     def counting(*args):
         step = stepper(*args)
         return lambda: steps.append(1) or step()
 
-    monkeypatch.setattr(gatys, "_stepper", counting)
+    monkeypatch.setattr(loop, "_stepper", counting)
     stream = gatys.stylize(synthetic(60, 40), [synthetic(40, 40)], size=48, steps=100)
     assert next(stream).step == 1 and len(steps) == 1
     stream.close()
@@ -287,7 +288,7 @@ def test_a_time_limited_run_ends_at_the_size_of_its_last_finished_scale(monkeypa
         planned.append(done)
         return [(72, 2)] if done < 72 else []  # as if the time allowed one more scale of 72 px
 
-    monkeypatch.setattr(gatys, "fit_scales", small)
+    monkeypatch.setattr(planner, "fit_scales", small)
     options = {"size": 96, "steps": 20, "multiscale": True, "min_scale": 48, "preview_every": 1}
     events = _run(content=synthetic(150, 100), time_limit=60, **options)
     assert planned == [48, 72] and [e.scale for e in events[-3:]] == [2, 2, 2]

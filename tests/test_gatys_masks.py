@@ -10,6 +10,7 @@ from PIL import Image
 from nst.base.images import region_weights, to_tensor
 from nst.base.losses import GuidedStyleLoss, StyleLoss, gram_matrix, guided_style_terms, style_terms
 from nst.methods import gatys
+from nst.methods.gatys import targets
 from nst.networks.vgg import VGGFeatures
 from tests.support.pictures import synthetic
 
@@ -76,9 +77,9 @@ def test_every_style_layer_sees_the_masks_share_of_the_image():
     layers = gatys.LAYERS["vgg19"]
     net = VGGFeatures((layers.content, *layers.style), pooling="avg")
     content = to_tensor(synthetic(W, H))
-    grams = gatys._style_targets(net, layers, [RED], [1.0], W, content, "none")
+    grams = targets._style_targets(net, layers, [RED], [1.0], W, content, "none")
     regions = region_weights([ramp], (W, H))
-    loss = gatys._loss(net, content, [grams], options, regions)
+    loss = targets._loss(net, content, [grams], options, regions)
     terms, features = loss.groups["style"], net(content)
     assert [t.term.layer for t in terms] == list(layers.style)
     for t in terms:

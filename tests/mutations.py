@@ -914,6 +914,20 @@ MUTATIONS = (
         "        raise",
         ("tests/test_gatys_mobilenet.py::test_offline_without_vgg_the_cli_runs_on_mobilenet_and_says_why",),
     ),
+    Mutation(
+        "a Gram target made with one VGG-19's weights serves another's",
+        "nst/methods/gatys/targets.py",
+        '    weights = weights_location() if o.loss_network == "vgg19" else ()\n',
+        "    weights = ()\n",
+        ("tests/test_gatys.py::test_the_pastiche_does_not_depend_on_the_loss_networks_activation_scale",),
+    ),
+    Mutation(
+        "VGG-19's features load once a process, whatever weights the settings name",
+        "nst/networks/vgg.py",
+        "    return _loaded(device, weights_location())\n",
+        '    return _loaded(device, ("", ""))\n',
+        ("tests/test_gatys.py::test_the_pastiche_does_not_depend_on_the_loss_networks_activation_scale",),
+    ),
 )
 
 

@@ -208,6 +208,8 @@ def pastiches(tmp_path_factory) -> dict[tuple[str, str], torch.Tensor]:
             configure(
                 dataclasses.replace(previous, vgg_weights=str(folder / f"{name}.pth"), loss_network="vgg19")
             )
+            loaded = VGGFeatures(("relu1_1",)).layers[0].weight.cpu()
+            assert torch.equal(loaded, state_dict["features.0.weight"]), f"{name}.pth runs"
             for variant in variants:
                 run = gatys.stylize(content, [style], size=72, steps=12, min_scale=40, **VARIANTS[variant])
                 [*_, last] = run

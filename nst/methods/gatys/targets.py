@@ -30,6 +30,7 @@ from nst.base.losses import (
     style_terms,
 )
 from nst.methods.gatys.options import DEFAULTS, LAYERS, GatysOptions
+from nst.networks.vgg import weights_location
 
 
 @dataclass
@@ -127,8 +128,8 @@ def _targets(
     The style targets are the blend's ``Σ_k b_k G_l(S_k)``, or with masks each style's own
     ``G_l(S_k)`` (cached as that style's alone), the styles' long side ``style_scale · side``;
     :data:`style_cache` keeps them by ``keys`` (the styles' digests, and the content's when
-    colours are matched to it) and the settings. On a network with a jitter (:data:`DEFAULTS`)
-    the loss is :class:`Jittered`.
+    colours are matched to it), the settings and where VGG-19's weights were loaded from. On a
+    network with a jitter (:data:`DEFAULTS`) the loss is :class:`Jittered`.
     """
     digests, colour_key = keys
     runs = (
@@ -136,7 +137,8 @@ def _targets(
     )
     device, layers = next(net.parameters()).device, LAYERS[o.loss_network]
     style_side = max(1, round(side * o.style_scale))
-    setting = (style_side, o.preserve_color, o.loss_network, o.pooling, str(device))
+    weights = weights_location() if o.loss_network == "vgg19" else ()
+    setting = (style_side, o.preserve_color, o.loss_network, weights, o.pooling, str(device))
     grams = [
         style_cache.get(
             ((digests[which], colour_key), tuple(b), *setting),

@@ -14,7 +14,10 @@ from nst.base.settings import Settings
 
 
 def main() -> None:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as err:  # a variable that does not parse: one line, not a traceback
+        raise SystemExit(f"error: {err}") from None
     parser = argparse.ArgumentParser(description="Serve the style transfer Space.")
     parser.add_argument(
         "--share", action="store_true", default=settings.share, help="also serve a public gradio.live link"

@@ -928,6 +928,13 @@ MUTATIONS = (
         '    return _loaded(device, ("", ""))\n',
         ("tests/test_gatys.py::test_the_pastiche_does_not_depend_on_the_loss_networks_activation_scale",),
     ),
+    Mutation(
+        "app.py shows a traceback for a setting that does not parse",
+        "app.py",
+        '        raise SystemExit(f"error: {err}") from None\n',
+        "        raise\n",
+        ("tests/test_space.py::test_app_py_refuses_a_setting_that_does_not_parse_in_one_line",),
+    ),
 )
 
 

@@ -68,6 +68,7 @@ def test_exif_rotation_and_transparency_come_out_right(corpus):
     )
 
 
+@pytest.mark.slow  # a process of its own, whose peak memory is measured
 @pytest.mark.parametrize("name", ["large_48mp.jpg", "bomb_40000x40000.png"])
 def test_large_photo_and_bomb_stay_small_in_memory(corpus, name):
     # VmHWM is this process's own peak; ru_maxrss would carry the forking test runner's peak over exec.

@@ -55,6 +55,7 @@ def _files(root: Path) -> set[Path]:
     return {p for p in root.rglob("*") if ".venv" not in p.parts and ".git" not in p.parts}
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_importing_every_module_writes_no_file_loads_no_weights_and_starts_no_thread(tmp_path):
     home = tmp_path / "home"
     home.mkdir()

@@ -3,6 +3,7 @@
 import re
 
 import gradio
+import pytest
 import yaml
 
 from nst.base.weights import VGG19_HUB
@@ -49,3 +50,12 @@ def test_readme_keeps_two_set_up_commands():
     setup = (ROOT / "README.md").read_text().split("## Set up", 1)[1].split("\n## ", 1)[0]
     assert len(re.findall(r"```bash\n(.*?)\n```", setup, re.S)) == 2
     assert (ROOT / "requirements.txt").read_text().splitlines()[0].startswith("spaces")
+
+
+def test_app_py_refuses_a_setting_that_does_not_parse_in_one_line(monkeypatch):
+    import app
+
+    monkeypatch.setenv("NST_MCP", "maybe")
+    with pytest.raises(SystemExit) as stopped:
+        app.main()
+    assert str(stopped.value).startswith("error: NST_MCP") and "\n" not in str(stopped.value)

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 from nst.base.images import load_image, resize_long_side, to_tensor
 from nst.methods import arbitrary, engine
 from nst.methods.arbitrary import ArbitraryOptions
-from tests.support.pictures import LUMA, drawn_scene, stripes
+from tests.support.pictures import LUMA, diagonal_stripes, drawn_scene
 
 SOBEL = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
 
@@ -68,7 +68,7 @@ def _waves(side: int) -> Image.Image:
 def drawn_pairs(side: int) -> list[tuple[Image.Image, Image.Image]]:
     """Pictures made here: a drawn landscape at two aspect ratios, in drawn styles."""
     wide, tall = drawn_scene(side, side * 2 // 3), drawn_scene(side * 3 // 4, side)
-    return [(wide, stripes(256, 12.0)), (wide, _waves(256)), (tall, stripes(256, 24.0))]
+    return [(wide, diagonal_stripes(256, 12.0)), (wide, _waves(256)), (tall, diagonal_stripes(256, 24.0))]
 
 
 def ways(side: int, default: int, plain_sides: tuple[int, ...]) -> dict[str, tuple[int, bool]]:

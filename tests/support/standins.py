@@ -7,6 +7,7 @@ Timings do not depend on weight values; image quality does, so nothing here is f
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -113,8 +114,9 @@ def hub_standin(mean_rgb: tuple[float, float, float], seed: int) -> TransformerN
 
 
 def _save(state: dict[str, torch.Tensor], path: Path) -> None:
-    """``state`` written whole to ``path`` (beside it, then renamed), so a reader never sees half a file."""
-    partial = path.with_name(f".{path.name}.partial")
+    """``state`` written whole to ``path`` (beside it, then renamed), so that a reader never sees half a
+    file, nor do two processes laying the same file meet."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     torch.save(state, partial)
     partial.replace(path)
 

@@ -61,7 +61,7 @@ def _stylise(page: object, photo: str | None, results: int) -> None:
     if photo is not None:
         page.locator("#nst-content input[type=file]").set_input_files(photo)
     page.get_by_role("button", name="Stylise", exact=True).first.click()
-    expect(page.locator("#nst-history .thumbnail-item")).to_have_count(results, timeout=60_000)
+    expect(page.locator("#nst-history .thumbnail-item")).to_have_count(results, timeout=20_000)
 
 
 @needs_chromium

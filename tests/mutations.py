@@ -936,6 +936,13 @@ MUTATIONS = (
         "        raise\n",
         ("tests/test_space.py::test_app_py_refuses_a_setting_that_does_not_parse_in_one_line",),
     ),
+    Mutation(
+        "app.py's main grows past sixty lines",
+        "app.py",
+        "    build(settings).launch(**launch_options(settings))\n",
+        "    build(settings).launch(**launch_options(settings))\n" + "    pass\n" * 60,
+        ("tests/test_house.py::test_rooms_stay_small_modules_under_400_lines_functions_under_60",),
+    ),
 )
 
 

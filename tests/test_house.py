@@ -3,6 +3,7 @@ of requirements."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
 import os
@@ -75,6 +76,21 @@ def test_importing_every_module_writes_no_file_loads_no_weights_and_starts_no_th
 ENVIRON = re.compile(r"""os\.(?:environ(?:\.get)?\s*[\[(]|getenv\s*\()\s*["']([A-Z_]+)["']""")
 THEIRS = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"}
 """torchrun's own variables, read where a process learns its place."""
+
+
+def test_rooms_stay_small_modules_under_400_lines_functions_under_60():
+    large = []
+    for path in [*SOURCES, *sorted((ROOT / "bench").glob("*.py"))]:
+        text, name = path.read_text(), path.relative_to(ROOT)
+        if len(text.splitlines()) > 400:
+            large.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.end_lineno - node.lineno >= 60
+            ):
+                large.append(f"{name}: {node.name} is {node.end_lineno - node.lineno + 1} lines")
+    assert not large, large
 
 
 def test_no_module_reads_the_environment_outside_the_settings_home():

@@ -1,7 +1,8 @@
 """Mutation check: plant realistic bugs in the core, one at a time, and see whether the tests notice.
 
-    python tests/mutations.py              # every mutation, one worker a core
+    python tests/mutations.py              # every mutation, in a worker a core and one more
     python tests/mutations.py draft blend  # those whose names contain "draft" or "blend"
+    python tests/mutations.py --workers 2  # in two workers
 
 Each mutation is one textual change to one file: a bug someone could write. Each worker copies
 the working tree (tracked and untracked files, not the ignored ones) to a temporary folder,
@@ -15,6 +16,7 @@ checkout or the installed packages.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import shutil
@@ -1035,11 +1037,22 @@ def verdict(status: int, printed: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    wanted = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("words", nargs="*", help="run the mutations whose names contain one of these")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=(os.cpu_count() or 1) + 1,
+        help="default: one a core and one more, as many runs wait on a server, a browser or processes",
+    )
+    args = parser.parse_args(argv)
+    wanted = args.words
     chosen = [i for i, m in enumerate(MUTATIONS) if not wanted or any(w in m.name for w in wanted)]
     chosen.sort(key=lambda i: not any(t.startswith(SLOW_FIRST) for t in MUTATIONS[i].tests))
-    workers = max(1, min(len(chosen), os.cpu_count() or 1))
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    workers = max(1, min(len(chosen), args.workers))
+    threads = max(1, (os.cpu_count() or 1) // workers)  # fewer cores than workers: one thread each
     print("| mutation | file | tests | outcome | seconds |\n|---|---|---|---|---|", flush=True)
     survivors = []
     context = multiprocessing.get_context("spawn")

@@ -114,18 +114,14 @@ MUTATIONS = (
         "nst/methods/train/data.py",
         "seed = o.seed + epoch",
         "seed = o.seed",
-        (
-            "tests/test_distributed.py::test_a_streamed_dataset_trains_as_one_process_does_and_a_resumed_stream_sees_the_same_batches",
-        ),
+        ("tests/test_fast.py::test_a_resumed_stream_sees_the_same_batches_and_each_epoch_its_own_order",),
     ),
     Mutation(
         "a resumed run starts the photos from the beginning",
         "nst/methods/train/data.py",
         "if step >= start:",
         "if True:",
-        (
-            "tests/test_distributed.py::test_a_streamed_dataset_trains_as_one_process_does_and_a_resumed_stream_sees_the_same_batches",
-        ),
+        ("tests/test_fast.py::test_a_resumed_stream_sees_the_same_batches_and_each_epoch_its_own_order",),
     ),
     Mutation(
         "every rank paints every photo of a batch job",

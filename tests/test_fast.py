@@ -1,3 +1,4 @@
+import itertools
 import json
 import os
 from pathlib import Path
@@ -20,6 +21,7 @@ from tests.support.standins import (
     HUB_FILES,
     card_names,
     examples_state,
+    hub_dataset,
     hub_standin,
     painted_transformer,
     random_transformer,
@@ -421,3 +423,15 @@ def test_a_data_folder_without_images_is_one_readable_error(tmp_path):
     (tmp_path / "notes.txt").write_text("no pictures here")
     with pytest.raises(ValueError, match="No images"):
         list(train.train(synthetic(32, 32), tmp_path, tmp_path / "out", steps=1))
+
+
+def test_a_resumed_stream_sees_the_same_batches_and_each_epoch_its_own_order(tmp_path):
+    from nst.base.distributed import Ranks
+    from nst.base.photos import Streamed
+
+    stream = Streamed.parse(hub_dataset(tmp_path, 7, 1))
+    options, alone = train.TrainOptions(batch_size=3, image_size=16), Ranks(0, 1, torch.device("cpu"))
+    whole = [b for b, _ in itertools.islice(train.batches(stream, options, 0, alone), 5)]
+    resumed = [b for b, _ in itertools.islice(train.batches(stream, options, 2, alone), 3)]
+    assert all(torch.equal(a, b) for a, b in zip(whole[2:], resumed, strict=True))
+    assert not torch.equal(whole[0], whole[3]), "each epoch in its own order"

@@ -7,11 +7,13 @@ Timings do not depend on weight values; image quality does, so nothing here is f
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 from pathlib import Path
 
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 from torch import nn
 from torchvision.models.vgg import cfgs, make_layers
 
@@ -168,3 +170,31 @@ def train_set(folder: Path, name: str = "set", finetune: bool = False, steps: in
     ):
         pass
     return folder / f"{name}.safetensors"
+
+
+def hub_dataset(folder: Path, photos: int, broken: int) -> str:
+    """A local Hugging Face dataset in one Arrow file, as a Hub dataset's: ``photos`` pictures in an
+    ``image`` column beside a caption, then ``broken`` examples whose bytes are no picture.
+
+    Arrow, not parquet: ``datasets`` waits 5 s each time a stream of a parquet file ends or is left
+    (apache/arrow#45214), which would be most of a test's time."""
+    import datasets
+
+    from tests.support.pictures import synthetic
+
+    examples = []
+    for seed in range(photos):
+        data = io.BytesIO()
+        photo = synthetic(48 if seed % 2 else 40, 32, seed=seed)
+        (ImageOps.invert(photo) if seed % 3 else photo).save(data, "PNG")
+        examples.append({"bytes": data.getvalue(), "path": f"photo{seed}.png"})
+    examples += [{"bytes": b"not a picture", "path": f"broken{i}.png"} for i in range(broken)]
+    features = datasets.Features({"caption": datasets.Value("string"), "image": datasets.Image()})
+    table = datasets.Dataset.from_dict(
+        {"caption": [str(i) for i in range(len(examples))], "image": examples}, features=features
+    )
+    (folder / "data").mkdir(parents=True)
+    table.save_to_disk(str(folder / "saved"))
+    (folder / "saved" / "data-00000-of-00001.arrow").rename(folder / "data" / "train-00000-of-00001.arrow")
+    shutil.rmtree(folder / "saved")
+    return f"hf:{folder}"

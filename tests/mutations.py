@@ -270,6 +270,13 @@ MUTATIONS = (
         ("tests/test_images.py", "tests/test_hostile.py::test_large_photo_and_bomb_stay_small_in_memory"),
     ),
     Mutation(
+        "choosing the CPU raises torch's threads to every core, over OMP_NUM_THREADS",
+        "nst/base/device.py",
+        "torch.set_num_threads(max(1, min(torch.get_num_threads(), len(os.sched_getaffinity(0)))))",
+        "torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))",
+        ("tests/test_device.py::test_fewer_threads_asked_for_stay",),
+    ),
+    Mutation(
         "EXIF orientation ignored",
         "nst/base/images.py",
         "img = ImageOps.exif_transpose(img)\n        rgb = _to_rgb(img)",
@@ -986,8 +993,9 @@ def _start_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _tests_fail(tests: tuple[str, ...], log: Path) -> int:
-    """The exit status of a forked ``pytest`` on ``tests`` (whatever their tier), its output in ``log``."""
+def _tests_fail(tests: tuple[str, ...], log: Path) -> tuple[int, float]:
+    """The exit status of a forked ``pytest`` on ``tests`` (whatever their tier), its output in ``log``,
+    and the CPU seconds it and the processes it waited for (servers, browsers, torchrun) used."""
     pid = os.fork()
     if pid == 0:
         status = 3
@@ -1000,27 +1008,28 @@ def _tests_fail(tests: tuple[str, ...], log: Path) -> int:
             status = int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-m", "", *tests]))
         finally:
             os._exit(status)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    _, status, usage = os.wait4(pid, 0)
+    return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
 
 
-def run(index: int) -> tuple[int, int, float, str]:
-    """(index, exit status, seconds, output's end): mutation ``index``'s tests against this worker's
-    tree, changed."""
+def run(index: int) -> tuple[int, int, float, float, str]:
+    """(index, exit status, seconds, CPU seconds, output's end): mutation ``index``'s tests against this
+    worker's tree, changed."""
     mutation = MUTATIONS[index]
     path = Path(mutation.file)
     original = path.read_text()
     if original.count(mutation.old) != 1:
-        return index, -1, 0.0, f"{mutation.old!r} is not once in {mutation.file}; update it"
+        return index, -1, 0.0, 0.0, f"{mutation.old!r} is not once in {mutation.file}; update it"
     path.write_text(original.replace(mutation.old, mutation.new))
     log = Path(tempfile.mkstemp(prefix="nst-mutant-", suffix=".log")[1])
     start = time.perf_counter()
     try:
-        status = _tests_fail(mutation.tests, log)
+        status, cpu = _tests_fail(mutation.tests, log)
     finally:
         path.write_text(original)
     printed = log.read_text(errors="replace")
     log.unlink()
-    return index, status, time.perf_counter() - start, printed[-2000:]
+    return index, status, time.perf_counter() - start, cpu, printed[-2000:]
 
 
 def verdict(status: int, printed: str) -> bool:
@@ -1049,19 +1058,25 @@ def main(argv: list[str] | None = None) -> int:
     chosen.sort(key=lambda i: not any(t.startswith(SLOW_FIRST) for t in MUTATIONS[i].tests))
     workers = max(1, min(len(chosen), args.workers))
     threads = max(1, (os.cpu_count() or 1) // workers)  # fewer cores than workers: one thread each
-    print("| mutation | file | tests | outcome | seconds |\n|---|---|---|---|---|", flush=True)
-    survivors = []
+    print("| mutation | file | tests | outcome | seconds | CPU s |\n|---|---|---|---|---|---|", flush=True)
+    survivors, began, cpu_total = [], time.perf_counter(), 0.0
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, _start_worker, (threads,), maxtasksperchild=None) as pool:
-        for index, status, seconds, printed in pool.imap_unordered(run, chosen):
+        for index, status, seconds, cpu, printed in pool.imap_unordered(run, chosen):
             mutation = MUTATIONS[index]
             killed = verdict(status, f"{mutation.name}: {printed}")
             tests = ", ".join(t.removeprefix("tests/") for t in mutation.tests)
             outcome = "killed" if killed else "**survived**"
-            print(f"| {mutation.name} | {mutation.file} | {tests} | {outcome} | {seconds:.0f} |", flush=True)
+            cpu_total += cpu
+            print(
+                f"| {mutation.name} | {mutation.file} | {tests} | {outcome} | {seconds:.0f} | {cpu:.0f} |",
+                flush=True,
+            )
             if not killed:
                 survivors.append(mutation.name)
-    print(f"\n{len(chosen) - len(survivors)} of {len(chosen)} killed.")
+    minutes = (time.perf_counter() - began) / 60
+    killed = len(chosen) - len(survivors)
+    print(f"\n{killed} of {len(chosen)} killed in {minutes:.1f} min ({cpu_total / 60:.1f} CPU min).")
     for name in survivors:
         print(f"survived: {name}")
     return len(survivors)

@@ -18,8 +18,9 @@ def default_device() -> torch.device:
 
     Order: the settings' ``device`` (``NST_DEVICE``: e.g. ``cpu``, ``cuda:1``), then CUDA, then MPS,
     then CPU.
-    On the CPU, torch's intra-op threads are set to the cores this process may use
-    (``sched_getaffinity``), which in containers is often fewer than the host has.
+    On the CPU, torch's intra-op threads are lowered to the cores this process may use
+    (``sched_getaffinity``), which in containers is often fewer than the host's that torch counts;
+    fewer threads asked for (``OMP_NUM_THREADS``, ``torch.set_num_threads``, torchrun's share) stay.
     """
     return _chosen(current().device.strip())
 
@@ -36,7 +37,7 @@ def _chosen(name: str) -> torch.device:
         device = torch.device("cpu")
     if device.type == "cpu":
         if hasattr(os, "sched_getaffinity"):
-            torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+            torch.set_num_threads(max(1, min(torch.get_num_threads(), len(os.sched_getaffinity(0)))))
         _reuse_freed_memory()
     if device.type == "cuda":
         # TF32 for VGG's convolutions and the Gram products: 10 mantissa bits, plenty for a loss.

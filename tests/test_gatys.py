@@ -232,7 +232,8 @@ def test_any_positive_rescaling_changes_the_default_pastiche_by_rounding_only(pa
     if CUDA:  # TF32's 10-bit rounding of rescaled activations sends L-BFGS along another path
         assert (original - rescaled).abs().mean() < 4
         return
-    assert (original - rescaled).abs().mean() < 0.1 and (original - rescaled).abs().max() <= 2
+    # Rounding, as threads split sums: mean 0.07 and max 1 level in one thread, 0.39 and 3 in two.
+    assert (original - rescaled).abs().mean() < 1 and (original - rescaled).abs().max() <= 4
 
 
 def test_a_style_start_has_the_styles_colours():

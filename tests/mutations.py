@@ -277,6 +277,54 @@ MUTATIONS = (
         ("tests/test_device.py::test_fewer_threads_asked_for_stay",),
     ),
     Mutation(
+        "the largest Gatys size in the Space ignores the loss network",
+        "nst/space/presets.py",
+        'return settings.gatys_mobilenet_side if network == "mobilenet" else settings.gatys_side',
+        "return settings.gatys_side",
+        ("tests/test_space_wiring.py::test_the_largest_gatys_size_follows_the_loss_network_and_the_device",),
+    ),
+    Mutation(
+        "the Space's MobileNetV2 runs start at VGG-19's size",
+        "nst/space/presets.py",
+        'GATYS_SIZES = {"vgg19": 512, "mobilenet": 1024}',
+        'GATYS_SIZES = {"vgg19": 512, "mobilenet": 512}',
+        (
+            "tests/test_space_wiring.py::test_the_spaces_default_mobilenet_run_plans_1024_px_within_its_seconds",
+        ),
+    ),
+    Mutation(
+        "the Space's Gatys seconds too few for 1024 px on MobileNetV2",
+        "nst/space/presets.py",
+        "GATYS = gatys.GatysOptions(steps=100, preview_every=5, time_limit=30.0)",
+        "GATYS = gatys.GatysOptions(steps=100, preview_every=5, time_limit=20.0)",
+        (
+            "tests/test_space_wiring.py::test_the_spaces_default_mobilenet_run_plans_1024_px_within_its_seconds",
+        ),
+    ),
+    Mutation(
+        "the Gatys endpoint runs on its default loss network whatever is asked",
+        "nst/space/handlers.py",
+        'gatys.GatysOptions(loss_network=loss_network or "auto")',
+        'gatys.GatysOptions(loss_network="auto")',
+        ("tests/test_app.py::test_the_loss_network_asked_for_runs_with_its_optimiser_and_is_in_the_recipe",),
+    ),
+    Mutation(
+        "the Gatys endpoint paints any size on any loss network",
+        "nst/space/handlers.py",
+        "        if size > largest:",
+        "        if False:",
+        ("tests/test_app.py::test_the_loss_network_asked_for_runs_with_its_optimiser_and_is_in_the_recipe",),
+    ),
+    Mutation(
+        "reuse settings leaves a Gatys run's loss network as it is",
+        "nst/space/tabs/gatys.py",
+        '        "loss_network": o["loss_network"],\n',
+        "",
+        (
+            "tests/test_visitor.py::test_reuse_settings_puts_back_a_gatys_runs_loss_network_with_its_size_and_weights",
+        ),
+    ),
+    Mutation(
         "EXIF orientation ignored",
         "nst/base/images.py",
         "img = ImageOps.exif_transpose(img)\n        rgb = _to_rgb(img)",

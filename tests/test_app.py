@@ -16,6 +16,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from nst.base.images import to_tensor
+from nst.base.recipes import read_recipe
 from nst.base.settings import current
 from nst.methods import arbitrary, fast, video
 from nst.methods.catalogue import load_catalogue
@@ -70,7 +71,9 @@ def test_the_endpoints_name_their_parameters_alike(client):
         *("working_side", *regions),
     ]
     assert names["/stylize_gatys"][:2] == ["content", "style_image"]
-    assert names["/stylize_gatys"][-5:] == ["second_style_image", "second_style_share", *regions, "seconds"]
+    assert names["/stylize_gatys"][-6:] == [
+        *("second_style_image", "second_style_share", *regions, "seconds", "loss_network")
+    ]
     assert names["/stylize_video"] == [
         "clip",
         "style",
@@ -516,3 +519,24 @@ def test_each_method_tab_has_examples_that_run_through_its_own_function(server):
     runs = [d for d in config["dependencies"] if str(d.get("api_name")).startswith("load_example")]
     painting = [d for d in runs if result in d["outputs"] and d["api_visibility"] == "private"]
     assert len(painting) == 3, runs  # each example click paints into the result pane
+
+
+def test_the_loss_network_asked_for_runs_with_its_optimiser_and_is_in_the_recipe(client, images):
+    def recipe(**asked) -> dict:
+        out = client.predict(
+            content=handle_file(images["content"]),
+            style_image=handle_file(images["style"]),
+            steps=2,
+            api_name="/stylize_gatys",
+            **asked,
+        )
+        return read_recipe(out).recipe.options
+
+    mobilenet = recipe(size=96, loss_network="mobilenet")
+    assert (mobilenet["loss_network"], mobilenet["optimizer"], mobilenet["size"]) == ("mobilenet", "adam", 96)
+    vgg = recipe(size=96, loss_network="vgg19")
+    assert (vgg["loss_network"], vgg["optimizer"]) == ("vgg19", "lbfgs")
+    assert recipe()["loss_network"] == "vgg19", "VGG-19 when its weights are there"
+    assert recipe(size=1024, loss_network="mobilenet")["size"] == 1024
+    with pytest.raises(Exception, match="Size 544 is over 512, the largest on VGG-19 here"):
+        recipe(size=544, loss_network="vgg19")

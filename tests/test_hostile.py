@@ -196,6 +196,7 @@ ONE_PASS = {"strength": 1.0, "preserve_color": False, "second_style_share": 0.5,
 NO_MASKS = {"mask": None, "second_mask": None}
 GATYS = {"steps": 2, "size": 64, "style_weight": None, "preserve_color": False, "optimizer": "lbfgs"}
 GATYS |= {"seed": 0, "second_style_image": None, "second_style_share": 0.5, **NO_MASKS, "seconds": 25}
+GATYS |= {"loss_network": None}
 
 
 def test_nan_weights_sent_as_raw_json_are_refused_readably(server, corpus):

@@ -4,6 +4,7 @@ history of one's own; and the history's bounds, without a browser."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import time
@@ -19,7 +20,7 @@ from nst.base.recipes import file_digest, read_recipe
 from nst.base.settings import current
 from nst.methods import again, fast, video
 from nst.space import reuse, view
-from nst.space.presets import ARBITRARY, FAST
+from nst.space.presets import ARBITRARY, FAST, GATYS
 from nst.space.view import History
 from tests.support.browser import CHROMIUM, needs_chromium
 from tests.support.clips import static_scene, write_clip
@@ -238,6 +239,14 @@ def test_reuse_settings_takes_a_style_image_from_the_session_and_asks_in_one_lin
     assert "sha256:000000000000…" in line and "\n" not in line and digest[:19] not in line
     style.unlink()  # cleaned away: the session no longer has it
     assert not history.remember(str(tmp_path / "gone.png"), "x").styles
+
+
+def test_reuse_settings_puts_back_a_gatys_runs_loss_network_with_its_size_and_weights():
+    options = dataclasses.replace(GATYS, loss_network="mobilenet", size=1024)
+    made = again.recipe("gatys", ["sha256:" + "1" * 64], options, style_side=2048)
+    values = reuse.controls(made, {})
+    assert (values["loss_network"], values["size"]) == ("mobilenet", 1024)
+    assert (values["optimizer"], values["style_weight"]) == ("adam", 5.0), "the network's own, as it ran"
 
 
 def test_the_contact_sheet_endpoint_gives_every_ready_style_by_name_and_a_bad_photo_one_line(server, photo):

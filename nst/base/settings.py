@@ -90,7 +90,11 @@ class Settings:
     arbitrary_side: int = setting(
         1024, "NST_ARBITRARY_MAX_SIDE", "any-style results are shrunk to this long side"
     )
-    gatys_side: int = setting(512, "NST_GATYS_MAX_SIDE", "largest Gatys output size")
+    gatys_side: int = setting(512, "NST_GATYS_MAX_SIDE", "largest Gatys output size on VGG-19 on a CPU")
+    gatys_mobilenet_side: int = setting(
+        2048, "NST_GATYS_MOBILENET_MAX_SIDE", "largest Gatys output size on MobileNetV2 on a CPU"
+    )
+    gatys_gpu_side: int = setting(2048, "NST_GATYS_GPU_MAX_SIDE", "largest Gatys output size on a GPU")
     gatys_steps: int = setting(300, "NST_GATYS_MAX_STEPS", "most Gatys steps")
     gatys_seconds: float = setting(
         180.0,

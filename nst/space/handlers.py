@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import gradio as gr
 from PIL import Image
 
+from nst.base.device import default_device
 from nst.base.images import load_image
 from nst.base.recipes import Recipe, file_digest
 from nst.base.settings import Settings
 from nst.methods import again, arbitrary, engine, fast, gatys, live, registry, sheet, video
+from nst.networks.loss_network import TITLES
 from nst.space.admission import Durations, Streams, gatys_limit, on_gpu
-from nst.space.presets import ARBITRARY, FAST, GATYS, VIDEO, Presets
+from nst.space.presets import ARBITRARY, FAST, GATYS, VIDEO, Presets, gatys_side, gatys_size
 from nst.space.results import Results
 from nst.space.uploads import Upload, Uploads, user_errors
 
@@ -187,7 +189,7 @@ class Handlers:
         content: Upload,
         style_image: Upload,
         steps: int = GATYS.steps,
-        size: int = GATYS.size,
+        size: int | None = GATYS.size,
         style_weight: float | None = GATYS.style_weight,
         preserve_color: bool = False,
         optimizer: str | None = GATYS.optimizer,
@@ -197,20 +199,16 @@ class Handlers:
         mask: Upload = None,
         second_mask: Upload = None,
         seconds: float = GATYS.time_limit,
+        loss_network: str | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator[str]:
         """Optimise a pastiche of a photo in the style of any picture (Gatys et al. 2016), slowly but closely.
 
-        Streams the path of a preview PNG every few steps, then the result. Steps and size are capped
-        at NST_GATYS_MAX_STEPS and NST_GATYS_MAX_SIDE, and seconds at NST_GATYS_TIME_LIMIT. The run
-        plans its scales to end within ``seconds``: the result is the largest size up to ``size`` that
-        fits.
-
         Args:
             content: the photo, as an image file or URL.
             style_image: the picture whose style to paint in, as an image file or URL.
-            steps: optimisation steps in all.
-            size: the result's largest long side in pixels.
+            steps: optimisation steps in all (at most the settings' NST_GATYS_MAX_STEPS).
+            size: the result's largest long side, within the settings' for the network; empty: its own.
             style_weight: the style term's weight (the content's is 1); empty for the loss network's default.
             preserve_color: keep the photo's colours.
             optimizer: "lbfgs" or "adam"; empty for the loss network's.
@@ -219,49 +217,49 @@ class Handlers:
             second_style_share: the second style's share of the blend, 0 to 1 (not used with masks).
             mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
             second_mask: optionally, where the second style goes; with one mask, the other takes the rest.
-            seconds: the time the run is given; the result is the largest size that fits.
+            seconds: the time the run is given; the result is the largest size up to ``size`` that fits.
+            loss_network: "vgg19" (the paper's; slower on a CPU) or "mobilenet" (faster, larger pictures);
+                empty: VGG-19 when its weights are installed.
 
         Returns:
-            The path of a PNG: previews while it runs, then the pastiche.
+            The path of a PNG: previews while it runs (every few steps), then the pastiche.
         """
         with user_errors():
-            side = self.settings.gatys_side
+            base, side = self._gatys_base(loss_network, size, seconds)
             image = self.uploads.image(content, "content", side)
             given = [style_image, second_style_image] if second_style_image else [style_image]
             styles = [self.uploads.image(s, "style", side) for s in given]
             masks = self.uploads.regions(mask, second_mask, len(styles))
             share = second_style_share if len(styles) > 1 and not masks else None
-            options = self._gatys_options(
-                share, size, steps, style_weight, preserve_color, optimizer, seed, seconds
+            options = dataclasses.replace(
+                base,
+                style_blend=None if share is None else (1 - share, share),
+                steps=int(steps),
+                style_weight=style_weight,
+                preserve_color="luminance" if preserve_color else "none",
+                optimizer=optimizer,
+                seed=int(seed),
             )
             made = again.recipe(registry.GATYS.id, [file_digest(s) for s in given], options, style_side=side)
             events = gatys.stylize(image, styles, options, masks=masks)
             yield from self._previews(events, image, progress, made, masks)
 
-    def _gatys_options(
-        self,
-        share: float | None,
-        size: int,
-        steps: int,
-        style_weight: float | None,
-        preserve_color: bool,
-        optimizer: str | None,
-        seed: int,
-        seconds: float,
-    ) -> gatys.GatysOptions:
-        """The app's Gatys options with the request's: a second style's ``share`` ``s`` is the blend
-        ``(1 − s, s)`` (None: no blend), the time within NST_GATYS_TIME_LIMIT."""
+    def _gatys_base(
+        self, loss_network: str | None, size: int | None, seconds: float
+    ) -> tuple[gatys.GatysOptions, int]:
+        """The app's Gatys options on the loss network a request runs on (None: ``auto``, resolved), at its
+        size and within its seconds (:func:`gatys_limit`), and the largest size the Space paints
+        there (:func:`~nst.space.presets.gatys_side`). A size left None is the network's in the Space
+        (:func:`~nst.space.presets.gatys_size`); one over the largest is refused."""
+        network = gatys.loss_network_for(gatys.GatysOptions(loss_network=loss_network or "auto")).name
+        largest = gatys_side(self.settings, network, default_device())
+        size = gatys_size(self.settings, network, default_device()) if size is None else int(size)
+        if size > largest:
+            raise ValueError(f"Size {size} is over {largest}, the largest on {TITLES[network]} here.")
+        limit = gatys_limit(self.settings, seconds)
         return dataclasses.replace(
-            self.presets.gatys,
-            style_blend=None if share is None else (1 - share, share),
-            size=int(size),
-            steps=int(steps),
-            style_weight=style_weight,
-            preserve_color="luminance" if preserve_color else "none",
-            optimizer=optimizer,
-            seed=int(seed),
-            time_limit=gatys_limit(self.settings, seconds),
-        )
+            self.presets.gatys, loss_network=network, size=size, time_limit=limit
+        ), largest
 
     def _previews(
         self,

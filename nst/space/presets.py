@@ -5,15 +5,20 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import torch
+
 from nst.base.settings import Settings
 from nst.methods import arbitrary, fast, gatys, video
 from nst.methods.registry import METHODS
 
 FAST = fast.FastOptions()
 ARBITRARY = arbitrary.ArbitraryOptions()
-GATYS = gatys.GatysOptions(size=512, steps=100, preview_every=5, time_limit=25.0)
-"""The sliders start here: up to 512 px, in 25 s, the run's last scale the largest that fits
-(:func:`nst.methods.gatys.fit_scales`): on a 2-core CPU about 430 px on VGG-19, 512 on MobileNetV2."""
+GATYS = gatys.GatysOptions(steps=100, preview_every=5, time_limit=30.0)
+"""The sliders start here: in 30 s at most, the run's last scale the largest that fits
+(:func:`nst.methods.gatys.fit_scales`) up to the loss network's size in the Space (:data:`GATYS_SIZES`)."""
+GATYS_SIZES = {"vgg19": 512, "mobilenet": 1024}
+"""Where the Gatys tab's size starts on each loss network (within :func:`gatys_side`): on a 2-core
+CPU, 30 s paint about 470 px on VGG-19 and 1024 px on MobileNetV2."""
 VIDEO = video.VideoOptions()
 LIVE = video.VideoOptions(batch=1, flow_preset="fast")
 """A clip's options, frames painted one at a time with DIS's fast preset (E_warp as steady as
@@ -43,3 +48,17 @@ class Presets:
             video=dataclasses.replace(VIDEO, max_side=settings.video_side),
             live=dataclasses.replace(LIVE, max_side=settings.live_side),
         )
+
+
+def gatys_side(settings: Settings, network: str, device: torch.device) -> int:
+    """The largest Gatys size the Space paints on the loss ``network`` on ``device``: on a GPU
+    NST_GATYS_GPU_MAX_SIDE; on a CPU NST_GATYS_MOBILENET_MAX_SIDE on MobileNetV2, NST_GATYS_MAX_SIDE
+    on VGG-19."""
+    if device.type != "cpu":
+        return settings.gatys_gpu_side
+    return settings.gatys_mobilenet_side if network == "mobilenet" else settings.gatys_side
+
+
+def gatys_size(settings: Settings, network: str, device: torch.device) -> int:
+    """The size the Gatys tab starts at on ``network``: :data:`GATYS_SIZES`, within :func:`gatys_side`."""
+    return min(GATYS_SIZES[network], gatys_side(settings, network, device))

@@ -81,25 +81,32 @@ def stylize(
     content's first). A seeded run gives the same pastiche each time on the same device;
     on CUDA it selects deterministic kernels for that (slower; see the README).
 
-    Options are checked before any work; then the loss network is resolved (:func:`resolve`),
-    so an unavailable one fails here, before the first step.
+    Options are checked before any work; then the loss network is resolved (:func:`resolve`, which
+    also gives a ``size`` left None the network's), so an unavailable one fails here, before the
+    first step.
     """
     options = dataclasses.replace(options or GatysOptions(), **changes)
     blend = blend_weights(options.style_blend, len(styles))
     if masks is not None:
         check_regions(masks, len(styles), options.style_blend)
         blend = blend_weights(None, len(styles))
-    out_w, out_h = fit_long_side(content.size, options.size)
-    check(
-        out_w * out_h <= current().max_image_pixels,
-        f"size {options.size} makes a {out_w}×{out_h} image, over {current().max_image_pixels} pixels",
-    )
+    if options.size is not None:
+        _check_pixels(content.size, options.size)
     options = resolve(options, device)
+    _check_pixels(content.size, options.size)  # the loss network's size, when none was asked
     layers = LAYERS[options.loss_network]
     net = loss_network.features(
         options.loss_network, (layers.content, *layers.style), options.pooling, device
     )
     return _optimise(content, list(styles), blend, net, options, None if masks is None else list(masks))
+
+
+def _check_pixels(content_size: tuple[int, int], size: int) -> None:
+    out_w, out_h = fit_long_side(content_size, size)
+    check(
+        out_w * out_h <= current().max_image_pixels,
+        f"size {size} makes a {out_w}×{out_h} image, over {current().max_image_pixels} pixels",
+    )
 
 
 def _init(

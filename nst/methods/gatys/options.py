@@ -31,21 +31,24 @@ Optimizer = Literal["lbfgs", "adam"]
 
 
 class Defaults(NamedTuple):
-    """A loss network's defaults: β (style), γ (total variation), the optimiser, and the ``jitter``,
-    the stride within which the pastiche is shifted at random each step (0: not shifted). α
-    (content) is 1 on every network."""
+    """A loss network's defaults: β (style), γ (total variation), the optimiser, the ``jitter``, the
+    stride within which the pastiche is shifted at random each step (0: not shifted), and the
+    output's long ``size``. α (content) is 1 on every network."""
 
     style: float
     tv: float
     optimizer: Optimizer
     jitter: int
+    size: int
 
 
 DEFAULTS = {
-    "vgg19": Defaults(style=10.0, tv=0.0, optimizer="lbfgs", jitter=0),
-    "mobilenet": Defaults(style=5.0, tv=5.0, optimizer="adam", jitter=16),
+    "vgg19": Defaults(style=10.0, tv=0.0, optimizer="lbfgs", jitter=0, size=384),
+    "mobilenet": Defaults(style=5.0, tv=5.0, optimizer="adam", jitter=16, size=1024),
 }
-"""Each loss network's :class:`Defaults`; VGG-19's are the paper's method. MobileNetV2's were chosen
+"""Each loss network's :class:`Defaults`; VGG-19's are the paper's method. Sizes: VGG-19 takes about
+1.1 s a step at 448 px on a 2-core CPU, so 384 px keeps 100 steps near two minutes; MobileNetV2
+paints 1024 px in 100 steps in about 20 s there. MobileNetV2's weights were chosen
 by looking: at 384 px and 100 steps, β = 10 washes out the photo's smaller shapes (windows,
 branches) and β = 2.5 paints too little; γ = 5 removes high-frequency patterns the network barely
 sees. Left on one lattice, its stride-2 layers let the optimiser paint flat, axis-aligned squares
@@ -89,8 +92,9 @@ class GatysOptions:
 
     ``optimizer`` left None is the loss network's (L-BFGS on VGG-19, Adam on MobileNetV2). ``lr`` is
     Adam's step in pixel units; L-BFGS takes unit steps. ``style_blend`` gives several styles'
-    shares (equal when None). ``steps`` is the budget over all scales; 100 keeps a 384-pixel run
-    under about two minutes on a 2-core CPU.
+    shares (equal when None). ``steps`` is the budget over all scales. ``size`` left None is the
+    loss network's: 384 px on VGG-19, 1024 on MobileNetV2, each about 100 steps' worth of a couple of
+    minutes and 20 s on a 2-core CPU.
 
     ``init``: the photo (``content``), noise, noise in the styles' colours (``style``), or the
     any-style network's picture of the photo in the same styles (``arbitrary``).
@@ -100,7 +104,9 @@ class GatysOptions:
     or at the limit if a step costs more than measured.
     """
 
-    size: int = option(384, "output long side in pixels")
+    size: int | None = option(
+        None, "output long side in pixels (default: the loss network's, 384 on VGG-19, 1024 on MobileNetV2)"
+    )
     steps: int = option(100, "optimisation steps in all")
     content_weight: float = option(1.0, "α, the content term's weight")
     style_weight: float | None = option(
@@ -140,8 +146,10 @@ class GatysOptions:
         for name in ("content_weight", "style_weight", "tv_weight"):
             if getattr(self, name) is not None:
                 check_non_negative(name, getattr(self, name))
-        for name in ("size", "steps", "min_scale", "preview_every", "style_scale", "lr"):
+        for name in ("steps", "min_scale", "preview_every", "style_scale", "lr"):
             check_positive(name, getattr(self, name))
+        if self.size is not None:
+            check_positive("size", self.size)
         if self.time_limit is not None:
             check_positive("time_limit", self.time_limit)
         check_choice("init", self.init, INITS)
@@ -172,13 +180,14 @@ def health(options: GatysOptions, device: torch.device | None = None) -> Health:
 
 
 def resolve(options: GatysOptions, device: torch.device | None = None) -> GatysOptions:
-    """``options`` with ``loss_network`` made concrete, and ``style_weight``, ``tv_weight`` and
-    ``optimizer`` that are None given that network's defaults (:data:`DEFAULTS`)."""
+    """``options`` with ``loss_network`` made concrete, and ``size``, ``style_weight``, ``tv_weight``
+    and ``optimizer`` that are None given that network's defaults (:data:`DEFAULTS`)."""
     name = loss_network_for(options, device).name
     defaults = DEFAULTS[name]
     return dataclasses.replace(
         options,
         loss_network=name,
+        size=options.size or defaults.size,
         style_weight=defaults.style if options.style_weight is None else options.style_weight,
         tv_weight=defaults.tv if options.tv_weight is None else options.tv_weight,
         optimizer=options.optimizer or defaults.optimizer,

@@ -9,7 +9,8 @@ the picture measures of :mod:`tests.support.pictures`, which ``tests/test_gatys_
 a drawn scene painted in drawn stripes.
 
 1. Seconds to the result, its size, steps per second, the first preview. The app's run asks for
-   512 px within its time limit, so its size is what fits (:func:`nst.methods.gatys.fit_scales`).
+   the network's size in the Space (VGG-19 512 px, MobileNetV2 1024) within its time limit, so its
+   size is what fits (:func:`nst.methods.gatys.fit_scales`); the CLI's is the network's default.
 2. The loss at equal wall time from the photo (``init="content"``) and from the any-style
    picture (``init="arbitrary"``, its painting counted in its time), one scale at a fixed size,
    on a shipped photo and painting.
@@ -28,21 +29,20 @@ from bench.commit import commit
 from bench.run import ensure_weights, print_table
 from nst.base.images import load_image, to_tensor
 from nst.base.pictures import picture
+from nst.base.settings import Settings
 from nst.methods import gatys
-from nst.space.presets import GATYS
+from nst.space.presets import GATYS, gatys_size
 from tests.support.pictures import diagonal, diagonal_stripes, drawn_scene, frechet, layout, squares
 from tests.support.plain import plain_gatys, plain_vgg
 from tests.support.server import scratch
 
-# The app's Gatys tab (nst.space.presets.GATYS, within its time limit); the CLI's GatysOptions' defaults.
-SETTINGS = (
-    ("app", GATYS.size, GATYS.steps, GATYS.time_limit),
-    ("CLI", gatys.GatysOptions.size, gatys.GatysOptions.steps, None),
-)
+# The app's Gatys tab (nst.space.presets.GATYS, within its time limit, at the network's size there);
+# the CLI's GatysOptions' defaults (None: the network's size).
+SETTINGS = (("app", "app", GATYS.steps, GATYS.time_limit), ("CLI", None, gatys.GatysOptions.steps, None))
 
 
 def run(
-    network: str, size: int, steps: int, seconds: float | None, **more
+    network: str, size: int | None, steps: int, seconds: float | None, **more
 ) -> tuple[float, float, gatys.Progress]:
     """(seconds to the result, to the first preview, the final event) for one run on the drawn pair."""
     content, style = drawn_scene(), diagonal_stripes(256)
@@ -67,8 +67,10 @@ def speed_rows(settings: tuple, real_vgg: bool) -> list[tuple[str, ...]]:
     rows = []
     for network in ("vgg19", "mobilenet"):
         run(network, 64, 1, None)  # loads the network once, as in the running app
-        for label, size, steps, seconds in settings:
+        for label, asked, steps, seconds in settings:
+            size = gatys_size(Settings(), network, torch.device("cpu")) if asked == "app" else asked
             took, first, event = run(network, size, steps, seconds)
+            size = size or gatys.resolve(gatys.GatysOptions(loss_network=network)).size
             real = network == "mobilenet" or real_vgg
             limit = "" if seconds is None else f", within {seconds:g} s"
             rows.append(

@@ -43,8 +43,8 @@ MUTATIONS = (
     Mutation(
         "MobileNetV2 reads the pastiche on one lattice again",
         "nst/methods/gatys/options.py",
-        'optimizer="adam", jitter=16)',
-        'optimizer="adam", jitter=0)',
+        'optimizer="adam", jitter=16, size=1024)',
+        'optimizer="adam", jitter=0, size=1024)',
         (
             "tests/test_gatys_mobilenet.py::test_at_the_defaults_the_pastiche_keeps_the_layout_takes_the_style_and_has_no_squares",
         ),

@@ -129,7 +129,8 @@ def test_app_survives_the_corpus_with_readable_answers(corpus, client):
     )
     assert Image.open(sliver).size == (128, 1)
     grown_mb = _status_mb("VmHWM") - before_mb
-    assert grown_mb < 1000, f"the corpus raised the peak RSS of the tests and their server by {grown_mb} MB"
+    # 0.7–1.1 GB here (alone, or after the rest of the quick tier); a bomb decoded would be 4.8 GB.
+    assert grown_mb < 1500, f"the corpus raised the peak RSS of the tests and their server by {grown_mb} MB"
 
 
 def _status_mb(field: str) -> int:

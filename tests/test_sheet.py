@@ -61,8 +61,8 @@ def test_a_thumbnail_is_the_default_photos_centre_painted_and_is_painted_again_f
 
 
 def _levels(a: Image.Image, b: Image.Image) -> float:
-    """The largest difference of two pictures, in levels of 255."""
-    return (to_tensor(a) - to_tensor(b)).abs().max().item() * 255
+    """The largest difference of two pictures, in levels of 255 (whole levels, not 1/255 · 255)."""
+    return (to_tensor(a, scale=1) - to_tensor(b, scale=1)).abs().max().item()
 
 
 def test_the_contact_sheet_paints_each_style_as_it_paints_alone_in_the_order_asked(settings):

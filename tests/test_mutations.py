@@ -21,4 +21,4 @@ def test_a_planted_bug_is_caught_and_reported(capsys):
         "| JPEG draft removed: large photos decode whole | nst/base/images.py |" in out
         and "| killed |" in out
     )
-    assert "1 of 1 killed." in out
+    assert "1 of 1 killed in " in out

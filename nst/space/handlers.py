@@ -257,9 +257,8 @@ class Handlers:
         if size > largest:
             raise ValueError(f"Size {size} is over {largest}, the largest on {TITLES[network]} here.")
         limit = gatys_limit(self.settings, seconds)
-        return dataclasses.replace(
-            self.presets.gatys, loss_network=network, size=size, time_limit=limit
-        ), largest
+        options = dataclasses.replace(self.presets.gatys, loss_network=network, size=size, time_limit=limit)
+        return options, largest
 
     def _previews(
         self,

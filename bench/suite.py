@@ -55,7 +55,9 @@ def ci() -> list[tuple[str, float, str]]:
         done = subprocess.run(["bash", ".ci/run"], cwd=clone, capture_output=True, text=True, env=env)
     printed = done.stdout.splitlines()
     steps = [re.fullmatch(r"ci step: (.+): (\d+) s", line) for line in printed]
-    outcome = "passed" if done.returncode == 0 else f"exit {done.returncode}: {(printed or [''])[-1]}"
+    failed = [line for line in printed if line.startswith(("FAILED ", "ERROR ", "survived: "))]
+    last = "; ".join(failed) or (printed or [""])[-1]
+    outcome = "passed" if done.returncode == 0 else f"exit {done.returncode}: {last}"
     return [(m[1], float(m[2]), outcome) for m in steps if m]
 
 

@@ -252,8 +252,9 @@ class Handlers:
         there (:func:`~nst.space.presets.gatys_side`). A size left None is the network's in the Space
         (:func:`~nst.space.presets.gatys_size`); one over the largest is refused."""
         network = gatys.loss_network_for(gatys.GatysOptions(loss_network=loss_network or "auto")).name
-        largest = gatys_side(self.settings, network, default_device())
-        size = gatys_size(self.settings, network, default_device()) if size is None else int(size)
+        device = default_device()
+        largest = gatys_side(self.settings, network, device)
+        size = gatys_size(self.settings, network, device) if size is None else int(size)
         if size > largest:
             raise ValueError(f"Size {size} is over {largest}, the largest on {TITLES[network]} here.")
         limit = gatys_limit(self.settings, seconds)

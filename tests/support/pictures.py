@@ -83,15 +83,6 @@ def layout(a: torch.Tensor, b: torch.Tensor) -> float:
     return torch.corrcoef(torch.stack([ea, eb]))[0, 1].item()
 
 
-def structure(a: torch.Tensor, b: torch.Tensor, side: int = 256) -> float:
-    """Correlation of two pictures' edge strengths (their luminance's gradients), both area-resized to
-    ``side`` on the long side: how much of the photo's drawing a pastiche keeps, strokes and all."""
-    h, w = a.shape[-2:]
-    size = (max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w))))
-    ea, eb = (torch.hypot(*_gradients(F.interpolate(t, size=size, mode="area"))).flatten() for t in (a, b))
-    return torch.corrcoef(torch.stack([ea, eb]))[0, 1].item()
-
-
 def diagonal(t: torch.Tensor) -> float:
     """``Σ 2·gx·gy / Σ (gx² + gy²)``, the gradient energy's sin 2θ: 1 for stripes at 45°, about 0 for
     horizontal and vertical edges."""

@@ -90,10 +90,12 @@ def stylize(
     if masks is not None:
         check_regions(masks, len(styles), options.style_blend)
         blend = blend_weights(None, len(styles))
-    if options.size is not None:
-        _check_pixels(content.size, options.size)
+    asked = options.size
+    if asked is not None:
+        _check_pixels(content.size, asked)
     options = resolve(options, device)
-    _check_pixels(content.size, options.size)  # the loss network's size, when none was asked
+    if asked is None:  # the loss network's size
+        _check_pixels(content.size, options.size)
     layers = LAYERS[options.loss_network]
     net = loss_network.features(
         options.loss_network, (layers.content, *layers.style), options.pooling, device

@@ -55,11 +55,20 @@ def test_every_term_is_free_of_the_activations_scale(c):
     torch.testing.assert_close(StyleLoss(gram_matrix(c * g[:1]))(c * f), StyleLoss(gram_matrix(g[:1]))(f))
 
 
-def test_tv_loss_is_the_mean_absolute_difference():
-    assert TVLoss()(torch.full((1, 3, 8, 8), 0.3)).item() == 0.0
+def test_tv_loss_is_the_gradients_mean_length():
+    assert TVLoss()(torch.full((1, 3, 8, 8), 0.3)).item() < 2e-4  # √ε
     edge = torch.zeros(1, 3, 8, 8)
-    edge[..., 4:] = 0.5  # one step of 0.5 in each of 8 rows of 7 horizontal differences
-    assert TVLoss()(edge).item() == pytest.approx(0.5 / 7)
+    edge[..., 4:] = 0.5  # one step of 0.5 in each of 7 rows of 7 gradients
+    assert TVLoss()(edge).item() == pytest.approx(0.5 / 7, abs=1e-3)
+
+
+@pytest.mark.parametrize("angle", [30, 45, 60, 90])
+def test_tv_loss_charges_a_slope_alike_at_every_angle(angle):
+    """A ramp of slope 0.01 a pixel costs 0.01 whichever way it runs: no angle is cheaper."""
+    i, j = torch.meshgrid(torch.arange(16.0), torch.arange(16.0), indexing="ij")
+    theta = torch.deg2rad(torch.tensor(float(angle)))
+    ramp = 0.01 * (j * theta.cos() + i * theta.sin())
+    assert TVLoss()(ramp.expand(1, 3, 16, 16)).item() == pytest.approx(0.01, rel=1e-3)
 
 
 def test_terms_compose_and_sum_by_group():

@@ -44,14 +44,14 @@ class Defaults(NamedTuple):
 
 DEFAULTS = {
     "vgg19": Defaults(style=10.0, tv=0.0, optimizer="lbfgs", jitter=0, size=384),
-    "mobilenet": Defaults(style=5.0, tv=5.0, optimizer="adam", jitter=16, size=1024),
+    "mobilenet": Defaults(style=5.0, tv=7.5, optimizer="adam", jitter=16, size=1024),
 }
 """Each loss network's :class:`Defaults`; VGG-19's are the paper's method. Sizes: VGG-19 takes about
 1.1 s a step at 448 px on a 2-core CPU, so 384 px keeps 100 steps near two minutes; MobileNetV2
 paints 1024 px in 100 steps in about 20 s there. MobileNetV2's weights were chosen
 by looking: at 384 px and 100 steps, β = 10 washes out the photo's smaller shapes (windows,
-branches) and β = 2.5 paints too little; γ = 5 removes high-frequency patterns the network barely
-sees. Left on one lattice, its stride-2 layers let the optimiser paint flat, axis-aligned squares
+branches) and β = 2.5 paints too little; γ = 7.5 removes high-frequency patterns the network barely
+sees, and is isotropic (:class:`~nst.base.losses.TVLoss`) so as not to favour axis-aligned edges. Left on one lattice, its stride-2 layers let the optimiser paint flat, axis-aligned squares
 about 8 px across (the lattice of its ⅛-resolution layers, moved by each scale's resizing): the
 loss reads the pastiche through a whole-pixel shift ``(dy, dx)``, uniform in ``[0, 16)²`` (its
 deepest layers' stride) and new each step, both pastiche and photo edge-padded by it, so no
@@ -85,7 +85,7 @@ class GatysOptions:
       was set in the raw units of Caffe's VGG and does not carry over to other units.
     - ``tv_weight`` γ = 0 on VGG-19: no smoothness prior, the paper's method.
     - β and γ left None take the loss network's defaults (:data:`DEFAULTS`): on MobileNetV2,
-      β = 5 and γ = 5.
+      β = 5 and γ = 7.5.
 
     ``loss_network``: ``auto`` is VGG-19 when its weights can be had, else MobileNetV2
     (:func:`nst.networks.loss_network.choose`); ``pooling`` applies to VGG-19 only.
@@ -114,7 +114,7 @@ class GatysOptions:
     )
     tv_weight: float | None = option(
         None,
-        "γ, the total variation term's weight (default: the loss network's, 0 on VGG-19, 5 on MobileNetV2)",
+        "γ, the total variation term's weight (default: the loss network's, 0 on VGG-19, 7.5 on MobileNetV2)",
     )
     style_blend: tuple[float, ...] | None = option(
         None, "shares of several styles, comma-separated, e.g. 0.7,0.3 (default: equal)"

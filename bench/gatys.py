@@ -2,6 +2,7 @@
 
     python -m bench.gatys            # about 5 minutes on 2 cores
     python -m bench.gatys --quick    # tiny sizes: that every case runs (a test does)
+    python -m bench.gatys --pairs photo.jpg:painting.jpg …  # measures on your own pictures
 
 VGG-19 runs on its real weights when cached, else on seeded stand-ins of the same shapes (the
 same speed; no pictures to judge). MobileNetV2 is the packaged network, so its rows also give
@@ -16,18 +17,28 @@ a drawn scene painted in drawn stripes.
    on a shipped photo and painting.
 3. On a CUDA device: 512, 1024 and 2048 px, seconds a step beside the plain loop of
    :mod:`tests.support.plain`.
+
+With ``--pairs``, only the app's and the CLI's runs on MobileNetV2 (and on VGG-19 when its real
+weights are cached), on each photo and painting given, with seconds, size, the peak RSS and three
+measures: **structure**, the correlation of the photo's and the result's edge maps at 256 px
+(Sobel of the luminance, :func:`bench.scale.structure`); **colour**, the Fréchet distance of the
+result's pixel colours to the painting's over the photo's, at 256 px; **squares**
+(:func:`tests.support.pictures.squares`) of the result, beside the photo's at the same size.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
+from PIL import Image
 
 from bench.commit import commit
 from bench.run import ensure_weights, print_table
-from nst.base.images import load_image, to_tensor
+from bench.scale import structure
+from nst.base.images import load_image, resize_long_side, to_tensor
 from nst.base.pictures import picture
 from nst.base.settings import Settings
 from nst.methods import gatys
@@ -100,6 +111,52 @@ def warm_rows(size: int, seconds: float) -> list[tuple[str, ...]]:
     return rows
 
 
+def _peak_mb(reset: bool = False) -> float:
+    """This process's peak RSS in MB since the last reset (``/proc/self/status``' VmHWM)."""
+    if reset:
+        Path("/proc/self/clear_refs").write_text("5")
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024
+
+
+def pair_measures(photo: Image.Image, painting: Image.Image, result: Image.Image) -> str:
+    """Structure and colour at 256 px, and the squares measure of the result and of the photo."""
+    p, s, r = (resize_long_side(img, 256) for img in (photo, painting, result))
+    colour = frechet(to_tensor(r), to_tensor(s)) / frechet(to_tensor(p), to_tensor(s))
+    same_size = photo.resize(result.size, Image.Resampling.LANCZOS)
+    return (
+        f"structure {structure(p, r):.2f}, colour {colour:.2f}× the photo's, squares "
+        f"{squares(to_tensor(result)):.2f} (the photo {squares(to_tensor(same_size)):.2f})"
+    )
+
+
+def pair_rows(pairs: list[str], settings: tuple, real_vgg: bool) -> list[tuple[str, ...]]:
+    """Each setting's run on each ``photo:painting`` pair: seconds, size, peak RSS and the measures."""
+    rows = []
+    for network in ("vgg19", "mobilenet") if real_vgg else ("mobilenet",):
+        run(network, 64, 1, None)
+        for pair in pairs:
+            photo, painting = (load_image(Path(p)) for p in pair.split(":", 1))
+            for label, asked, steps, seconds in settings:
+                size = gatys_size(Settings(), network, torch.device("cpu")) if asked == "app" else asked
+                _peak_mb(reset=True)
+                began = time.perf_counter()
+                options = dict(size=size, steps=steps, loss_network=network, time_limit=seconds)
+                *_, event = gatys.stylize(photo, [painting], **options)
+                took = time.perf_counter() - began
+                title = f"{Path(pair.split(':')[0]).stem} in {Path(pair.split(':')[1]).stem}"
+                rows.append(
+                    (
+                        f"{gatys.loss_network.TITLES[network]}, {label}: {title}",
+                        f"{took:.1f} s",
+                        "{} × {}".format(*event.image.size),
+                        f"{_peak_mb():.0f} MB",
+                        pair_measures(photo, painting, event.image),
+                    )
+                )
+    return rows
+
+
 def gpu_rows(sides: tuple[int, ...], steps: int) -> list[tuple[str, ...]]:
     """On VGG-19: seconds to our default run's result (multi-scale, L-BFGS), and a step of ours and of
     the plain loop alike (one scale, Adam)."""
@@ -127,9 +184,15 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--pairs", nargs="+", metavar="PHOTO:PAINTING", help="measure on your own pictures")
     args = parser.parse_args(argv)
     vgg_source, _ = ensure_weights(scratch("nst-bench-"))
     settings = (("quick", 64, 3, None), ("quick, timed", 96, 6, 2.0)) if args.quick else SETTINGS
+    if args.pairs:
+        print(f"\nGatys on your pairs ({commit()})")
+        header = ("run", "to the result", "size", "peak RSS", "the picture")
+        print_table(vgg_source, header, pair_rows(args.pairs, settings, vgg_source.startswith("real")))
+        return
     header = ("run", "to the result", "size", "steps", "first preview", "the picture")
     print(f"\nGatys on the drawn pair ({commit()})")
     print_table(vgg_source, header, speed_rows(settings, vgg_source.startswith("real")))

@@ -52,8 +52,8 @@ MUTATIONS = (
     Mutation(
         "the jittered MobileNetV2 run goes back to L-BFGS",
         "nst/methods/gatys/options.py",
-        'tv=7.5, optimizer="adam"',
-        'tv=7.5, optimizer="lbfgs"',
+        'tv=10.0, optimizer="adam"',
+        'tv=10.0, optimizer="lbfgs"',
         (
             "tests/test_gatys_mobilenet.py::test_at_the_defaults_the_pastiche_keeps_the_layout_takes_the_style_and_has_no_squares",
         ),
@@ -337,6 +337,21 @@ MUTATIONS = (
         "out = transform @ (s - mu_s) + mu_c",
         "out = (s - mu_s) + mu_c",
         ("tests/test_gatys.py::test_histogram_matching_gives_the_style_the_content_statistics",),
+    ),
+    Mutation(
+        "the pairs benchmark's structure reads the painting",
+        "bench/gatys.py",
+        "structure(p, r)",
+        "structure(s, r)",
+        ("tests/test_bench.py::test_the_gatys_benchmark_measures_your_own_pairs",),
+    ),
+    Mutation(
+        "the jitter keeps every shift's loss",
+        "nst/methods/gatys/targets.py",
+        'return self.build(pad)(F.pad(pastiche, pad, mode="replicate"))',
+        'self.__dict__.setdefault("kept", {}).setdefault(pad, self.build(pad))\n'
+        '        return self.kept[pad](F.pad(pastiche, pad, mode="replicate"))',
+        ("tests/test_gatys_mobilenet.py::test_the_jitter_keeps_no_shifts_targets_between_steps",),
     ),
     Mutation(
         "TV squared instead of the gradient's length",

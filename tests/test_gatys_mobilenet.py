@@ -5,6 +5,7 @@ A pastiche should take the diagonal_stripes' colours *and* their texture (not on
 while keeping the landscape's layout.
 """
 
+import weakref
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -178,3 +179,20 @@ def test_at_the_defaults_the_pastiche_keeps_the_layout_takes_the_style_and_has_n
     assert squares(p) < 1.3
     assert layout(c, p) >= 0.4
     assert frechet(p, s) <= 0.5 * frechet(c, s)
+
+
+def test_the_jitter_keeps_no_shifts_targets_between_steps():
+    """Each step builds its shift's loss and drops it, so memory does not grow with the steps."""
+    built = []
+
+    def build(pad: tuple[int, int, int, int]) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
+        def loss(pastiche: torch.Tensor) -> dict[str, torch.Tensor]:
+            return {"total": pastiche.mean()}
+
+        built.append(weakref.ref(loss))
+        return loss
+
+    jittered = gatys.Jittered(build, 2, torch.Generator().manual_seed(0))
+    for _ in range(20):  # 4 paddings: most come back
+        jittered(torch.rand(1, 3, 8, 8))
+    assert len(built) == 20 and all(ref() is None for ref in built)

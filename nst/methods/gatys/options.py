@@ -44,21 +44,23 @@ class Defaults(NamedTuple):
 
 DEFAULTS = {
     "vgg19": Defaults(style=10.0, tv=0.0, optimizer="lbfgs", jitter=0, size=384),
-    "mobilenet": Defaults(style=5.0, tv=7.5, optimizer="adam", jitter=16, size=1024),
+    "mobilenet": Defaults(style=7.5, tv=10.0, optimizer="adam", jitter=16, size=1024),
 }
 """Each loss network's :class:`Defaults`; VGG-19's are the paper's method. Sizes: VGG-19 takes about
 1.1 s a step at 448 px on a 2-core CPU, so 384 px keeps 100 steps near two minutes; MobileNetV2
-paints 1024 px in 100 steps in about 20 s there. MobileNetV2's weights were chosen
-by looking: at 384 px and 100 steps, β = 10 washes out the photo's smaller shapes (windows,
-branches) and β = 2.5 paints too little; γ = 7.5 removes high-frequency patterns the network barely
-sees, and is isotropic (:class:`~nst.base.losses.TVLoss`) so as not to favour axis-aligned edges. Left on one lattice, its stride-2 layers let the optimiser paint flat, axis-aligned squares
-about 8 px across (the lattice of its ⅛-resolution layers, moved by each scale's resizing): the
-loss reads the pastiche through a whole-pixel shift ``(dy, dx)``, uniform in ``[0, 16)²`` (its
-deepest layers' stride) and new each step, both pastiche and photo edge-padded by it, so no
-lattice is favoured. The loss then changes from step to step, which Adam takes in its stride and
-L-BFGS, whose curvature pairs assume one function, does not (at 384 px, 100 steps, on the drawn
-test pair: colour distance 0.31× the photo's and edge correlation 0.46 with Adam, 0.61× and 0.39
-with L-BFGS)."""
+paints 1024 px in 100 steps in about 20 s there. MobileNetV2's weights were chosen by looking and
+measuring (``python -m bench.gatys --pairs``): at 384 px, β = 10 washes out the photo's smaller
+shapes (windows, branches) and β = 2.5 paints too little; at 1024 px, β = 7.5 takes the painting's
+colours (within 0.37× the photo's distance on five photo/painting pairs) while edge correlation
+stays above 0.6. γ = 10 removes high-frequency patterns the network barely sees, and is isotropic
+(:class:`~nst.base.losses.TVLoss`) so as not to favour axis-aligned edges. Left on one lattice, its
+stride-2 layers let the optimiser paint flat, axis-aligned squares about 8 px across (the lattice of
+its ⅛-resolution layers, moved by each scale's resizing): the loss reads the pastiche through a
+whole-pixel shift ``(dy, dx)``, uniform in ``[0, 16)²`` (its deepest layers' stride) and new each
+step, both pastiche and photo edge-padded by it, so no lattice is favoured. The loss then changes
+from step to step, which Adam takes in its stride and L-BFGS, whose curvature pairs assume one
+function, does not (at 384 px, 100 steps, on the drawn test pair: colour distance 0.31× the photo's
+and edge correlation 0.46 with Adam, 0.61× and 0.39 with L-BFGS)."""
 
 PreserveColor = Literal["none", "luminance", "histogram"]
 Pooling = Literal["avg", "max"]
@@ -85,7 +87,7 @@ class GatysOptions:
       was set in the raw units of Caffe's VGG and does not carry over to other units.
     - ``tv_weight`` γ = 0 on VGG-19: no smoothness prior, the paper's method.
     - β and γ left None take the loss network's defaults (:data:`DEFAULTS`): on MobileNetV2,
-      β = 5 and γ = 7.5.
+      β = 7.5 and γ = 10.
 
     ``loss_network``: ``auto`` is VGG-19 when its weights can be had, else MobileNetV2
     (:func:`nst.networks.loss_network.choose`); ``pooling`` applies to VGG-19 only.
@@ -110,11 +112,11 @@ class GatysOptions:
     steps: int = option(100, "optimisation steps in all")
     content_weight: float = option(1.0, "α, the content term's weight")
     style_weight: float | None = option(
-        None, "β, the style term's weight (default: the loss network's, 10 on VGG-19, 5 on MobileNetV2)"
+        None, "β, the style term's weight (default: the loss network's, 10 on VGG-19, 7.5 on MobileNetV2)"
     )
     tv_weight: float | None = option(
         None,
-        "γ, the total variation term's weight (default: the loss network's, 0 on VGG-19, 7.5 on MobileNetV2)",
+        "γ, the total variation term's weight (default: the loss network's, 0 on VGG-19, 10 on MobileNetV2)",
     )
     style_blend: tuple[float, ...] | None = option(
         None, "shares of several styles, comma-separated, e.g. 0.7,0.3 (default: equal)"

@@ -168,8 +168,9 @@ class Jittered(nn.Module):
     With ``(dy, dx)`` uniform in ``[0, stride)²``, the pastiche and the photo are edge-padded by
     ``dx`` on the left, ``stride − dx`` on the right (``dy``, ``stride − dy`` on the top and bottom),
     so every pixel falls on each place of the network's lattice in turn. ``build(pad)`` makes the
-    loss for one padding (the photo's targets there), kept for that padding's next draw; this
-    module is made for one scale of one run, so nothing is shared between runs.
+    loss for one padding (the photo's targets there, one forward pass) at each call and keeps
+    nothing: with ``stride²`` = 256 paddings and tens of steps a scale, a padding seldom comes
+    again, and kept targets would grow with the steps (about 33 of them at 2048 px).
     """
 
     def __init__(
@@ -180,11 +181,8 @@ class Jittered(nn.Module):
     ) -> None:
         super().__init__()
         self.build, self.stride, self.generator = build, stride, generator
-        self.losses: dict[tuple[int, int, int, int], PerceptualLoss] = {}
 
     def forward(self, pastiche: torch.Tensor) -> dict[str, torch.Tensor]:
         dy, dx = torch.randint(self.stride, (2,), generator=self.generator).tolist()
         pad = (dx, self.stride - dx, dy, self.stride - dy)
-        if pad not in self.losses:
-            self.losses[pad] = self.build(pad)
-        return self.losses[pad](F.pad(pastiche, pad, mode="replicate"))
+        return self.build(pad)(F.pad(pastiche, pad, mode="replicate"))

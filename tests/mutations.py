@@ -354,6 +354,20 @@ MUTATIONS = (
         ("tests/test_gatys_mobilenet.py::test_the_jitter_keeps_no_shifts_targets_between_steps",),
     ),
     Mutation(
+        "the result view does not stay beside the controls",
+        "nst/space/view.py",
+        "#nst-view { position: sticky;",
+        "#nst-view { position: static;",
+        ("tests/test_visitor.py::test_after_a_click_on_stylise_the_result_is_in_sight",),
+    ),
+    Mutation(
+        "a click does not bring the result view into sight",
+        "nst/space/tabs/common.py",
+        "    in_sight(button.click)\n",
+        "",
+        ("tests/test_visitor.py::test_after_a_click_on_stylise_the_result_is_in_sight",),
+    ),
+    Mutation(
         "TV squared instead of the gradient's length",
         "nst/base/losses.py",
         "return (dy.square() + dx.square() + 1e-8).sqrt().mean()",

@@ -95,6 +95,22 @@ def test_a_result_is_shown_at_its_own_size_never_stretched_and_says_it(server, p
 
 
 @needs_chromium
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844)], ids=["laptop", "phone"])
+def test_after_a_click_on_stylise_the_result_is_in_sight(server, photo, width, height):
+    """The button sits below the styles; the result view beside them (laptop) or under them (phone)."""
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        page.goto(server)
+        page.locator("#nst-content").wait_for(timeout=60_000)
+        button = page.get_by_role("button", name="Stylise", exact=True).first
+        assert button.bounding_box()["y"] > height, "the button starts out of sight: the page scrolls to it"
+        _stylise(page, photo, 1)
+        page.wait_for_timeout(1000)  # a smooth scroll's time
+        box = page.locator("#nst-compare img").nth(1).bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, box
+
+
+@needs_chromium
 def test_two_sessions_histories_stay_apart(server, photo):
     """Each browser session sees only its own results, newest first."""
     with chromium() as browser:

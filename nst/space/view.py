@@ -8,7 +8,7 @@ result joins the visitor's :class:`History`, a ``gr.State`` of their own session
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -20,9 +20,23 @@ from nst.base.recipes import file_digest
 from nst.space.components import QUIET, image_upload
 from nst.space.results import Results
 
-VIEW_CSS = "#nst-compare .slider-wrap img { width: 100%; height: auto; max-height: none; }"
+VIEW_CSS = (
+    "#nst-compare .slider-wrap img { width: 100%; height: auto; max-height: none; }\n"
+    "#nst-view { position: sticky; top: .5rem; align-self: flex-start; }"
+)
 """The slider's two pictures at the width of its block, which :func:`shown` sets to the picture's own
-(or less), so neither is ever stretched and the two stay in register."""
+(or less), so neither is ever stretched and the two stay in register; and the view kept in sight
+beside the controls as the visitor scrolls down to a button (sticky: on a wide screen, where the
+columns stand side by side)."""
+IN_SIGHT_JS = """() => {
+  const view = document.getElementById('nst-view');
+  const box = view && view.getBoundingClientRect();
+  if (box && box.height && (box.top < 0 || box.top > window.innerHeight / 2)) {
+    view.scrollIntoView({behavior: 'smooth', block: 'start'});
+  }
+}"""
+"""Brings the result view into sight when a button paints, unless it already is: on a narrow screen
+it stands under the controls."""
 VIEW_HEIGHT = 512
 """The slider's tallest, in CSS pixels: a larger picture is shown scaled down (full screen shows it all)."""
 HISTORY_COUNT = 12
@@ -110,6 +124,11 @@ def result_view() -> ResultView:
         "Reuse settings: drop a result PNG here", sources=["upload"], height=110, elem_id="nst-reuse"
     )
     return ResultView(result, compare, caption, gr.State(History(), time_to_live=3600), recent, reuse)
+
+
+def in_sight(trigger: Callable[..., gr.events.Dependency]) -> None:
+    """When ``trigger`` fires (a button's ``click``), the browser brings the result view into sight."""
+    trigger(None, None, None, js=IN_SIGHT_JS, **QUIET)
 
 
 def wire(view: ResultView, results: Results) -> None:

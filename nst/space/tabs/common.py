@@ -19,7 +19,7 @@ from nst.space.components import QUIET, image_upload
 from nst.space.registry import caption_of
 from nst.space.results import Results
 from nst.space.uploads import painted_layers
-from nst.space.view import History, ResultView
+from nst.space.view import History, ResultView, in_sight
 
 
 @dataclass
@@ -207,6 +207,8 @@ def run(
     caption: str,
     **event: object,
 ) -> gr.events.Dependency:
-    """``button`` reads the regions' masks, then paints with ``handler`` (its endpoint, by its name)."""
+    """``button`` brings the result view into sight, reads the regions' masks, then paints with
+    ``handler`` (its endpoint, by its name)."""
+    in_sight(button.click)
     masks = read_masks(button.click, regions, page.results)
     return paint(page, masks, handler, inputs, caption, api_name=handler.__name__, **event)

@@ -368,6 +368,29 @@ MUTATIONS = (
         ("tests/test_visitor.py::test_after_a_click_on_stylise_the_result_is_in_sight",),
     ),
     Mutation(
+        "the built-in styles are titled by number",
+        "nst/methods/catalogue.py",
+        "for i, title in enumerate(BUILTIN_TITLES)",
+        'for i, title in enumerate(f"Built-in {i}" for i in range(STYLES))',
+        ("tests/test_dumoulin.py::test_each_builtin_style_has_a_title_of_its_own_and_keeps_its_name",),
+    ),
+    Mutation(
+        "the contact sheet's captions lose the style's name",
+        "nst/space/handlers.py",
+        'f"{titles[name]} ({name})"',
+        "titles[name]",
+        (
+            "tests/test_visitor.py::test_the_contact_sheet_endpoint_gives_every_ready_style_by_name_and_a_bad_photo_one_line",
+        ),
+    ),
+    Mutation(
+        "the Video tab has no example",
+        "nst/space/tabs/video.py",
+        "    if VIDEO_EXAMPLE[1] not in page.ready:\n",
+        "    if True:\n",
+        ("tests/test_visitor.py::test_the_video_tab_picks_styles_by_picture_and_its_example_paints_a_clip",),
+    ),
+    Mutation(
         "TV squared instead of the gradient's length",
         "nst/base/losses.py",
         "return (dy.square() + dx.square() + 1e-8).sqrt().mean()",

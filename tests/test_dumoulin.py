@@ -9,6 +9,7 @@ from nst.base.device import memory_format
 from nst.base.images import to_tensor
 from nst.base.weights import PACKAGE, PACKAGE_FILES, package_file
 from nst.methods import fast
+from nst.methods.catalogue import load_catalogue
 from nst.networks.dumoulin import STYLES, builtin_network
 from tests.support.device import CUDA, full_float32
 from tests.support.pictures import synthetic
@@ -65,6 +66,14 @@ def test_builtin_styles_by_name_and_blend():
     assert fast.stylize(img, ["builtin_05", "builtin_06"]).tobytes() != one.tobytes()
     with pytest.raises(ValueError, match="only styles of one multi-style network blend"):
         fast.load_style(["builtin_05", "mosaic"])
+
+
+def test_each_builtin_style_has_a_title_of_its_own_and_keeps_its_name():
+    catalogue = load_catalogue()
+    builtins = [catalogue[f"builtin_{i:02d}"] for i in range(26)]
+    titles = [style.title for style in builtins]
+    assert len(set(titles)) == 26 and not any(any(c.isdigit() for c in t) for t in titles), titles
+    assert titles[13] == "Stained glass" and builtins[13].index == 13
 
 
 def test_thumbnails_are_rendered_once_by_the_network(monkeypatch, tmp_path):

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import io
 import os
+import re
 import time
 from collections.abc import Iterator
 
@@ -95,9 +96,12 @@ def test_a_result_is_shown_at_its_own_size_never_stretched_and_says_it(server, p
 
 
 @needs_chromium
-@pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844)], ids=["laptop", "phone"])
-def test_after_a_click_on_stylise_the_result_is_in_sight(server, photo, width, height):
-    """The button sits below the styles; the result view beside them (laptop) or under them (phone)."""
+@pytest.mark.parametrize(
+    ("width", "height", "beside"), [(1366, 768, True), (390, 844, False)], ids=["laptop", "phone"]
+)
+def test_after_a_click_on_stylise_the_result_is_in_sight(server, photo, width, height, beside):
+    """The button sits below the styles. On a laptop the result view stays beside the controls (the
+    button stays in sight too); on a phone it stands under them and the page brings it into sight."""
     with chromium() as browser:
         page = browser.new_context(viewport={"width": width, "height": height}).new_page()
         page.goto(server)
@@ -106,8 +110,29 @@ def test_after_a_click_on_stylise_the_result_is_in_sight(server, photo, width, h
         assert button.bounding_box()["y"] > height, "the button starts out of sight: the page scrolls to it"
         _stylise(page, photo, 1)
         page.wait_for_timeout(1000)  # a smooth scroll's time
-        box = page.locator("#nst-compare img").nth(1).bounding_box()
+        box, pressed = page.locator("#nst-compare img").nth(1).bounding_box(), button.bounding_box()
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, box
+    assert (0 <= pressed["y"] <= height) == beside, pressed
+
+
+@needs_chromium
+def test_the_video_tab_picks_styles_by_picture_and_its_example_paints_a_clip(server, tmp_path):
+    from playwright.sync_api import expect
+
+    with chromium() as browser:
+        page = _open(browser, server)
+        page.get_by_role("tab", name="Video").click()
+        tiles = page.locator("#nst-video-gallery .thumbnail-item")
+        expect(tiles).to_have_count(len(fast.ready_styles()), timeout=10_000)
+        tiles.nth(3).click()
+        style = page.locator(".tabitem:visible").get_by_label("Style", exact=True).first
+        expect(style).to_have_value(list(fast.ready_styles().values())[3].title)
+        page.locator(".tabitem:visible tr.tr-body").first.click()  # the example
+        painted = page.locator("#nst-clip-result video")
+        expect(painted).to_have_attribute("src", re.compile(r"\.mp4"), timeout=120_000)
+        (tmp_path / "painted.mp4").write_bytes(httpx.get(painted.get_attribute("src"), timeout=10).content)
+    info = video.probe(tmp_path / "painted.mp4")
+    assert info.frames >= 30 and (info.width, info.height) == (360, 240), info
 
 
 @needs_chromium
@@ -270,7 +295,8 @@ def test_the_contact_sheet_endpoint_gives_every_ready_style_by_name_and_a_bad_ph
 
     client = Client(server, verbose=False)
     sheet = client.predict(content=handle_file(photo), api_name="/contact_sheet")
-    assert [tile["caption"] for tile in sheet] == list(fast.ready_styles())
+    ready = fast.ready_styles()
+    assert [tile["caption"] for tile in sheet] == [f"{style.title} ({name})" for name, style in ready.items()]
     assert {Image.open(tile["image"]).size for tile in sheet} == {(150, 100)}
     with pytest.raises(Exception, match="only from public addresses"):
         client.predict(content=handle_file("http://127.0.0.1:9/photo.png"), api_name="/contact_sheet")

@@ -34,6 +34,15 @@ from nst.networks.transformer import CHANNELS, HEADS
 KINDS = ("builtin", "hub", "local")
 DEFAULT_CATALOGUE = ROOT / "weights" / "catalogue.json"
 BUILTIN_URL = "https://github.com/magenta/magenta/tree/main/magenta/models/image_stylization"
+BUILTIN_TITLES = (
+    *("Soft pastel", "Yellow blocks", "Charcoal sketch", "Electric shards", "Warm poster", "Fauve"),
+    *("Indigo spots", "Night glow", "Pastel sketch", "Teal mosaic", "Terracotta", "Ink on gold"),
+    *("Lavender haze", "Stained glass", "Ice wash", "Line tangle", "Blue swirls", "Brick weave"),
+    *("Sepia woodcut", "Starry strokes", "Crimson", "Paper cut-out", "Silver sketch", "Ink wash"),
+    *("Cream and blue", "Fine mosaic"),
+)
+"""The built-in styles' titles, ``builtin_00`` first, named by looking at each painted on a photo (the
+network ships without its paintings' names)."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +100,8 @@ class Style:
 
 def builtin_styles() -> list[Style]:
     return [
-        Style(f"builtin_{i:02d}", f"Built-in {i}", "builtin", index=i, url=BUILTIN_URL, license="apache-2.0")
-        for i in range(STYLES)
+        Style(f"builtin_{i:02d}", title, "builtin", index=i, url=BUILTIN_URL, license="apache-2.0")
+        for i, title in enumerate(BUILTIN_TITLES)
     ]
 
 

@@ -21,6 +21,7 @@ from nst.base.images import load_image
 from nst.base.recipes import Recipe, file_digest
 from nst.base.settings import Settings
 from nst.methods import again, arbitrary, engine, fast, gatys, live, registry, sheet, video
+from nst.methods.catalogue import load_catalogue
 from nst.networks.loss_network import TITLES
 from nst.space.admission import Durations, Streams, gatys_limit, on_gpu
 from nst.space.presets import ARBITRARY, FAST, GATYS, VIDEO, Presets, gatys_side, gatys_size
@@ -130,12 +131,17 @@ class Handlers:
             content: the photo, as an image file or URL.
 
         Returns:
-            One (picture, style name) pair per ready style, in catalogue order; the name is what
-            stylize_fast takes as its style.
+            One (picture, caption) pair per ready style, in catalogue order; the caption is the
+            style's title and, in parentheses, its name, which stylize_fast takes as its style:
+            "Stained glass (builtin_13)".
         """
         with user_errors():
             image = self.uploads.image(content, "content", self.presets.fast.max_side)
-            return [(self.results.file(tile), name) for name, tile in sheet.contact_sheet(image)]
+            titles = {name: style.title for name, style in load_catalogue().items()}
+            return [
+                (self.results.file(tile), f"{titles[name]} ({name})")
+                for name, tile in sheet.contact_sheet(image)
+            ]
 
     @on_gpu(Durations.one_pass)
     def stylize_arbitrary(

@@ -124,5 +124,5 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "mcp_server": settings.mcp,
         "max_file_size": f"{max(settings.upload_mb, settings.video_upload_mb)}mb",  # images: Uploads' cap
         "theme": gr.themes.Soft(),
-        "css": CSS + VIEW_CSS,
+        "css": CSS + VIEW_CSS + common.TILES_CSS,
     }

@@ -22,12 +22,14 @@ from nst.space.results import Results
 
 VIEW_CSS = (
     "#nst-compare .slider-wrap img { width: 100%; height: auto; max-height: none; }\n"
-    "#nst-view { position: sticky; top: .5rem; align-self: flex-start; }"
+    "#nst-view { position: sticky; top: .5rem; align-self: flex-start; }\n"
+    ".gradio-container { overflow: clip !important; }"
 )
 """The slider's two pictures at the width of its block, which :func:`shown` sets to the picture's own
 (or less), so neither is ever stretched and the two stay in register; and the view kept in sight
 beside the controls as the visitor scrolls down to a button (sticky: on a wide screen, where the
-columns stand side by side)."""
+columns stand side by side; Gradio's container hides its overflow, which would make it the sticky
+view's scroller, so it clips instead)."""
 IN_SIGHT_JS = """() => {
   const view = document.getElementById('nst-view');
   const box = view && view.getBoundingClientRect();

@@ -21,6 +21,17 @@ from nst.space.results import Results
 from nst.space.uploads import painted_layers
 from nst.space.view import History, ResultView, in_sight
 
+TILES_CSS = """
+.nst-tiles .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
+.nst-tiles .thumbnail-item img { aspect-ratio: 1; height: auto; }
+.nst-tiles .caption-label { position: static; max-width: none; opacity: 1; border: 0; border-radius: 0;
+  text-align: center; padding: 2px 4px; }
+#nst-sheet .caption-label { white-space: normal; }
+"""
+"""Galleries of styles (class ``nst-tiles``) caption each tile under its picture, not over it."""
+TILE_ROW = 146
+"""A row of :func:`style_picker`'s tiles, caption included, in CSS pixels on a laptop's screen."""
+
 
 @dataclass
 class Page:
@@ -108,14 +119,11 @@ def scale_slider(options: engine.OnePassOptions, largest: int) -> gr.Slider:
     )
 
 
-def style_picker(page: Page, elem_id: str) -> gr.Dropdown:
-    """The catalogue's styles by thumbnail, and the dropdown a thumbnail picks in."""
-    # Captions stay short under small thumbnails: a built-in style's number, or the title.
+def style_picker(page: Page, elem_id: str, columns: int = 5) -> gr.Dropdown:
+    """The catalogue's styles by thumbnail, each captioned with its title, ``columns`` to a row (5
+    in a column of the page, 10 across it), and the dropdown a thumbnail picks in."""
     gallery = [
-        (
-            str(fast.thumbnail(name, device=page.build_device)),
-            str(style.index) if style.kind == "builtin" else style.title,
-        )
+        (str(fast.thumbnail(name, device=page.build_device)), style.title)
         for name, style in page.ready.items()
     ]
     # Every thumbnail in view, none under a label badge: the label is a line of its own.
@@ -123,11 +131,12 @@ def style_picker(page: Page, elem_id: str) -> gr.Dropdown:
     picker = gr.Gallery(
         gallery,
         show_label=False,
-        columns=5,
-        height=40 + 122 * math.ceil(len(gallery) / 5),  # every row, at the column's full width
+        columns=columns,
+        height=40 + TILE_ROW * math.ceil(len(gallery) / columns),  # every row, at a laptop's width
         allow_preview=False,
         object_fit="cover",
         elem_id=elem_id,
+        elem_classes="nst-tiles",
     )
     style = gr.Dropdown(page.styles, value=next(iter(page.ready), None), label="Style")
 

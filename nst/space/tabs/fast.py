@@ -56,6 +56,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
             allow_preview=False,
             object_fit="contain",
             elem_id="nst-sheet",
+            elem_classes="nst-tiles",
         )
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
         colour = gr.Checkbox(value=options.preserve_color, label="Keep the photo's colours")
@@ -98,8 +99,8 @@ def _shown() -> dict:
 
 
 def _picked(event: gr.SelectData) -> str:
-    """The style of the contact sheet's tile clicked: its caption is the style's name."""
-    return event.value["caption"]
+    """The style of the contact sheet's tile clicked: its name ends its caption, in parentheses."""
+    return event.value["caption"].rsplit("(", 1)[-1].removesuffix(")")
 
 
 def controls(recipe: Recipe, images: Mapping[str, str]) -> dict[str, Any]:

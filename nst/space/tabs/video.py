@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 
 from nst.methods.registry import VIDEO
 from nst.methods.video import VideoOptions
 from nst.space.components import clip_upload, image_upload
+from nst.space.examples import VIDEO_EXAMPLE, example_clip
 from nst.space.handlers import Handlers
 from nst.space.registry import Shown
-from nst.space.tabs.common import Form, Page, scale_slider, wire
+from nst.space.tabs.common import Form, Page, scale_slider, style_picker, wire
 
 
 @dataclass
@@ -34,9 +37,8 @@ def tab(page: Page, handlers: Handlers) -> Form:
         with gr.Row():
             clip = clip_upload("Clip", sources=["upload"], format=None, height=300, elem_id="nst-clip")
             result = gr.Video(label="Stylised clip", interactive=False, height=300, elem_id="nst-clip-result")
-        with gr.Row():
-            style = gr.Dropdown(page.styles, value=next(iter(page.ready), None), label="Style")
-            style_image = image_upload("…or any style image (optional)", height=160)
+        style = style_picker(page, "nst-video-gallery", columns=10)
+        style_image = image_upload("…or any style image (optional)", height=160)
         inputs = VideoInputs(
             clip=clip,
             style=style,
@@ -47,6 +49,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         with gr.Row():
             button = gr.Button("Stylise clip", variant="primary", interactive=bool(page.ready))
             stop = gr.Button("Stop (discards the clip)", variant="stop")
+        _example(page, handlers, clip, style, result)
     event = button.click(
         handlers.stylize_video,
         wire(handlers.stylize_video, inputs),
@@ -58,21 +61,43 @@ def tab(page: Page, handlers: Handlers) -> Form:
     return Form(made, inputs)
 
 
+def _example(page: Page, handlers: Handlers, clip: gr.Video, style: gr.Dropdown, result: gr.Video) -> None:
+    """A slow zoom into a shipped photo (:func:`~nst.space.examples.example_clip`), painted on its first
+    use, when its style is ready."""
+    if VIDEO_EXAMPLE[1] not in page.ready:
+        return
+    gr.Examples(
+        [[str(example_clip(Path(tempfile.mkdtemp(prefix="nst-example-")))), VIDEO_EXAMPLE[1]]],
+        [clip, style],
+        result,
+        fn=handlers.stylize_video,
+        cache_examples=True,
+        cache_mode="lazy",
+        api_visibility="private",
+        label="Example: a slow zoom into a photo",
+    )
+
+
 def _steadiness(options: VideoOptions) -> dict[str, gr.components.Component]:
     """Strength, colours, and the two kinds of steadiness (norm statistics, optical flow)."""
     with gr.Row():
         controls = {
             "strength": gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength"),
             "preserve_color": gr.Checkbox(value=options.preserve_color, label="Keep the clip's colours"),
-            "steady": gr.Checkbox(value=True, label="Steady colours (hold norm statistics)"),
+            "steady": gr.Checkbox(
+                value=True,
+                label="Keep colours steady from frame to frame",
+                info="holds the network's instance-norm statistics across frames, so colours do not flicker",
+            ),
         }
     controls["flow"] = gr.Slider(
         0,
         0.95,
         value=options.flow,
         step=0.05,
-        label="Steady pixels: blend the previous frame along the optical flow (0 = off)",
-        info="Where the flow holds; occluded and new parts take the current frame",
+        label="Keep strokes steady where things move (0 = off)",
+        info="blends the previous painted frame along the optical flow where it holds; "
+        "occluded and new parts take the current frame",
     )
     return controls
 

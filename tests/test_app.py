@@ -510,15 +510,19 @@ def test_old_results_are_cleaned_and_the_before_after_pane_closes_what_it_reads(
 
 
 def test_each_method_tab_has_examples_that_run_through_its_own_function(server):
-    """Fast, Any style and Gatys each show our drawn examples with their own style input; clicking
-    one runs that tab's function (cached on its first use), out of the API."""
+    """Fast, Any style, Gatys and Video each show our examples with their own inputs; clicking one
+    runs that tab's function (cached on its first use), out of the API, into its result pane."""
     config = httpx.get(f"{server}config", timeout=10).json()
     datasets = [c for c in config["components"] if c.get("type") == "dataset"]
-    assert len(datasets) == 3 and len({tuple(d["props"]["component_ids"]) for d in datasets}) == 3
-    [result] = [c["id"] for c in config["components"] if c["props"].get("elem_id") == "nst-result"]
+    assert len(datasets) == 4 and len({tuple(d["props"]["component_ids"]) for d in datasets}) == 4
+    panes = [
+        c["id"]
+        for c in config["components"]
+        if c["props"].get("elem_id") in ("nst-result", "nst-clip-result")
+    ]
     runs = [d for d in config["dependencies"] if str(d.get("api_name")).startswith("load_example")]
-    painting = [d for d in runs if result in d["outputs"] and d["api_visibility"] == "private"]
-    assert len(painting) == 3, runs  # each example click paints into the result pane
+    painting = [d for d in runs if set(panes) & set(d["outputs"]) and d["api_visibility"] == "private"]
+    assert len(painting) == 4, runs  # each example click paints into its tab's result pane
 
 
 def test_the_loss_network_asked_for_runs_with_its_optimiser_and_is_in_the_recipe(client, images):

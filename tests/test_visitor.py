@@ -287,7 +287,7 @@ def test_reuse_settings_puts_back_a_gatys_runs_loss_network_with_its_size_and_we
     made = again.recipe("gatys", ["sha256:" + "1" * 64], options, style_side=2048)
     values = reuse.controls(made, {})
     assert (values["loss_network"], values["size"]) == ("mobilenet", 1024)
-    assert (values["optimizer"], values["style_weight"]) == ("adam", 5.0), "the network's own, as it ran"
+    assert (values["optimizer"], values["style_weight"]) == ("adam", 7.5), "the network's own, as it ran"
 
 
 def test_the_contact_sheet_endpoint_gives_every_ready_style_by_name_and_a_bad_photo_one_line(server, photo):

@@ -391,6 +391,20 @@ MUTATIONS = (
         ("tests/test_visitor.py::test_the_video_tab_picks_styles_by_picture_and_its_example_paints_a_clip",),
     ),
     Mutation(
+        "the histogram colour choice leaves the result as it is",
+        "nst/base/color.py",
+        "    return to_image(match_color(to_tensor(pastiche), to_tensor(content)))",
+        "    return pastiche",
+        ("tests/test_fast.py::test_the_histogram_choice_gives_the_result_the_photos_colour_statistics",),
+    ),
+    Mutation(
+        "the API's older preserve_color is ignored",
+        "nst/base/color.py",
+        'return "luminance" if choice is True or flag else "none"',
+        'return "luminance" if choice is True else "none"',
+        ("tests/test_app.py::test_the_colour_choice_and_the_older_flag_reach_the_recipe",),
+    ),
+    Mutation(
         "TV squared instead of the gradient's length",
         "nst/base/losses.py",
         "return (dy.square() + dx.square() + 1e-8).sqrt().mean()",
@@ -480,8 +494,8 @@ MUTATIONS = (
     Mutation(
         "the one-pass handler ignores the strength asked for",
         "nst/space/handlers.py",
-        "strength=strength,\n                preserve_color=preserve_color,\n                style_blend",
-        "strength=1.0,\n                preserve_color=preserve_color,\n                style_blend",
+        "strength=strength,\n                preserve_color=colours,\n                style_blend",
+        "strength=1.0,\n                preserve_color=colours,\n                style_blend",
         ("tests/test_app.py::test_any_style_endpoint",),
     ),
     Mutation(

@@ -64,15 +64,16 @@ def test_the_endpoints_name_their_parameters_alike(client):
     one_pass = ["strength", "preserve_color"]
     regions = ["mask", "second_mask"]
     assert names["/stylize_fast"] == [
-        *("content", "style", *one_pass, "second_style", "second_style_share", "working_side", *regions)
+        *("content", "style", *one_pass, "second_style", "second_style_share", "working_side", *regions),
+        "colours",
     ]
     assert names["/stylize_arbitrary"] == [
         *("content", "style_image", *one_pass, "second_style_image", "second_style_share"),
-        *("working_side", *regions),
+        *("working_side", *regions, "colours"),
     ]
     assert names["/stylize_gatys"][:2] == ["content", "style_image"]
-    assert names["/stylize_gatys"][-6:] == [
-        *("second_style_image", "second_style_share", *regions, "seconds", "loss_network")
+    assert names["/stylize_gatys"][-7:] == [
+        *("second_style_image", "second_style_share", *regions, "seconds", "loss_network", "colours")
     ]
     assert names["/stylize_video"] == [
         "clip",
@@ -82,6 +83,7 @@ def test_the_endpoints_name_their_parameters_alike(client):
         "steady",
         "working_side",
         "flow",
+        "colours",
     ]
 
 
@@ -176,6 +178,22 @@ def test_a_trained_set_in_the_weights_folder_is_in_the_apps_catalogue(client, se
     assert Image.open(both).tobytes() == blended.tobytes()
     with pytest.raises(Exception, match="styles of different networks"):
         client.predict(style="set_01", second_style="builtin_20", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("asked", "kept"),
+    [
+        ({}, "none"),
+        ({"preserve_color": True}, "luminance"),
+        ({"colours": "histogram"}, "histogram"),
+        ({"colours": "histogram", "preserve_color": True}, "histogram"),
+    ],
+)
+def test_the_colour_choice_and_the_older_flag_reach_the_recipe(client, images, asked, kept):
+    out = client.predict(
+        content=handle_file(images["content"]), style="builtin_03", api_name="/stylize_fast", **asked
+    )
+    assert read_recipe(out).recipe.options["preserve_color"] == kept
 
 
 def test_any_style_endpoint(client, images):

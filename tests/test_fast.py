@@ -15,7 +15,7 @@ from nst.methods.engine import NetworkStyle
 from nst.methods.train import publish
 from nst.networks.transformer import TransformerNet, load_model
 from tests.support.device import LEVELS, full_float32
-from tests.support.pictures import synthetic
+from tests.support.pictures import frechet, synthetic
 from tests.support.plain import PlainTransformerNet
 from tests.support.standins import (
     HUB_FILES,
@@ -206,6 +206,9 @@ def test_strength_zero_is_the_content_and_colour_can_be_kept():
         chroma_error(fast.stylize(img, model)),
     )
     assert kept < 1.5 and free > 10 * kept
+    assert fast.stylize(img, model, preserve_color="luminance").tobytes() == (
+        fast.stylize(img, model, preserve_color=True).tobytes()
+    ), "True, from older recipes and callers, is luminance"
     with pytest.raises(ValueError):
         NetworkStyle(net, float("nan"))
     with pytest.raises(ValueError, match="carries its own strength"):
@@ -435,3 +438,16 @@ def test_a_resumed_stream_sees_the_same_batches_and_each_epoch_its_own_order(tmp
     resumed = [b for b, _ in itertools.islice(train.batches(stream, options, 2, alone), 3)]
     assert all(torch.equal(a, b) for a, b in zip(whole[2:], resumed, strict=True))
     assert not torch.equal(whole[0], whole[3]), "each epoch in its own order"
+
+
+def test_the_histogram_choice_gives_the_result_the_photos_colour_statistics():
+    """Mean and covariance of the pixels' RGB matched to the photo's: their Fréchet distance falls to
+    a small part of the plain result's, while the strokes (luminance) stay the network's."""
+    model, img = NetworkStyle(random_transformer("nearest")), synthetic(64, 48, seed=4)
+    plain, matched = (fast.stylize(img, model, preserve_color=c) for c in ("none", "histogram"))
+    photo = to_tensor(img)
+    assert frechet(to_tensor(matched), photo) < 0.05 * frechet(to_tensor(plain), photo)
+    strokes = torch.corrcoef(torch.stack([to_tensor(p).mean(1).flatten() for p in (plain, matched)]))
+    assert strokes[0, 1] > 0.9
+    with pytest.raises(ValueError, match="preserve_color"):
+        fast.FastOptions(preserve_color="sepia")

@@ -194,10 +194,11 @@ def _upload(server: str, path: Path) -> dict:
 
 
 ONE_PASS = {"strength": 1.0, "preserve_color": False, "second_style_share": 0.5, "working_side": 384}
+ONE_PASS |= {"colours": None}
 NO_MASKS = {"mask": None, "second_mask": None}
 GATYS = {"steps": 2, "size": 64, "style_weight": None, "preserve_color": False, "optimizer": "lbfgs"}
 GATYS |= {"seed": 0, "second_style_image": None, "second_style_share": 0.5, **NO_MASKS, "seconds": 25}
-GATYS |= {"loss_network": None}
+GATYS |= {"loss_network": None, "colours": None}
 
 
 def test_nan_weights_sent_as_raw_json_are_refused_readably(server, corpus):

@@ -129,7 +129,10 @@ def test_seeded_gatys_through_the_cli_paints_the_same_pastiche_again_on_the_netw
     )  # fmt: skip
     assert status == 0, err
     made = recipes.read_recipe(tmp_path / "out.png").recipe
-    assert made.seed == 3 and (made.options["loss_network"], made.options["style_weight"]) == ("mobilenet", 7.5)
+    assert made.seed == 3 and (made.options["loss_network"], made.options["style_weight"]) == (
+        "mobilenet",
+        7.5,
+    )
     _painted_again(capsys, tmp_path / "out.png", tmp_path / "style.png")
 
 

@@ -1,14 +1,45 @@
 """Colour preservation (Gatys, Bethge, Hertzmann & Shechtman, 2017).
 
 Two ways to keep the content's colours: transfer luminance only (the pastiche's
-Y channel, the content's Cb and Cr), or match the style image's colour
-statistics to the content's before style transfer.
+Y channel, the content's Cb and Cr), or match colour statistics (mean and covariance) to the
+content's: the style image's before an optimisation, a one-pass network's result after it.
 """
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import torch
 from PIL import Image
+
+from nst.base.images import to_image, to_tensor
+
+PreserveColor = Literal["none", "luminance", "histogram"]
+"""The style's own colours, the content's chroma under the pastiche's luminance, or the content's
+colour statistics."""
+PRESERVE_COLOR = get_args(PreserveColor)
+
+
+def colour_choice(choice: bool | str | None, flag: bool = False) -> str:
+    """A :data:`PreserveColor` from what an API caller or an older recipe may give: ``choice`` when
+    it is a choice other than ``none``; else ``luminance`` (the one choice there was) when
+    ``choice`` is True (an older recipe) or ``flag`` (the API's older yes/no), else ``none``."""
+    if isinstance(choice, str) and choice not in ("", "none"):
+        return choice
+    return "luminance" if choice is True or flag else "none"
+
+
+def keep_colours(pastiche: Image.Image, content: Image.Image, how: str) -> Image.Image:
+    """``pastiche`` with ``content``'s colours kept ``how``: ``luminance``
+    (:func:`transfer_luminance`), ``histogram`` (its pixels mapped to the content's colour mean and
+    covariance, :func:`match_color`) or ``none`` (as it is)."""
+    if how == "none":
+        return pastiche
+    if how == "luminance":
+        return transfer_luminance(pastiche, content)
+    if content.size != pastiche.size:
+        content = content.resize(pastiche.size, Image.Resampling.BICUBIC)
+    return to_image(match_color(to_tensor(pastiche), to_tensor(content)))
 
 
 def transfer_luminance(pastiche: Image.Image, content: Image.Image) -> Image.Image:

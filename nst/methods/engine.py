@@ -30,10 +30,18 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from nst.base.color import transfer_luminance
+from nst.base.color import PRESERVE_COLOR, PreserveColor, colour_choice, keep_colours
 from nst.base.device import memory_format
 from nst.base.images import feather, fit_long_side, region_weights, resize_long_side, to_images, to_tensor
-from nst.base.options import blend_weights, check, check_fraction, check_positive, check_regions, option
+from nst.base.options import (
+    blend_weights,
+    check,
+    check_choice,
+    check_fraction,
+    check_positive,
+    check_regions,
+    option,
+)
 from nst.base.settings import current
 from nst.methods.tiling import tiled
 from nst.networks.dumoulin import MultiStyleNet
@@ -208,23 +216,29 @@ keeps more of the photo than 384-then-Lanczos does (``python -m bench.scale``; R
 class OnePassOptions:
     """What every one-pass method is asked, checked when made; the CLI and the app take defaults here.
 
-    ``strength`` (0 = the photo … 1 = the full style) and ``style_blend`` (shares of several
-    styles, equal when None) shape the style object; the rest is how the engine runs it.
-    ``max_side`` shrinks contents to that long side first (never enlarges). ``working_side``
-    is the style scale: a larger content is painted at that long side, which gives bigger
-    strokes, and again at its own size for detail (:func:`stylize`); 0 paints only at the
-    content's size. Beyond ``max_pixels`` in all (default: the settings' ``one_pass_pixels``,
-    ``NST_FAST_MAX_PIXELS``, on the CPU; what half the free memory holds on a GPU), a batch runs in
-    parts and a single image in tiles of about ``tile_pixels`` (default: the settings'). ``half``
-    runs in float16 autocast (default: on CUDA
-    only; the CPU is fastest in float32). ``preserve_color`` keeps the content's chroma.
+        ``strength`` (0 = the photo … 1 = the full style) and ``style_blend`` (shares of several
+        styles, equal when None) shape the style object; the rest is how the engine runs it.
+        ``max_side`` shrinks contents to that long side first (never enlarges). ``working_side``
+        is the style scale: a larger content is painted at that long side, which gives bigger
+        strokes, and again at its own size for detail (:func:`stylize`); 0 paints only at the
+        content's size. Beyond ``max_pixels`` in all (default: the settings' ``one_pass_pixels``,
+        ``NST_FAST_MAX_PIXELS``, on the CPU; what half the free memory holds on a GPU), a batch runs in
+        parts and a single image in tiles of about ``tile_pixels`` (default: the settings'). ``half``
+        runs in float16 autocast (default: on CUDA
+        only; the CPU is fastest in float32). ``preserve_color`` keeps the content's colours in the
+    result (:func:`~nst.base.color.keep_colours`): its chroma (``luminance``) or its colour statistics
+    (``histogram``); True and False, from older recipes and callers, are ``luminance`` and ``none``.
     """
 
     strength: float = option(1.0, "0 = the photo … 1 = the full style")
     style_blend: tuple[float, ...] | None = option(
         None, "shares of several styles, comma-separated, e.g. 0.7,0.3 (default: equal)"
     )
-    preserve_color: bool = option(False, "keep the content's colours")
+    preserve_color: PreserveColor = option(
+        "none",
+        "keep the content's colours: luminance (a bare flag), or histogram (the result takes its palette)",
+        const="luminance",
+    )
     working_side: int = option(
         WORKING_SIDE, "style scale: paint at this long side (smaller: bigger strokes), then detail; 0: off"
     )
@@ -235,6 +249,8 @@ class OnePassOptions:
 
     def __post_init__(self) -> None:
         check_fraction("strength", self.strength)
+        object.__setattr__(self, "preserve_color", colour_choice(self.preserve_color))
+        check_choice("preserve_color", self.preserve_color, PRESERVE_COLOR)
         if self.style_blend is not None:
             object.__setattr__(self, "style_blend", tuple(float(b) for b in self.style_blend))
             blend_weights(self.style_blend, len(self.style_blend))
@@ -317,8 +333,8 @@ def stylize(
                 small = to_tensor(small, device, memory_format(device))
                 y = _at_scale(style, x, small, max_pixels, tile_pixels, held, detail_held)
         pastiches += to_images(y.float())
-    if o.preserve_color:
-        pastiches = [transfer_luminance(p, c) for p, c in zip(pastiches, contents, strict=True)]
+    if o.preserve_color != "none":
+        pastiches = [keep_colours(p, c, o.preserve_color) for p, c in zip(pastiches, contents, strict=True)]
     return pastiches[0] if isinstance(content, Image.Image) else pastiches
 
 

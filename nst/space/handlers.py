@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import gradio as gr
 from PIL import Image
 
+from nst.base.color import colour_choice
 from nst.base.device import default_device
 from nst.base.images import load_image
 from nst.base.recipes import Recipe, file_digest
@@ -53,7 +54,7 @@ class Handlers:
         *,
         decode: Callable[[Upload], Image.Image] | None = None,
         strength: float,
-        preserve_color: bool,
+        colours: str,
         second_style_share: float,
         working_side: int,
         mask: Upload,
@@ -70,7 +71,7 @@ class Handlers:
             options = dataclasses.replace(
                 options,
                 strength=strength,
-                preserve_color=preserve_color,
+                preserve_color=colours,
                 style_blend=(1 - share, share) if len(styles) > 1 and masks is None else None,
                 working_side=int(working_side),
             )
@@ -85,12 +86,13 @@ class Handlers:
         content: Upload,
         style: str,
         strength: float = FAST.strength,
-        preserve_color: bool = FAST.preserve_color,
+        preserve_color: bool = False,
         second_style: str = "",
         second_style_share: float = 0.5,
         working_side: int = FAST.working_side,
         mask: Upload = None,
         second_mask: Upload = None,
+        colours: str | None = None,
     ) -> str:
         """Paint a photo in a catalogue style with that style's feed-forward network, in about a second.
 
@@ -100,12 +102,13 @@ class Handlers:
             content: the photo, as an image file or URL.
             style: a catalogue style: mosaic, rain_princess, scream, starry_night, builtin_00 to builtin_25.
             strength: 0 gives the photo back, 1 the full style.
-            preserve_color: keep the photo's colours and take only the style's light and texture.
+            preserve_color: keep the photo's colours, only the style's light and texture (colours empty).
             second_style: optionally, another style of the same multi-style network, mixed inside it.
             second_style_share: the second style's share of the mix, 0 to 1 (not used with masks).
             working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
             mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
             second_mask: optionally, where the second style goes; with one mask, the other takes the rest.
+            colours: "luminance" (the photo's colours), "histogram" (its palette), "none"; empty: see above.
 
         Returns:
             The path of the stylised PNG.
@@ -116,7 +119,7 @@ class Handlers:
             content,
             [style, second_style] if second_style else [style],
             strength=strength,
-            preserve_color=preserve_color,
+            colours=colour_choice(colours, preserve_color),
             second_style_share=second_style_share,
             working_side=working_side,
             mask=mask,
@@ -149,12 +152,13 @@ class Handlers:
         content: Upload,
         style_image: Upload,
         strength: float = ARBITRARY.strength,
-        preserve_color: bool = ARBITRARY.preserve_color,
+        preserve_color: bool = False,
         second_style_image: Upload = None,
         second_style_share: float = 0.5,
         working_side: int = ARBITRARY.working_side,
         mask: Upload = None,
         second_mask: Upload = None,
+        colours: str | None = None,
     ) -> str:
         """Paint a photo in the style of any picture, in one pass (Ghiasi et al. 2017).
 
@@ -164,12 +168,13 @@ class Handlers:
             content: the photo, as an image file or URL.
             style_image: the picture whose style to paint in (a painting, a texture), as an image file or URL.
             strength: 0 gives about the photo back, 1 the full style.
-            preserve_color: keep the photo's colours and take only the style's light and texture.
+            preserve_color: keep the photo's colours, only the style's light and texture (colours empty).
             second_style_image: optionally, a second style picture, blended in.
             second_style_share: the second style's share of the blend, 0 to 1 (not used with masks).
             working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
             mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
             second_mask: optionally, where the second style goes; with one mask, the other takes the rest.
+            colours: "luminance" (the photo's colours), "histogram" (its palette), "none"; empty: see above.
 
         Returns:
             The path of the stylised PNG.
@@ -182,7 +187,7 @@ class Handlers:
             [style_image, second_style_image] if second_style_image else [style_image],
             decode=lambda style: self.uploads.image(style, "style", side),
             strength=strength,
-            preserve_color=preserve_color,
+            colours=colour_choice(colours, preserve_color),
             second_style_share=second_style_share,
             working_side=working_side,
             mask=mask,
@@ -206,6 +211,7 @@ class Handlers:
         second_mask: Upload = None,
         seconds: float = GATYS.time_limit,
         loss_network: str | None = None,
+        colours: str | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator[str]:
         """Optimise a pastiche of a photo in the style of any picture (Gatys et al. 2016), slowly but closely.
@@ -216,7 +222,7 @@ class Handlers:
             steps: optimisation steps in all (at most the settings' NST_GATYS_MAX_STEPS).
             size: the result's largest long side, within the settings' for the network; empty: its own.
             style_weight: the style term's weight (the content's is 1); empty for the loss network's default.
-            preserve_color: keep the photo's colours.
+            preserve_color: keep the photo's colours (when colours is empty).
             optimizer: "lbfgs" or "adam"; empty for the loss network's.
             seed: the seed of any noise.
             second_style_image: optionally, a second style picture, blended in.
@@ -224,8 +230,8 @@ class Handlers:
             mask: optionally, where the style goes: white or opaque there (the photo stays elsewhere).
             second_mask: optionally, where the second style goes; with one mask, the other takes the rest.
             seconds: the time the run is given; the result is the largest size up to ``size`` that fits.
-            loss_network: "vgg19" (the paper's; slower on a CPU) or "mobilenet" (faster, larger pictures);
-                empty: VGG-19 when its weights are installed.
+            loss_network: "vgg19" (the paper's) or "mobilenet" (faster, larger); empty: VGG-19 if installed.
+            colours: "luminance" (the photo's colours), "histogram" (its palette), "none"; empty: see above.
 
         Returns:
             The path of a PNG: previews while it runs (every few steps), then the pastiche.
@@ -236,13 +242,13 @@ class Handlers:
             given = [style_image, second_style_image] if second_style_image else [style_image]
             styles = [self.uploads.image(s, "style", side) for s in given]
             masks = self.uploads.regions(mask, second_mask, len(styles))
-            share = second_style_share if len(styles) > 1 and not masks else None
+            share = second_style_share
             options = dataclasses.replace(
                 base,
-                style_blend=None if share is None else (1 - share, share),
+                style_blend=(1 - share, share) if len(styles) > 1 and not masks else None,
                 steps=int(steps),
                 style_weight=style_weight,
-                preserve_color="luminance" if preserve_color else "none",
+                preserve_color=colour_choice(colours, preserve_color),
                 optimizer=optimizer,
                 seed=int(seed),
             )
@@ -293,10 +299,11 @@ class Handlers:
         style: str = "builtin_00",
         style_image: Upload = None,
         strength: float = VIDEO.strength,
-        preserve_color: bool = VIDEO.preserve_color,
+        preserve_color: bool = False,
         steady: bool = True,
         working_side: int = VIDEO.working_side,
         flow: float = VIDEO.flow,
+        colours: str | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> Iterator:
         """Stylise a short clip with a catalogue style or any style picture; keeps its frame rate and sound.
@@ -308,10 +315,11 @@ class Handlers:
             style: a catalogue style's name, used when no style_image is given.
             style_image: optionally, any picture whose style to paint in.
             strength: 0 gives the clip back, 1 the full style.
-            preserve_color: keep the clip's colours.
+            preserve_color: keep the clip's colours (when colours is empty).
             steady: hold the networks' statistics from frame to frame, for steady colours.
             working_side: style scale, the long side the network paints at (smaller: bigger strokes); 0: off.
             flow: weight of the previous output warped by the clip's optical flow, for steady pixels; 0: off.
+            colours: "luminance" (the clip's colours), "histogram" (its palette), "none"; empty: see above.
 
         Returns:
             The path of the stylised MP4.
@@ -330,7 +338,7 @@ class Handlers:
             options = dataclasses.replace(
                 self.presets.video,
                 strength=strength,
-                preserve_color=preserve_color,
+                preserve_color=colour_choice(colours, preserve_color),
                 steady=self.presets.video.steady if steady else 0.0,
                 flow=float(flow),
                 working_side=int(working_side),
@@ -351,7 +359,7 @@ class Handlers:
         style: str,
         style_image: Upload,
         strength: float,
-        preserve_color: bool,
+        preserve_color: str,
         request: gr.Request,
     ) -> tuple:
         """Paint the newest webcam frame of this visitor's stream, held steady against the frames before.
@@ -370,7 +378,7 @@ class Handlers:
                     "(NST_LIVE_STREAMS). Try again in a minute, or use the Video tab."
                 )
             image = load_image(self.uploads.checked(frame, "camera"), max_side=self.presets.live.max_side)
-            choices = (style, style_image, float(strength), bool(preserve_color))
+            choices = (style, style_image, float(strength), colour_choice(preserve_color))
             if state is None or state.choices != choices:
                 state = self._restyled(state, choices, image)
             return state.session.paint(image), state

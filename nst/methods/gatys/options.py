@@ -10,6 +10,7 @@ from typing import Literal, NamedTuple, get_args
 
 import torch
 
+from nst.base.color import PRESERVE_COLOR, PreserveColor
 from nst.base.health import Health
 from nst.base.losses import LossLayers
 from nst.base.options import blend_weights, check_choice, check_non_negative, check_positive, option
@@ -62,9 +63,8 @@ from step to step, which Adam takes in its stride and L-BFGS, whose curvature pa
 function, does not (at 384 px, 100 steps, on the drawn test pair: colour distance 0.31× the photo's
 and edge correlation 0.46 with Adam, 0.61× and 0.39 with L-BFGS)."""
 
-PreserveColor = Literal["none", "luminance", "histogram"]
 Pooling = Literal["avg", "max"]
-INITS, OPTIMIZERS, PRESERVE_COLOR, POOLINGS = (get_args(t) for t in (Init, Optimizer, PreserveColor, Pooling))
+INITS, OPTIMIZERS, POOLINGS = (get_args(t) for t in (Init, Optimizer, Pooling))
 
 
 @dataclass(frozen=True)

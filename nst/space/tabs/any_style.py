@@ -8,12 +8,22 @@ from typing import Any
 
 import gradio as gr
 
+from nst.base.color import colour_choice
 from nst.base.recipes import Recipe
 from nst.methods.registry import ARBITRARY
 from nst.space.components import image_upload
 from nst.space.handlers import Handlers
 from nst.space.registry import Shown, pictures, share, styles_word
-from nst.space.tabs.common import Form, Page, examples, regions_editor, run, scale_slider
+from nst.space.tabs.common import (
+    Form,
+    Page,
+    colours_choice,
+    examples,
+    preserve_color_flag,
+    regions_editor,
+    run,
+    scale_slider,
+)
 
 
 @dataclass
@@ -23,6 +33,7 @@ class AnyStyleInputs:
     content: gr.Image
     style_image: gr.Image
     strength: gr.Slider
+    colours: gr.Radio
     preserve_color: gr.Checkbox
     second_style_image: gr.Image
     second_style_share: gr.Slider
@@ -36,7 +47,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
     with gr.Tab(ARBITRARY.label, id=ARBITRARY.id) as made:
         style = image_upload("Style image", height=200)
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
-        colour = gr.Checkbox(value=options.preserve_color, label="Keep the photo's colours")
+        colour = colours_choice(options.preserve_color)
         scale = scale_slider(options, page.settings.arbitrary_side)
         with gr.Accordion("Blend a second style", open=False):
             second = image_upload("Second style (optional)", height=160)
@@ -48,7 +59,8 @@ def tab(page: Page, handlers: Handlers) -> Form:
         content=page.content,
         style_image=style,
         strength=strength,
-        preserve_color=colour,
+        colours=colour,
+        preserve_color=preserve_color_flag(),
         second_style_image=second,
         second_style_share=share,
         working_side=scale,
@@ -65,7 +77,7 @@ def controls(recipe: Recipe, images: Mapping[str, str]) -> dict[str, Any]:
     return {
         **pictures(recipe, images),
         "strength": o["strength"],
-        "preserve_color": o["preserve_color"],
+        "colours": colour_choice(o["preserve_color"]),
         "working_side": o["working_side"],
         "second_style_share": share(o),
     }

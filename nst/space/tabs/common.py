@@ -108,6 +108,32 @@ def examples(page: Page, method: str, style: gr.components.Component, fn: Callab
     )
 
 
+COLOURS = (
+    ("The style's", "none"),
+    ("Keep the {}'s colours", "luminance"),
+    ("Match the {}'s palette", "histogram"),
+)
+"""The colour choices (:data:`~nst.base.color.PreserveColor`), in the visitor's words."""
+
+
+def colours_choice(value: str, subject: str = "photo") -> gr.Radio:
+    """ "Colours": the style's own, the ``subject``'s kept under the style's light and texture
+    (luminance), or the ``subject``'s palette given to the result (histogram)."""
+    return gr.Radio(
+        [(label.format(subject), choice) for label, choice in COLOURS],
+        value=value,
+        label="Colours",
+        info=f"keeping the {subject}'s colours takes only the style's light and texture; "
+        f"matching its palette moves the result's colours to the {subject}'s",
+    )
+
+
+def preserve_color_flag() -> gr.Checkbox:
+    """The API's yes/no for keeping the photo's colours, hidden in the page, whose Colours radio says
+    more: it decides only when the radio is left on the style's colours."""
+    return gr.Checkbox(False, visible=False)
+
+
 def scale_slider(options: engine.OnePassOptions, largest: int) -> gr.Slider:
     return gr.Slider(
         0,

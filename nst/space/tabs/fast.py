@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from nst.base.color import colour_choice
 from nst.base.recipes import Recipe
 from nst.methods.registry import FAST
 from nst.space.components import QUIET
@@ -17,8 +18,10 @@ from nst.space.registry import Shown, share
 from nst.space.tabs.common import (
     Form,
     Page,
+    colours_choice,
     examples,
     paint,
+    preserve_color_flag,
     read_masks,
     regions_editor,
     run,
@@ -34,6 +37,7 @@ class FastInputs:
     content: gr.Image
     style: gr.Dropdown
     strength: gr.Slider
+    colours: gr.Radio
     preserve_color: gr.Checkbox
     second_style: gr.Dropdown
     second_style_share: gr.Slider
@@ -59,7 +63,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
             elem_classes="nst-tiles",
         )
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
-        colour = gr.Checkbox(value=options.preserve_color, label="Keep the photo's colours")
+        colour = colours_choice(options.preserve_color)
         scale = scale_slider(options, page.settings.fast_side)
         with gr.Accordion("Blend two styles of one network", open=False):
             second = gr.Dropdown(
@@ -76,7 +80,8 @@ def tab(page: Page, handlers: Handlers) -> Form:
         content=page.content,
         style=style,
         strength=strength,
-        preserve_color=colour,
+        colours=colour,
+        preserve_color=preserve_color_flag(),
         second_style=second,
         second_style_share=share,
         working_side=scale,
@@ -110,7 +115,7 @@ def controls(recipe: Recipe, images: Mapping[str, str]) -> dict[str, Any]:
         "style": recipe.styles[0],
         "second_style": recipe.styles[1] if len(recipe.styles) > 1 else "",
         "strength": o["strength"],
-        "preserve_color": o["preserve_color"],
+        "colours": colour_choice(o["preserve_color"]),
         "working_side": o["working_side"],
         "second_style_share": share(o),
     }

@@ -18,7 +18,15 @@ from nst.space.components import image_upload
 from nst.space.handlers import Handlers
 from nst.space.presets import gatys_side, gatys_size
 from nst.space.registry import Shown, pictures, share
-from nst.space.tabs.common import Form, Page, examples, regions_editor, run
+from nst.space.tabs.common import (
+    Form,
+    Page,
+    colours_choice,
+    examples,
+    preserve_color_flag,
+    regions_editor,
+    run,
+)
 
 
 @dataclass
@@ -30,6 +38,7 @@ class GatysInputs:
     steps: gr.Slider
     size: gr.Slider
     style_weight: gr.Number
+    colours: gr.Radio
     preserve_color: gr.Checkbox
     optimizer: gr.Radio
     seed: gr.Number
@@ -122,7 +131,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         network, can = _networks(page, options)
         style = image_upload("Style image", height=200)
         chosen, steps, size, seconds = _run_controls(page, options, network, can)
-        colour = gr.Checkbox(label="Keep the photo's colours")
+        colour = colours_choice("none")
         with gr.Accordion("Advanced", open=False):
             # Empty by default, here and in the API: each loss network's own (gatys.DEFAULTS).
             weight = gr.Number(
@@ -151,7 +160,8 @@ def tab(page: Page, handlers: Handlers) -> Form:
         steps=steps,
         size=size,
         style_weight=weight,
-        preserve_color=colour,
+        colours=colour,
+        preserve_color=preserve_color_flag(),
         optimizer=optimizer,
         seed=seed,
         second_style_image=second,
@@ -179,7 +189,7 @@ def controls(recipe: Recipe, images: Mapping[str, str]) -> dict[str, Any]:
         "steps": o["steps"],
         "size": o["size"],
         "style_weight": o["style_weight"],
-        "preserve_color": o["preserve_color"] != "none",
+        "colours": o["preserve_color"],
         "optimizer": o["optimizer"],
         "seed": recipe.seed,
         "second_style_share": share(o),

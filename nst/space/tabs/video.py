@@ -14,7 +14,15 @@ from nst.space.components import clip_upload, image_upload
 from nst.space.examples import VIDEO_EXAMPLE, example_clip
 from nst.space.handlers import Handlers
 from nst.space.registry import Shown
-from nst.space.tabs.common import Form, Page, scale_slider, style_picker, wire
+from nst.space.tabs.common import (
+    Form,
+    Page,
+    colours_choice,
+    preserve_color_flag,
+    scale_slider,
+    style_picker,
+    wire,
+)
 
 
 @dataclass
@@ -25,6 +33,7 @@ class VideoInputs:
     style: gr.Dropdown
     style_image: gr.Image
     strength: gr.Slider
+    colours: gr.Radio
     preserve_color: gr.Checkbox
     steady: gr.Checkbox
     working_side: gr.Slider
@@ -83,7 +92,8 @@ def _steadiness(options: VideoOptions) -> dict[str, gr.components.Component]:
     with gr.Row():
         controls = {
             "strength": gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength"),
-            "preserve_color": gr.Checkbox(value=options.preserve_color, label="Keep the clip's colours"),
+            "colours": colours_choice(options.preserve_color, "clip"),
+            "preserve_color": preserve_color_flag(),
             "steady": gr.Checkbox(
                 value=True,
                 label="Keep colours steady from frame to frame",

@@ -24,7 +24,7 @@ from bench.timing import interleaved
 from tests.support.server import launch, scratch, stop
 
 FAST_DEFAULTS = {"strength": 1.0, "preserve_color": False, "second_style": "", "second_style_share": 0.5}
-FAST_DEFAULTS |= {"working_side": 384, "mask": None, "second_mask": None}
+FAST_DEFAULTS |= {"working_side": 384, "mask": None, "second_mask": None, "colours": None}
 
 
 class Parts:

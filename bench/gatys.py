@@ -121,7 +121,8 @@ def _peak_mb(reset: bool = False) -> float:
 
 def pair_measures(photo: Image.Image, painting: Image.Image, result: Image.Image) -> str:
     """Structure and colour at 256 px, and the squares measure of the result and of the photo."""
-    p, s, r = (resize_long_side(img, 256) for img in (photo, painting, result))
+    p, s = (resize_long_side(img, 256) for img in (photo, painting))
+    r = result.resize(p.size, Image.Resampling.LANCZOS)
     colour = frechet(to_tensor(r), to_tensor(s)) / frechet(to_tensor(p), to_tensor(s))
     same_size = photo.resize(result.size, Image.Resampling.LANCZOS)
     return (

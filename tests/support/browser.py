@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from nst.methods.catalogue import find
+
 CHROMIUM = "/usr/bin/chromium"
 SENDS = """(() => {  // when each camera frame is sent, by the page's own clock
   window.sent = [];
@@ -53,14 +55,15 @@ def camera_browser(playwright, clip: Path):
 
 
 def start_live(page, url: str, style: str | None = None) -> None:
-    """Open the Live tab at ``url``, pick built-in ``style`` by its thumbnail, start recording."""
+    """Open the Live tab at ``url``, pick catalogue ``style`` by its thumbnail's caption (its title),
+    start recording."""
     page.add_init_script(SENDS)
     page.goto(url)
     page.get_by_text("Neural style transfer").first.wait_for(timeout=60_000)
     page.get_by_role("tab", name="Live").click()
     if style is not None:
-        number = re.compile(rf"^\s*{int(style.removeprefix('builtin_'))}\s*$")  # a built-in's caption
-        page.locator("#nst-live-gallery button[aria-label^=Thumbnail]").filter(has_text=number).click()
+        title = re.compile(rf"^\s*{re.escape(find(style).title)}\s*$")
+        page.locator("#nst-live-gallery button[aria-label^=Thumbnail]").filter(has_text=title).click()
     page.get_by_text("Click to Access Webcam").click()
     page.evaluate(WATCH)
     page.get_by_text("Record", exact=True).click()

@@ -48,6 +48,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         style = image_upload("Style image", height=200)
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
         colour = colours_choice(options.preserve_color)
+        flag = preserve_color_flag()
         scale = scale_slider(options, page.settings.arbitrary_side)
         with gr.Accordion("Blend a second style", open=False):
             second = image_upload("Second style (optional)", height=160)
@@ -60,7 +61,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         style_image=style,
         strength=strength,
         colours=colour,
-        preserve_color=preserve_color_flag(),
+        preserve_color=flag,
         second_style_image=second,
         second_style_share=share,
         working_side=scale,

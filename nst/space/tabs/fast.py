@@ -64,6 +64,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         )
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
         colour = colours_choice(options.preserve_color)
+        flag = preserve_color_flag()
         scale = scale_slider(options, page.settings.fast_side)
         with gr.Accordion("Blend two styles of one network", open=False):
             second = gr.Dropdown(
@@ -81,7 +82,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         style=style,
         strength=strength,
         colours=colour,
-        preserve_color=preserve_color_flag(),
+        preserve_color=flag,
         second_style=second,
         second_style_share=share,
         working_side=scale,

@@ -132,6 +132,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         style = image_upload("Style image", height=200)
         chosen, steps, size, seconds = _run_controls(page, options, network, can)
         colour = colours_choice("none")
+        flag = preserve_color_flag()
         with gr.Accordion("Advanced", open=False):
             # Empty by default, here and in the API: each loss network's own (gatys.DEFAULTS).
             weight = gr.Number(
@@ -161,7 +162,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         size=size,
         style_weight=weight,
         colours=colour,
-        preserve_color=preserve_color_flag(),
+        preserve_color=flag,
         optimizer=optimizer,
         seed=seed,
         second_style_image=second,

@@ -216,18 +216,18 @@ keeps more of the photo than 384-then-Lanczos does (``python -m bench.scale``; R
 class OnePassOptions:
     """What every one-pass method is asked, checked when made; the CLI and the app take defaults here.
 
-        ``strength`` (0 = the photo … 1 = the full style) and ``style_blend`` (shares of several
-        styles, equal when None) shape the style object; the rest is how the engine runs it.
-        ``max_side`` shrinks contents to that long side first (never enlarges). ``working_side``
-        is the style scale: a larger content is painted at that long side, which gives bigger
-        strokes, and again at its own size for detail (:func:`stylize`); 0 paints only at the
-        content's size. Beyond ``max_pixels`` in all (default: the settings' ``one_pass_pixels``,
-        ``NST_FAST_MAX_PIXELS``, on the CPU; what half the free memory holds on a GPU), a batch runs in
-        parts and a single image in tiles of about ``tile_pixels`` (default: the settings'). ``half``
-        runs in float16 autocast (default: on CUDA
-        only; the CPU is fastest in float32). ``preserve_color`` keeps the content's colours in the
-    result (:func:`~nst.base.color.keep_colours`): its chroma (``luminance``) or its colour statistics
-    (``histogram``); True and False, from older recipes and callers, are ``luminance`` and ``none``.
+    ``strength`` (0 = the photo … 1 = the full style) and ``style_blend`` (shares of several styles,
+    equal when None) shape the style object; the rest is how the engine runs it. ``max_side``
+    shrinks contents to that long side first (never enlarges). ``working_side`` is the style scale:
+    a larger content is painted at that long side, which gives bigger strokes, and again at its own
+    size for detail (:func:`stylize`); 0 paints only at the content's size. Beyond ``max_pixels`` in
+    all (default: the settings' ``one_pass_pixels``, ``NST_FAST_MAX_PIXELS``, on the CPU; what half
+    the free memory holds on a GPU), a batch runs in parts and a single image in tiles of about
+    ``tile_pixels`` (default: the settings'). ``half`` runs in float16 autocast (default: on CUDA
+    only; the CPU is fastest in float32). ``preserve_color`` keeps the content's colours in the
+    result (:func:`~nst.base.color.keep_colours`): its chroma (``luminance``) or its colour
+    statistics (``histogram``); True and False, from older recipes and callers, are ``luminance``
+    and ``none``.
     """
 
     strength: float = option(1.0, "0 = the photo … 1 = the full style")

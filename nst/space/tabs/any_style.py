@@ -17,7 +17,7 @@ from nst.space.registry import Shown, pictures, share, styles_word
 from nst.space.tabs.common import (
     Form,
     Page,
-    colours_choice,
+    colours_radio,
     examples,
     preserve_color_flag,
     regions_editor,
@@ -47,7 +47,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
     with gr.Tab(ARBITRARY.label, id=ARBITRARY.id) as made:
         style = image_upload("Style image", height=200)
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
-        colour = colours_choice(options.preserve_color)
+        colour = colours_radio(options.preserve_color)
         flag = preserve_color_flag()
         scale = scale_slider(options, page.settings.arbitrary_side)
         with gr.Accordion("Blend a second style", open=False):

@@ -116,8 +116,8 @@ COLOURS = (
 """The colour choices (:data:`~nst.base.color.PreserveColor`), in the visitor's words."""
 
 
-def colours_choice(value: str, subject: str = "photo") -> gr.Radio:
-    """ "Colours": the style's own, the ``subject``'s kept under the style's light and texture
+def colours_radio(value: str, subject: str = "photo") -> gr.Radio:
+    """The Colours radio: the style's own, the ``subject``'s kept under the style's light and texture
     (luminance), or the ``subject``'s palette given to the result (histogram)."""
     return gr.Radio(
         [(label.format(subject), choice) for label, choice in COLOURS],

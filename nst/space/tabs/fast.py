@@ -18,7 +18,7 @@ from nst.space.registry import Shown, share
 from nst.space.tabs.common import (
     Form,
     Page,
-    colours_choice,
+    colours_radio,
     examples,
     paint,
     preserve_color_flag,
@@ -63,7 +63,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
             elem_classes="nst-tiles",
         )
         strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
-        colour = colours_choice(options.preserve_color)
+        colour = colours_radio(options.preserve_color)
         flag = preserve_color_flag()
         scale = scale_slider(options, page.settings.fast_side)
         with gr.Accordion("Blend two styles of one network", open=False):

@@ -21,7 +21,7 @@ from nst.space.registry import Shown, pictures, share
 from nst.space.tabs.common import (
     Form,
     Page,
-    colours_choice,
+    colours_radio,
     examples,
     preserve_color_flag,
     regions_editor,
@@ -131,7 +131,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         network, can = _networks(page, options)
         style = image_upload("Style image", height=200)
         chosen, steps, size, seconds = _run_controls(page, options, network, can)
-        colour = colours_choice("none")
+        colour = colours_radio("none")
         flag = preserve_color_flag()
         with gr.Accordion("Advanced", open=False):
             # Empty by default, here and in the API: each loss network's own (gatys.DEFAULTS).

@@ -9,7 +9,7 @@ import gradio as gr
 from nst.space.components import frame_display, image_upload
 from nst.space.handlers import Handlers
 from nst.space.registry import Shown
-from nst.space.tabs.common import Form, Page, colours_choice, style_picker, wire
+from nst.space.tabs.common import Form, Page, colours_radio, style_picker, wire
 
 EVERY = 1 / 15
 """Seconds between the frames the browser sends; the server paints the newest and drops the rest."""
@@ -55,7 +55,7 @@ def tab(page: Page, handlers: Handlers) -> Form:
         style_image = image_upload("…or any style image (optional)", height=160)
         with gr.Row():
             strength = gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength")
-            colour = colours_choice(options.preserve_color, "camera")
+            colour = colours_radio(options.preserve_color, "camera")
         state = gr.State(None, time_to_live=600)
     inputs = LiveInputs(
         frame=camera,

@@ -17,7 +17,7 @@ from nst.space.registry import Shown
 from nst.space.tabs.common import (
     Form,
     Page,
-    colours_choice,
+    colours_radio,
     preserve_color_flag,
     scale_slider,
     style_picker,
@@ -92,7 +92,7 @@ def _steadiness(options: VideoOptions) -> dict[str, gr.components.Component]:
     with gr.Row():
         controls = {
             "strength": gr.Slider(0, 1, value=options.strength, step=0.05, label="Strength"),
-            "colours": colours_choice(options.preserve_color, "clip"),
+            "colours": colours_radio(options.preserve_color, "clip"),
             "preserve_color": preserve_color_flag(),
             "steady": gr.Checkbox(
                 value=True,

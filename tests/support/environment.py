@@ -4,8 +4,11 @@ Before the conftest files are loaded (and so before anything imports huggingface
 its variables once, at import), :func:`prepare` points the Hub cache (``HF_HUB_CACHE``, read with
 ``HF_HUB_OFFLINE=1``) and torchvision's cache (``TORCH_HOME``) at fresh folders, which the session
 fixtures fill with seeded stand-ins (:mod:`tests.support.standins`), and gives the converted networks
-a fresh ``NST_CACHE``. A process that prepared them already (the mutation check's workers, which
-import the libraries once for many runs) keeps its caches: the stand-ins are laid once.
+a fresh ``NST_CACHE``. Gradio's uploads go to a folder of this process's own (``GRADIO_TEMP_DIR``):
+in the shared default, an app closing in another test process deletes the files it had, and an
+upload of the same picture elsewhere has the same path. A process that prepared them already (the
+mutation check's workers, which import the libraries once for many runs) keeps its caches: the
+stand-ins are laid once.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def prepare() -> None:
                 "HF_HUB_CACHE": os.path.join(root, "hub"),
                 "HF_HUB_OFFLINE": "1",
                 "TORCH_HOME": os.path.join(root, "torch"),
+                "GRADIO_TEMP_DIR": os.path.join(root, "gradio"),
             }
         )
     os.environ["NST_CACHE"] = tempfile.mkdtemp(prefix="nst-cache-", dir=os.environ[PREPARED])

@@ -121,7 +121,9 @@ def test_the_video_tab_picks_styles_by_picture_and_its_example_paints_a_clip(ser
 
     with chromium() as browser:
         page = _open(browser, server)
-        shown = page.locator("#nst-gallery .thumbnail-item").count()  # the Fast tab's, built alike
+        fast_tiles = page.locator("#nst-gallery .thumbnail-item")  # the Fast tab's, built alike
+        expect(fast_tiles.nth(25)).to_be_visible(timeout=10_000)
+        shown = fast_tiles.count()
         page.get_by_role("tab", name="Video").click()
         tiles = page.locator("#nst-video-gallery .thumbnail-item")
         expect(tiles).to_have_count(shown, timeout=10_000)

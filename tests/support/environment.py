@@ -4,10 +4,11 @@ Before the conftest files are loaded (and so before anything imports huggingface
 its variables once, at import), :func:`prepare` points the Hub cache (``HF_HUB_CACHE``, read with
 ``HF_HUB_OFFLINE=1``) and torchvision's cache (``TORCH_HOME``) at fresh folders, which the session
 fixtures fill with seeded stand-ins (:mod:`tests.support.standins`), and gives the converted networks
-a fresh ``NST_CACHE``. Gradio's uploads go to a folder of this process's own (``GRADIO_TEMP_DIR``):
-in the shared default, an app closing in another test process deletes the files it had, and an
-upload of the same picture elsewhere has the same path. A process that prepared them already (the
-mutation check's workers, which import the libraries once for many runs) keeps its caches: the
+a fresh ``NST_CACHE``. Gradio's uploads go to a folder of each process's own (``GRADIO_TEMP_DIR``,
+made fresh like ``NST_CACHE``, since xdist's workers inherit the first process's variables): in a
+shared folder, an app closing in another test process deletes the files it had, and an upload of
+the same picture elsewhere has the same path. A process that prepared the caches already (xdist's
+workers, and the mutation check's, which import the libraries once for many runs) keeps them: the
 stand-ins are laid once.
 """
 
@@ -25,7 +26,8 @@ PREPARED = "NST_TESTS_CACHES"
 
 
 def prepare() -> None:
-    """This process's offline caches, made once, and a fresh ``NST_CACHE``; no user setting of ours."""
+    """This process's offline caches, made once, a fresh ``NST_CACHE`` and ``GRADIO_TEMP_DIR``, and no
+    user setting of ours."""
     if not os.environ.get(PREPARED):
         root = tempfile.mkdtemp(prefix="nst-tests-")
         atexit.register(shutil.rmtree, root, ignore_errors=True)
@@ -35,10 +37,11 @@ def prepare() -> None:
                 "HF_HUB_CACHE": os.path.join(root, "hub"),
                 "HF_HUB_OFFLINE": "1",
                 "TORCH_HOME": os.path.join(root, "torch"),
-                "GRADIO_TEMP_DIR": os.path.join(root, "gradio"),
             }
         )
-    os.environ["NST_CACHE"] = tempfile.mkdtemp(prefix="nst-cache-", dir=os.environ[PREPARED])
+    root = os.environ[PREPARED]
+    os.environ["NST_CACHE"] = tempfile.mkdtemp(prefix="nst-cache-", dir=root)
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="gradio-", dir=root)
     for name in ("NST_CATALOGUE", "NST_WEIGHTS_DIR", "NST_VGG_WEIGHTS"):
         os.environ.pop(name, None)
 

@@ -86,7 +86,7 @@ def _add_gatys(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_gatys(args: argparse.Namespace) -> None:
-    content = load_image(args.content)
+    content = load_image(args.content, alpha=True)
     styles = [load_image(s) for s in args.styles]
     digests = [recipes.file_digest(s) for s in args.styles]
     options = from_flags(args, gatys.GatysOptions)
@@ -149,7 +149,7 @@ def _run_fast(args: argparse.Namespace) -> None:
         style = fast.load_style(
             args.style, options, masks=masks, weights=args.weights, style_index=args.style_index
         )
-        image = load_image(args.contents[0], max_side=options.max_side)
+        image = load_image(args.contents[0], max_side=options.max_side, alpha=True)
         painted = engine.stylize(image, style, options)
         if args.weights is None:  # a network file is not a catalogue name: no recipe names it
             _save(painted, args.output, again.recipe(FAST.id, args.style, options), image, masks)
@@ -233,7 +233,7 @@ def _run_arbitrary(args: argparse.Namespace) -> None:
 
         _paint_many([args.content], args.output, paint, options, ranks)
         return
-    content = load_image(args.content, max_side=options.max_side)
+    content = load_image(args.content, max_side=options.max_side, alpha=True)
     masks = _masks(args)
     recipe = again.recipe(ARBITRARY.id, [recipes.file_digest(s) for s in args.styles], options)
     _save(arbitrary.stylize(content, styles, options, masks=masks), args.output, recipe, content, masks)

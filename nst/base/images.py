@@ -56,8 +56,9 @@ def _open(source: ImageSource) -> Image.Image:
         ) from err
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
-    """Any Pillow mode → RGB; transparency is composited on white, deep greys scaled to 8 bits."""
+def _to_rgb(img: Image.Image, alpha: bool = False) -> Image.Image:
+    """Any Pillow mode → RGB, deep greys scaled to 8 bits; transparency is composited on white, or
+    with ``alpha`` kept (RGBA) where some pixel is not opaque."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         values = np.asarray(img, dtype=np.float32)
         top = float(values.max(initial=0.0))
@@ -71,13 +72,16 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = img.convert("RGBA")
+        if alpha and rgba.getextrema()[3][0] < 255:
+            return rgba
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
     return img.convert("RGB")
 
 
-def load_image(source: ImageSource, max_side: int | None = None) -> Image.Image:
-    """Decode ``source`` (path, bytes or PIL image) into an upright RGB image.
+def load_image(source: ImageSource, max_side: int | None = None, *, alpha: bool = False) -> Image.Image:
+    """Decode ``source`` (path, bytes or PIL image) into an upright RGB image; with ``alpha``, a picture
+    with transparency (an alpha channel, or a palette's transparent colour) comes back RGBA.
 
     Refuses non-images, empty and truncated files and images over the settings'
     ``max_image_pixels`` (``NST_MAX_PIXELS``) before their pixels are allocated. Animations
@@ -100,7 +104,7 @@ def load_image(source: ImageSource, max_side: int | None = None) -> Image.Image:
     try:
         img.load()
         img = ImageOps.exif_transpose(img)
-        rgb = _to_rgb(img)
+        rgb = _to_rgb(img, alpha)
     except (OSError, ValueError, SyntaxError) as err:
         raise ImageError(f"The image could not be decoded: {err}. Is the file complete?") from err
     if max_side and max(rgb.size) > max_side:
@@ -183,11 +187,17 @@ PNG_COMPRESSION = 1
 level 1 a quarter of it, for files about 8% larger on photos."""
 
 
+ALPHA_SUFFIXES = {"", ".png", ".webp", ".tif", ".tiff"}
+"""The endings whose formats keep an alpha channel (no ending: PNG); elsewhere it is composited on white."""
+
+
 def save_image(img: Image.Image, path: str | os.PathLike) -> None:
     """Write ``img``; the format follows the extension, PNG (lossless) when there is none."""
     path = Path(path)
     fmt = None if path.suffix else "PNG"
     png = fmt == "PNG" or path.suffix.lower() == ".png"
+    if img.mode == "RGBA" and path.suffix.lower() not in ALPHA_SUFFIXES:
+        img = _to_rgb(img)
     try:
         img.save(path, format=fmt, **({"compress_level": PNG_COMPRESSION} if png else {}))
     except (KeyError, ValueError) as err:  # Pillow's answer to an unknown extension

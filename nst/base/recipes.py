@@ -37,8 +37,8 @@ from PIL import Image, PngImagePlugin
 from nst import __version__
 from nst.base.images import PNG_COMPRESSION, ImageError, load_image, load_mask, save_image
 
-FORMAT = 1
-"""The recipe format this version writes and reads (and those below it)."""
+FORMAT = 2
+"""The recipe format this version writes and reads (and those below it): 2 added ``alpha``."""
 DIGEST = "sha256:"
 """How a style named by its image file's digest begins (a catalogue name never does)."""
 RECIPE_KEY, CONTENT_KEY, MASK_KEY = "nst:recipe", "nst:content", "nst:mask:"
@@ -60,7 +60,8 @@ class Recipe:
     :func:`file_digest` of a style image file; ``options``, every field of the method's options
     object by name but the seed (JSON values: a tuple is a list); ``seed``, the run's seed (Gatys)
     or None; ``style_side``, the long side the style images were shrunk to as they were decoded
-    (:func:`~nst.base.images.load_image`'s ``max_side``; None: as they are); the ``version`` of nst
+    (:func:`~nst.base.images.load_image`'s ``max_side``; None: as they are); ``alpha``, whether the
+    content had transparency, which the picture keeps (:mod:`nst.base.alpha`); the ``version`` of nst
     that made it and the recipe ``format``. Not hashable (``options`` is a dict)."""
 
     method: str
@@ -68,6 +69,7 @@ class Recipe:
     options: dict[str, Any]
     seed: int | None = None
     style_side: int | None = None
+    alpha: bool = False
     version: str = __version__
     format: int = FORMAT
 
@@ -124,6 +126,7 @@ def _check(recipe: Recipe, name: str) -> None:
         "options": isinstance(recipe.options, dict),
         "seed": recipe.seed is None or type(recipe.seed) is int,
         "style_side": recipe.style_side is None or (type(recipe.style_side) is int and recipe.style_side > 0),
+        "alpha": type(recipe.alpha) is bool,
         "version": isinstance(recipe.version, str),
         "format": recipe.format >= 1,
     }
@@ -173,8 +176,9 @@ def save_with_recipe(
     content: Image.Image,
     masks: Sequence[Image.Image] | None = None,
 ) -> bool:
-    """Write ``img`` as :func:`~nst.base.images.save_image` does; a PNG also carries ``recipe``, the
-    ``content`` as the method received it and the region ``masks`` (as ``L``), for :func:`read_recipe`.
+    """Write ``img`` as :func:`~nst.base.images.save_image` does; a PNG also carries ``recipe`` (its
+    ``alpha`` noting whether ``content`` has an alpha channel), the ``content`` as the method received
+    it and the region ``masks`` (as ``L``), for :func:`read_recipe`.
 
     Returns whether the file carries the recipe: other formats are written without it.
     """
@@ -182,6 +186,7 @@ def save_with_recipe(
         save_image(img, path)
         return False
     info = PngImagePlugin.PngInfo()
+    recipe = dataclasses.replace(recipe, alpha=content.mode == "RGBA")
     info.add_itxt(RECIPE_KEY, recipe.to_json())
     attached = {CONTENT_KEY: content} | {f"{MASK_KEY}{k}": m.convert("L") for k, m in enumerate(masks or [])}
     for key, picture in attached.items():
@@ -270,7 +275,7 @@ def read_recipe(source: str | os.PathLike | bytes, name: str | None = None) -> P
         raise RecipeError(f"{name}'s recipe is damaged (its content photo is missing).")
     masks = [attached[f"{MASK_KEY}{k}"] for k in range(len(attached)) if f"{MASK_KEY}{k}" in attached]
     try:
-        content = load_image(attached[CONTENT_KEY])
+        content = load_image(attached[CONTENT_KEY], alpha=True)
         return Painted(recipe, content, [load_mask(m) for m in masks] or None)
     except ImageError as err:
         raise RecipeError(f"{name}'s recipe is damaged ({err})") from err

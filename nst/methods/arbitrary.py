@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 from PIL import Image, ImageOps
 
+from nst.base.alpha import split
 from nst.base.device import default_device
 from nst.base.health import Health
 from nst.base.images import to_tensor
@@ -60,9 +61,10 @@ def health(device: torch.device | None = None) -> Health:
 
 @torch.inference_mode()
 def embedding(image: Image.Image, device: torch.device | None = None) -> torch.Tensor:
-    """``e(image)``, [1, 100]: the style prediction network on the image's centre square at 256²."""
+    """``e(image)``, [1, 100]: the style prediction network on the image's centre square at 256²
+    (a transparent picture's colours as :func:`~nst.base.alpha.split` fills them)."""
     predictor, _ = networks(device)
-    square = ImageOps.fit(image, (STYLE_SIDE, STYLE_SIDE), Image.Resampling.LANCZOS)
+    square = ImageOps.fit(split(image)[0], (STYLE_SIDE, STYLE_SIDE), Image.Resampling.LANCZOS)
     return predictor(to_tensor(square, next(predictor.parameters()).device, torch.channels_last))
 
 

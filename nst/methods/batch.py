@@ -105,7 +105,7 @@ def paint_all(
             try:
                 if job.data is None:
                     raise ImageError("The example holds no image.")
-                image = load_image(job.data, max_side=max_side)
+                image = load_image(job.data, max_side=max_side, alpha=True)
                 by_size.setdefault(image.size, []).append((job, image))
             except (ImageError, ValueError, OSError) as err:
                 progress.failed.append((job.source, str(err)))

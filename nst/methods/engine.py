@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from nst.base import alpha
 from nst.base.color import PRESERVE_COLOR, PreserveColor, colour_choice, keep_colours
 from nst.base.device import memory_format
 from nst.base.images import feather, fit_long_side, region_weights, resize_long_side, to_images, to_tensor
@@ -299,6 +300,8 @@ def stylize(
 
     so that the photo's detail comes back painted, as the network paints it, not as a photo.
 
+    An RGBA content keeps its alpha exactly; its hidden colours are filled (:func:`~nst.base.alpha.split`).
+
     A list runs as batches, each image with its own instance-norm statistics (on this CPU,
     4 at a time are ~15% faster than one by one), and gives a list. ``held`` maps norm
     modules of the style's network to the statistics this call holds for them (a clip's
@@ -311,6 +314,7 @@ def stylize(
     if o.max_side:
         contents = [c if max(c.size) <= o.max_side else resize_long_side(c, o.max_side) for c in contents]
     check(len({c.size for c in contents}) == 1, "a batch needs images of one size")
+    contents, alphas = zip(*map(alpha.split, contents), strict=True)
     regional = isinstance(style, RegionStyle)
     check(not (regional and (held or detail_held)), "regions hold their own statistics: no held ones too")
     device = style.device
@@ -335,6 +339,7 @@ def stylize(
         pastiches += to_images(y.float())
     if o.preserve_color != "none":
         pastiches = [keep_colours(p, c, o.preserve_color) for p, c in zip(pastiches, contents, strict=True)]
+    pastiches = list(map(alpha.restore, pastiches, alphas))
     return pastiches[0] if isinstance(content, Image.Image) else pastiches
 
 

@@ -64,7 +64,7 @@ class Handlers:
         or style images decoded here (``decode`` given) and named in the recipe by their digests; a
         second style's share ``s`` becomes the blend ``(1 − s, s)``, unless masks place the styles."""
         with user_errors():
-            image = self.uploads.image(content, "content", options.max_side)
+            image = self.uploads.image(content, "content", options.max_side, alpha=True)
             styles = list(given) if decode is None else [decode(s) for s in given]
             masks = self.uploads.regions(mask, second_mask, len(styles))
             share = second_style_share
@@ -238,7 +238,7 @@ class Handlers:
         """
         with user_errors():
             base, side = self._gatys_base(loss_network, size, seconds)
-            image = self.uploads.image(content, "content", side)
+            image = self.uploads.image(content, "content", side, alpha=True)
             given = [style_image, second_style_image] if second_style_image else [style_image]
             styles = [self.uploads.image(s, "style", side) for s in given]
             masks = self.uploads.regions(mask, second_mask, len(styles))

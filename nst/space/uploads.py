@@ -37,11 +37,12 @@ class Uploads:
 
     cap_mb: int
 
-    def image(self, upload: Upload, what: str, max_side: int | None) -> Image.Image:
-        """The decoded upload, shrunk to ``max_side``; refused when missing, gone, too large or no image."""
+    def image(self, upload: Upload, what: str, max_side: int | None, *, alpha: bool = False) -> Image.Image:
+        """The decoded upload, shrunk to ``max_side`` (RGBA with ``alpha`` where it has transparency);
+        refused when missing, gone, too large or no image."""
         if upload is None:
             raise gr.Error(f"Please add a {what} image.")
-        return load_image(self.checked(upload, what), max_side=max_side)
+        return load_image(self.checked(upload, what), max_side=max_side, alpha=alpha)
 
     def checked(self, upload: str | bytes, what: str) -> str | bytes:
         """``upload``, unless it is over the cap, or gone: a page left open past the cache's cleaning

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from nst.base.alpha import restore, split
 from nst.base.color import luminance, transfer_luminance
 from nst.base.device import deterministic
 from nst.base.images import fit_long_side, resize_long_side, to_image, to_tensor
@@ -81,6 +83,8 @@ def stylize(
     content's first). A seeded run gives the same pastiche each time on the same device;
     on CUDA it selects deterministic kernels for that (slower; see the README).
 
+    An RGBA content's pictures keep its alpha; its hidden colours are filled (:func:`~nst.base.alpha.split`).
+
     Options are checked before any work; then the loss network is resolved (:func:`resolve`, which
     also gives a ``size`` left None the network's), so an unavailable one fails here, before the
     first step.
@@ -90,17 +94,28 @@ def stylize(
     if masks is not None:
         check_regions(masks, len(styles), options.style_blend)
         blend = blend_weights(None, len(styles))
-    asked = options.size
-    if asked is not None:
-        _check_pixels(content.size, asked)
-    options = resolve(options, device)
-    if asked is None:  # the loss network's size
+    if options.size is not None:  # refused before the network is resolved
         _check_pixels(content.size, options.size)
+    options = resolve(options, device)
+    _check_pixels(content.size, options.size)  # where none was asked, the loss network's
     layers = LAYERS[options.loss_network]
     net = loss_network.features(
         options.loss_network, (layers.content, *layers.style), options.pooling, device
     )
-    return _optimise(content, list(styles), blend, net, options, None if masks is None else list(masks))
+    colours, alpha = split(content)
+    events = _optimise(colours, list(styles), blend, net, options, masks if masks is None else list(masks))
+    return events if alpha is None else _with_alpha(events, alpha)
+
+
+def _with_alpha(events: Iterator[Progress], alpha: Image.Image) -> Iterator[Progress]:
+    """The run's events, each picture with the content's ``alpha`` (:func:`~nst.base.alpha.restore`)."""
+    with contextlib.closing(events):
+        for event in events:
+            yield (
+                event
+                if event.image is None
+                else dataclasses.replace(event, image=restore(event.image, alpha))
+            )
 
 
 def _check_pixels(content_size: tuple[int, int], size: int) -> None:

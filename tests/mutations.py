@@ -497,6 +497,65 @@ MUTATIONS = (
         ("tests/test_alpha.py::test_the_app_gives_a_sticker_back_with_its_alpha_from_each_method",),
     ),
     Mutation(
+        "a batch queues in the one CPU lane, ahead of single pictures",
+        "nst/space/admission.py",
+        '    if method == "batch":\n',
+        '    if method == "never":\n',
+        ("tests/test_batches.py::test_a_single_picture_is_served_while_a_batch_paints",),
+    ),
+    Mutation(
+        "a bad photo ends the batch",
+        "nst/space/batches.py",
+        '                failed.append(f"{shown}: {err.message}")\n                continue\n',
+        '                failed.append(f"{shown}: {err.message}")\n                break\n',
+        (
+            "tests/test_batches.py::test_a_batch_gives_every_good_photo_a_picture_and_a_zip_entry_and_the_bad_one_a_line",
+        ),
+    ),
+    Mutation(
+        "the ZIP's entries keep the server's file names",
+        "nst/space/batches.py",
+        "archive.write(file, name)",
+        "archive.write(file, Path(file).name)",
+        (
+            "tests/test_batches.py::test_a_batch_gives_every_good_photo_a_picture_and_a_zip_entry_and_the_bad_one_a_line",
+        ),
+    ),
+    Mutation(
+        "the report does not name the photo being painted",
+        "nst/space/batches.py",
+        "failed, doing=shown)",
+        "failed, doing=None)",
+        (
+            "tests/test_batches.py::test_a_batch_gives_every_good_photo_a_picture_and_a_zip_entry_and_the_bad_one_a_line",
+        ),
+    ),
+    Mutation(
+        "a batch over NST_BATCH_PHOTOS is painted anyway",
+        "nst/space/batches.py",
+        "if len(photos) > cap:",
+        "if len(photos) > 10 * cap:",
+        (
+            "tests/test_batches.py::test_a_batch_with_a_style_image_paints_with_any_style_and_too_many_photos_are_refused",
+        ),
+    ),
+    Mutation(
+        "a batch's style image is ignored",
+        "nst/space/batches.py",
+        "if style_image is not None:",
+        "if style_image is None and False:",
+        (
+            "tests/test_batches.py::test_a_batch_with_a_style_image_paints_with_any_style_and_too_many_photos_are_refused",
+        ),
+    ),
+    Mutation(
+        "two photos of one name overwrite each other in the ZIP",
+        "nst/space/batches.py",
+        'while (name := f"{stem}.png" if n == 1 else f"{stem}-{n}.png") in names:',
+        'while (name := f"{stem}.png") in names and n < 1:',
+        ("tests/test_batches.py::test_each_photo_is_named_after_itself_and_a_name_used_twice_is_numbered",),
+    ),
+    Mutation(
         "TV squared instead of the gradient's length",
         "nst/base/losses.py",
         "return (dy.square() + dx.square() + 1e-8).sqrt().mean()",
@@ -1195,6 +1254,8 @@ def _start_worker(threads: int) -> None:
     copy_tree(tree)
     os.chdir(tree)
     sys.path.insert(0, str(tree))
+    for name in [n for n in sys.modules if n.partition(".")[0] == "tests"]:
+        del sys.modules[name]  # run as ``python -m tests.mutations``: the checkout's; the copy's are tested
     os.environ["OMP_NUM_THREADS"] = str(threads)
     from tests.support.environment import prepare
 

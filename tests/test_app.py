@@ -47,10 +47,11 @@ def images(tmp_path_factory) -> dict[str, str]:
     return {k: str(v) for k, v in paths.items()}
 
 
-def test_only_the_five_endpoints_are_public(client):
+def test_only_the_six_endpoints_are_public(client):
     assert sorted(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == [
         "/contact_sheet",
         "/stylize_arbitrary",
+        "/stylize_batch",
         "/stylize_fast",
         "/stylize_gatys",
         "/stylize_video",
@@ -428,7 +429,7 @@ def test_uploads_have_a_video_cap_and_images_their_own(server, client, tmp_path)
         client.predict(content=handle_file(str(big)), style="builtin_03", api_name="/stylize_fast")
 
 
-def test_mcp_clients_list_the_five_tools_get_a_picture_back_and_a_refused_url_in_one_line(server, images):
+def test_mcp_clients_list_the_six_tools_get_a_picture_back_and_a_refused_url_in_one_line(server, images):
     """An agent's view: the MCP server at /gradio_api/mcp/ (streamable HTTP), as an MCP client sees it."""
     import asyncio
     import base64
@@ -453,7 +454,8 @@ def test_mcp_clients_list_the_five_tools_get_a_picture_back_and_a_refused_url_in
     tools, content, refused = asyncio.run(session())
     said = " ".join(c.text for c in refused.content if c.type == "text")
     assert refused.isError and "only from public addresses" in said and "\n" not in said.strip(), said
-    tools_listed = ["contact_sheet", "stylize_arbitrary", "stylize_fast", "stylize_gatys", "stylize_video"]
+    tools_listed = ["contact_sheet", "stylize_arbitrary", "stylize_batch", "stylize_fast", "stylize_gatys"]
+    tools_listed += ["stylize_video"]
     assert sorted(tools) == tools_listed
     for tool in tools.values():  # each parameter described, from the function's Args: lines
         assert all(p.get("description") for p in tool.inputSchema["properties"].values()), tool.name
@@ -473,7 +475,7 @@ def test_ui_helpers_skip_the_queue_and_the_methods_use_it(server):
     helpers = [d for d in dependencies if str(d.get("api_name")).startswith(("pick", "show_"))]
     methods = [d for d in dependencies if str(d.get("api_name", "")).startswith("stylize_")]
     assert len(helpers) >= 7 and all(d["queue"] is False for d in helpers), helpers
-    assert len(methods) == 6 and all(d["queue"] is not False for d in methods)
+    assert len(methods) == 7 and all(d["queue"] is not False for d in methods)
 
 
 def test_building_the_app_does_no_cuda_work_and_gives_each_method_its_lane_on_a_gpu(monkeypatch, settings):

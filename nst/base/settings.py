@@ -102,6 +102,7 @@ class Settings:
         "most seconds a visitor may give a Gatys run (the top of its Seconds slider)",
     )
     queue_size: int = setting(16, "NST_QUEUE_SIZE", "requests waiting at most")
+    batch_photos: int = setting(20, "NST_BATCH_PHOTOS", "photos the Space's Batch tab paints in one go")
     video_seconds: float = setting(20.0, "NST_VIDEO_MAX_SECONDS", "longest clip accepted")
     video_side: int = setting(640, "NST_VIDEO_MAX_SIDE", "clip frames are shrunk to this long side")
     live_side: int = setting(

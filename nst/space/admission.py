@@ -21,8 +21,11 @@ def lane(settings: Settings, method: str, device: torch.device) -> dict[str, str
     On a CPU the methods share one lane of ``NST_CPU_CONCURRENCY`` jobs: each job already uses
     every core, so two at once only take turns and both finish later. On a GPU each method has its
     own lane (``NST_<METHOD>_CONCURRENCY``; one job at a time for a method without that setting),
-    so a long Gatys run does not hold up a picture.
+    so a long Gatys run does not hold up a picture. A batch has a lane of its own everywhere, one at
+    a time: a single picture queues beside it, not behind its twenty photos.
     """
+    if method == "batch":
+        return {"concurrency_id": "batch", "concurrency_limit": 1}
     if device.type == "cpu":
         return {"concurrency_id": "cpu", "concurrency_limit": settings.cpu_concurrency}
     return {"concurrency_id": method, "concurrency_limit": getattr(settings, f"{method}_concurrency", 1)}
@@ -74,6 +77,11 @@ class Durations:
             info = None
         frames = min(info.seconds, settings.video_seconds) * info.fps if info else 0
         return 10 + 0.1 * frames
+
+    @staticmethod
+    def batch(settings: Settings, request: dict) -> float:
+        """A batch: 10 s, and 2 s a photo."""
+        return 10 + 2 * len(request["photos"] or [])
 
     @staticmethod
     def live(settings: Settings, request: dict) -> float:

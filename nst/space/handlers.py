@@ -25,6 +25,7 @@ from nst.methods import again, arbitrary, engine, fast, gatys, live, registry, s
 from nst.methods.catalogue import load_catalogue
 from nst.networks.loss_network import TITLES
 from nst.space.admission import Durations, Streams, gatys_limit, on_gpu
+from nst.space.batches import Batches
 from nst.space.presets import ARBITRARY, FAST, GATYS, VIDEO, Presets, gatys_side, gatys_size
 from nst.space.results import Results
 from nst.space.uploads import Upload, Uploads, user_errors
@@ -38,8 +39,8 @@ class LiveState:
     session: live.LiveSession
 
 
-class Handlers:
-    """The app's endpoints over its presets, uploads, results and Live streams."""
+class Handlers(Batches):
+    """The app's endpoints over its presets, uploads, results and Live streams (batches: their base)."""
 
     def __init__(self, settings: Settings, presets: Presets, results: Results, streams: Streams) -> None:
         self.settings, self.presets, self.results, self.streams = settings, presets, results, streams

@@ -1,4 +1,4 @@
-"""The page: the shared photo and result panes, a notice of what cannot run, and the five tabs.
+"""The page: the shared photo and result panes, a notice of what cannot run, and the six tabs.
 
 :func:`build` does the start-up work once: it installs the settings, checks each method's weights
 on the CPU (on ZeroGPU no GPU is attached outside the decorated handlers, which load their own

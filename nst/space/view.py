@@ -31,14 +31,14 @@ beside the controls as the visitor scrolls down to a button (sticky: on a wide s
 columns stand side by side; Gradio's container hides its overflow, which would make it the sticky
 view's scroller, so it clips instead)."""
 IN_SIGHT_JS = """() => {
-  const view = document.getElementById('nst-view');
+  const view = document.getElementById('%s');
   const box = view && view.getBoundingClientRect();
   if (box && box.height && (box.top < 0 || box.top > window.innerHeight / 2)) {
     view.scrollIntoView({behavior: 'smooth', block: 'start'});
   }
 }"""
-"""Brings the result view into sight when a button paints, unless it already is: on a narrow screen
-it stands under the controls."""
+"""Brings an element (``%s``: its id) into sight when a button paints, unless it already is: on a
+narrow screen the result view stands under the controls."""
 VIEW_HEIGHT = 512
 """The slider's tallest, in CSS pixels: a larger picture is shown scaled down (full screen shows it all)."""
 HISTORY_COUNT = 12
@@ -128,9 +128,10 @@ def result_view() -> ResultView:
     return ResultView(result, compare, caption, gr.State(History(), time_to_live=3600), recent, reuse)
 
 
-def in_sight(trigger: Callable[..., gr.events.Dependency]) -> None:
-    """When ``trigger`` fires (a button's ``click``), the browser brings the result view into sight."""
-    trigger(None, None, None, js=IN_SIGHT_JS, **QUIET)
+def in_sight(trigger: Callable[..., gr.events.Dependency], target: str = "nst-view") -> None:
+    """When ``trigger`` fires (a button's ``click``), the browser brings the element whose id is
+    ``target`` (the result view) into sight."""
+    trigger(None, None, None, js=IN_SIGHT_JS % target, **QUIET)
 
 
 def wire(view: ResultView, results: Results) -> None:

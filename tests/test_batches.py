@@ -81,7 +81,8 @@ def test_a_single_picture_is_served_while_a_batch_paints(client, tmp_path):
         working_side=0,
         api_name="/stylize_batch",
     )
-    while len(batch.outputs()) < 2:  # its first photo painted
+    deadline = time.monotonic() + 60
+    while len(batch.outputs()) < 2 and time.monotonic() < deadline:  # its first photo painted
         time.sleep(0.05)
     single = client.predict(
         content=handle_file(str(tmp_path / "single.png")), style="builtin_03", api_name="/stylize_fast"

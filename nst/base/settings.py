@@ -101,7 +101,15 @@ class Settings:
         "NST_GATYS_TIME_LIMIT",
         "most seconds a visitor may give a Gatys run (the top of its Seconds slider)",
     )
-    queue_size: int = setting(16, "NST_QUEUE_SIZE", "requests waiting at most")
+    queue_size: int = setting(
+        100, "NST_QUEUE_SIZE", "requests waiting at most, whatever their work (each holds its upload)"
+    )
+    queue_seconds: float = setting(
+        90.0,
+        "NST_QUEUE_SECONDS",
+        "a request is refused when the work ahead of it in its lane would take longer (0: never); "
+        "the visitor is told the wait",
+    )
     batch_photos: int = setting(20, "NST_BATCH_PHOTOS", "photos the Space's Batch tab paints in one go")
     video_seconds: float = setting(20.0, "NST_VIDEO_MAX_SECONDS", "longest clip accepted")
     video_side: int = setting(640, "NST_VIDEO_MAX_SIDE", "clip frames are shrunk to this long side")

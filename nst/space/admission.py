@@ -54,6 +54,16 @@ def gatys_limit(settings: Settings, seconds: float) -> float:
     return min(float(seconds), settings.gatys_seconds)
 
 
+def video_frames(settings: Settings, clip: str | None) -> float:
+    """The frames of ``clip`` the app would paint (its first NST_VIDEO_MAX_SECONDS); 0 for none or a bad
+    one, which is refused inside, quickly."""
+    try:
+        info = video.probe(clip) if clip else None
+    except (OSError, ValueError):
+        return 0.0
+    return min(info.seconds, settings.video_seconds) * info.fps if info else 0.0
+
+
 class Durations:
     """ZeroGPU's budget for each endpoint, in seconds, from the settings and the request by parameter
     name (:func:`by_name`)."""
@@ -71,12 +81,7 @@ class Durations:
     @staticmethod
     def video(settings: Settings, request: dict) -> float:
         """A clip: 10 s, and 0.1 s a frame of the longest clip the app takes."""
-        try:
-            info = video.probe(request["clip"]) if request["clip"] else None
-        except (OSError, ValueError):  # a bad clip is refused inside, quickly
-            info = None
-        frames = min(info.seconds, settings.video_seconds) * info.fps if info else 0
-        return 10 + 0.1 * frames
+        return 10 + 0.1 * video_frames(settings, request["clip"])
 
     @staticmethod
     def batch(settings: Settings, request: dict) -> float:

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 import torch
+from starlette.middleware import Middleware
 
 from nst.base.device import default_device
 from nst.base.health import Health
@@ -23,6 +24,7 @@ from nst.methods.catalogue import load_catalogue
 from nst.methods.registry import METHODS
 from nst.space import reuse
 from nst.space.admission import Streams
+from nst.space.backlog import Backlog, Gate
 from nst.space.components import QUIET, image_upload
 from nst.space.examples import painting_pairs
 from nst.space.handlers import Handlers
@@ -98,6 +100,7 @@ def build(settings: Settings, states: dict[str, Health] | None = None) -> gr.Blo
             results=results,
             device=default_device(),
             build_device=BUILD_DEVICE,
+            backlog=Backlog(settings.queue_seconds, settings.gatys_seconds),
         )
         with tabs, gr.Tabs() as tab_set:
             forms = {}
@@ -118,8 +121,10 @@ def _showing(photo: bool) -> tuple:
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
-    """What ``demo.launch`` is given: the MCP server, the upload cap, the theme and style."""
+    """What ``demo.launch`` is given: the MCP server, the upload cap, the queue's gate by wait
+    (:class:`~nst.space.backlog.Gate`), the theme and style."""
     return {
+        "app_kwargs": {"middleware": [Middleware(Gate)]},
         "share": settings.share,
         "mcp_server": settings.mcp,
         "max_file_size": f"{max(settings.upload_mb, settings.video_upload_mb)}mb",  # images: Uploads' cap

@@ -66,12 +66,13 @@ def tab(page: Page, handlers: Handlers) -> Form:
         working_side=scale,
     )
     in_sight(button.click, "nst-batch-out")
+    fn, queue = page.queued(handlers.stylize_batch, SHOWN.id)
     button.click(
-        handlers.stylize_batch,
+        fn,
         wire(handlers.stylize_batch, inputs),
         [gallery, archive, report],
         api_name="stylize_batch",
-        **page.lane(SHOWN.id),
+        **queue,
     )
     return Form(made, inputs)
 

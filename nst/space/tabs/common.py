@@ -15,6 +15,7 @@ from nst.base.recipes import RecipeError, read_recipe
 from nst.base.settings import Settings
 from nst.methods import engine, fast
 from nst.space.admission import lane
+from nst.space.backlog import Backlog
 from nst.space.components import QUIET, image_upload
 from nst.space.registry import caption_of
 from nst.space.results import Results
@@ -50,9 +51,17 @@ class Page:
     """Where the methods run: their lanes follow it (one shared lane on a CPU)."""
     build_device: torch.device
     """Where the work done while building runs (thumbnails, checks): the CPU, also on ZeroGPU."""
+    backlog: Backlog
+    """The work queued in each lane, shared by every visitor: who is admitted."""
 
     def lane(self, method: str) -> dict[str, str | int]:
         return lane(self.settings, method, self.device)
+
+    def queued(self, handler: Callable, method: str) -> tuple[Callable, dict[str, str | int]]:
+        """``handler`` in ``method``'s lane, timed for the backlog, which refuses a request that would
+        wait too long there (:class:`~nst.space.backlog.Backlog`); and its event's lane."""
+        where = self.lane(method)
+        return self.backlog.timed(handler, where), where
 
 
 @dataclass
@@ -224,8 +233,8 @@ def paint(
 ) -> gr.events.Dependency:
     """After ``after``, ``handler`` on ``inputs`` (by name) into the result view, in its lane; the result
     joins the visitor's history (``caption`` if it carries no recipe), with its style images."""
-    method = handler.__name__.removeprefix("stylize_")
-    dependency = after.then(handler, wire(handler, inputs), page.view.result, **page.lane(method), **event)
+    fn, queue = page.queued(handler, handler.__name__.removeprefix("stylize_"))
+    dependency = after.then(fn, wire(handler, inputs), page.view.result, **queue, **event)
     styles = [
         getattr(inputs, name) for name in ("style_image", "second_style_image") if hasattr(inputs, name)
     ]

@@ -90,9 +90,8 @@ def tab(page: Page, handlers: Handlers) -> Form:
         second_mask=regions.second_mask,
     )
     run(page, button, regions, handlers.stylize_fast, inputs, FAST.label)
-    painted = sheet_button.click(
-        handlers.contact_sheet, page.content, sheet, api_name="contact_sheet", **page.lane(FAST.id)
-    )
+    fn, queue = page.queued(handlers.contact_sheet, FAST.id)
+    painted = sheet_button.click(fn, page.content, sheet, api_name="contact_sheet", **queue)
     painted.then(_shown, None, sheet, **QUIET)
     chosen = sheet.select(_picked, None, style, **QUIET)
     masks = read_masks(chosen.then, regions, page.results)

@@ -59,13 +59,8 @@ def tab(page: Page, handlers: Handlers) -> Form:
             button = gr.Button("Stylise clip", variant="primary", interactive=bool(page.ready))
             stop = gr.Button("Stop (discards the clip)", variant="stop")
         _example(page, handlers, clip, style, result)
-    event = button.click(
-        handlers.stylize_video,
-        wire(handlers.stylize_video, inputs),
-        result,
-        api_name=handlers.stylize_video.__name__,
-        **page.lane(VIDEO.id),
-    )
+    fn, queue = page.queued(handlers.stylize_video, VIDEO.id)
+    event = button.click(fn, wire(handlers.stylize_video, inputs), result, api_name="stylize_video", **queue)
     stop.click(None, cancels=[event], api_visibility="private")
     return Form(made, inputs)
 

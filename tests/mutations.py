@@ -783,8 +783,8 @@ MUTATIONS = (
     Mutation(
         "a setting renamed but not in the docs",
         "nst/base/settings.py",
-        'setting(16, "NST_QUEUE_SIZE"',
-        'setting(16, "NST_QUEUE_LENGTH"',
+        '100, "NST_QUEUE_SIZE"',
+        '100, "NST_QUEUE_LENGTH"',
         ("tests/test_docs.py::test_every_setting_the_docs_name_is_declared",),
     ),
     Mutation(

@@ -601,6 +601,13 @@ MUTATIONS = (
         ("tests/test_backlog.py::test_a_request_behind_too_much_work_is_refused_and_told_the_wait",),
     ),
     Mutation(
+        "the crowd benchmark measures no cap",
+        "bench/crowd.py",
+        "            rows.append((cap, runs, peak_rss(proc.pid)))",
+        "            rows.clear()",
+        ("tests/test_bench.py::test_each_benchmark_runs_its_quick_mode_and_prints_its_table[bench.crowd]",),
+    ),
+    Mutation(
         "TV squared instead of the gradient's length",
         "nst/base/losses.py",
         "return (dy.square() + dx.square() + 1e-8).sqrt().mean()",

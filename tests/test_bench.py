@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
     "module",
     [
         *("bench.run", "bench.networks", "bench.video", "bench.gatys", "bench.scale", "bench.train"),
-        *("bench.imports", "bench.suite", "bench.sheet"),
+        *("bench.imports", "bench.suite", "bench.sheet", "bench.crowd"),
     ],
 )
 def test_each_benchmark_runs_its_quick_mode_and_prints_its_table(module, capsys):

@@ -1,6 +1,6 @@
 """Visitors at once against the app's queue: how many are served and refused, and how long they wait.
 
-    python -m bench.queue [--visitors 24] [--pictures 3] [--side 512] [--quick]
+    python -m bench.crowd [--visitors 24] [--pictures 3] [--side 512] [--quick]
 
 Starts ``python app.py`` once for each cap: a count, as before (``NST_QUEUE_SIZE=16``,
 ``NST_QUEUE_SECONDS=0``), and the app's defaults, a cap by the wait (``NST_QUEUE_SECONDS``). In each,

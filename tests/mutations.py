@@ -608,6 +608,13 @@ MUTATIONS = (
         ("tests/test_bench.py::test_each_benchmark_runs_its_quick_mode_and_prints_its_table[bench.crowd]",),
     ),
     Mutation(
+        "the result view reads a sticker as RGB",
+        "nst/space/view.py",
+        'type="filepath", format="png", image_mode=None, interactive=False',
+        'type="filepath", format="png", interactive=False',
+        ("tests/test_alpha.py::test_the_result_view_and_history_read_a_result_with_its_alpha",),
+    ),
+    Mutation(
         "TV squared instead of the gradient's length",
         "nst/base/losses.py",
         "return (dy.square() + dx.square() + 1e-8).sqrt().mean()",

@@ -121,3 +121,17 @@ def test_the_app_gives_a_sticker_back_with_its_alpha_from_each_method(server, tm
     ]
     for out in outputs:
         np.testing.assert_array_equal(_alpha(out), _alpha(sticker()))
+
+
+def test_the_result_view_and_history_read_a_result_with_its_alpha(tmp_path):
+    """The view's hidden result is what the slider, its download button and the history read."""
+    import gradio as gr
+    from gradio.data_classes import FileData
+
+    from nst.space.view import result_view
+
+    with gr.Blocks():
+        view = result_view()
+    sticker().save(tmp_path / "result.png")
+    read = view.result.preprocess(FileData(path=str(tmp_path / "result.png")))
+    np.testing.assert_array_equal(_alpha(read), _alpha(sticker()))

@@ -106,13 +106,16 @@ def result_view() -> ResultView:
         label="Before / after: drag the line",
         type="filepath",
         format="png",
+        image_mode=None,
         buttons=["download", "fullscreen"],
         max_height=VIEW_HEIGHT,
         min_width=0,  # Gradio's 160 px would stretch a smaller picture
         elem_id="nst-compare",
     )
     caption = gr.Markdown("", elem_id="nst-caption")
-    result = gr.Image(type="filepath", format="png", interactive=False, visible=False, elem_id="nst-result")
+    result = gr.Image(  # image_mode None: a sticker's alpha kept as the view and history read it
+        type="filepath", format="png", image_mode=None, interactive=False, visible=False, elem_id="nst-result"
+    )
     recent = gr.Gallery(
         label="Your recent results (this browser only): click one to see it again",
         columns=6,

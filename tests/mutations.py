@@ -506,8 +506,8 @@ MUTATIONS = (
     Mutation(
         "a bad photo ends the batch",
         "nst/space/batches.py",
-        '                failed.append(f"{shown}: {err.message}")\n                continue\n',
-        '                failed.append(f"{shown}: {err.message}")\n                break\n',
+        "                continue\n",
+        "                break\n",
         (
             "tests/test_batches.py::test_a_batch_gives_every_good_photo_a_picture_and_a_zip_entry_and_the_bad_one_a_line",
         ),

@@ -53,7 +53,11 @@ def test_a_batch_gives_every_good_photo_a_picture_and_a_zip_entry_and_the_bad_on
             np.testing.assert_array_equal(_pixels(zipped.read(item["caption"])), np.asarray(single))
             np.testing.assert_array_equal(_pixels(item["image"]), np.asarray(single))
     failed = [line for line in report.splitlines() if line.startswith("- ")]
-    assert len(failed) == 1 and failed[0].startswith("- notes.png: ") and "3 of 4 painted" in report
+    assert (
+        len(failed) == 1
+        and failed[0].startswith("- notes.png is not an image")
+        and "3 of 4 painted" in report
+    )
     assert any("painting cat.png" in shown[2] for shown in job.outputs()), job.outputs()
     assert read_recipe(gallery[0]["image"]).recipe.styles == ("builtin_03",)
 

@@ -99,8 +99,8 @@ class Batches:
                 with user_errors():
                     image = self.uploads.image(photo, "content", options.max_side, alpha=True)
                     picture = method.paint(image, styles, options)
-            except gr.Error as err:
-                failed.append(f"{shown}: {err.message}")
+            except gr.Error as err:  # a message that names the file already is shown as it is
+                failed.append(err.message if shown in err.message else f"{shown}: {err.message}")
                 continue
             path = self.results.png(picture, image, made, None)
             gallery, files = [*gallery, (path, name)], [*files, (path, name)]

@@ -40,7 +40,7 @@ INTRO = (
     "pretrained network per style (Johnson et al. 2016; Dumoulin et al. 2017), under a second. "
     "**Any style**: any picture as the style, in one pass (Ghiasi et al. 2017). **Gatys**: "
     "optimises the picture itself (Gatys et al. 2016) and streams its progress. "
-    "**Live**: your webcam, painted as it streams."
+    "**Batch**: many photos in one style, with a ZIP. **Live**: your webcam, painted as it streams."
 )
 CSS = ".nst-warning { border-left: 4px solid #d97706; padding-left: .75rem; }"
 

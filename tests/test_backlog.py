@@ -3,7 +3,6 @@ refused visitor told the wait."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 
@@ -11,7 +10,6 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import ValidationError
 
-from nst.base.settings import current
 from nst.space.backlog import Backlog
 from tests.support.pictures import synthetic
 from tests.support.server import serve
@@ -58,15 +56,14 @@ def test_a_run_counts_while_it_goes_on_and_a_finished_one_teaches_its_cost():
     assert backlog.cost["stylize_fast"] == 1.0 and backlog.wait(LANE, []) == 0
 
 
-def test_a_request_behind_too_much_work_is_refused_and_told_the_wait(tmp_path):
+def test_a_request_behind_too_much_work_is_refused_and_told_the_wait(tmp_path, settings):
     """One job at a time: a 10-s Gatys run going on, then a picture and a second run waiting. Within
     15 s the picture is admitted, the run too; then a picture, behind about 20 s, is refused."""
     synthetic(96, 64).save(tmp_path / "photo.png")
     synthetic(64, 64, seed=1).save(tmp_path / "style.png")
     photo, style = handle_file(str(tmp_path / "photo.png")), handle_file(str(tmp_path / "style.png"))
     gatys = {"content": photo, "style_image": style, "steps": 300, "size": 256, "seconds": 10}
-    settings = dataclasses.replace(current(), queue_seconds=15, gatys_steps=400)
-    with serve(settings) as url:
+    with serve(settings(queue_seconds=15, gatys_steps=400)) as url:  # installed for this test only
         client = Client(url, verbose=False)
         jobs = [client.submit(**gatys, api_name="/stylize_gatys")]
         while not jobs[0].outputs():  # painting

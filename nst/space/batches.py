@@ -85,12 +85,12 @@ class Batches:
         """
         with user_errors():
             photos = self._checked(photos)
-            changes = {"strength": strength, "preserve_color": colour_choice(colours)}
-            method, options, styles, names = self._batch_style(
-                style, style_image, changes | {"working_side": int(working_side)}
+            changes = dict(
+                strength=strength, preserve_color=colour_choice(colours), working_side=int(working_side)
             )
+            method, options, styles, names = self._batch_style(style, style_image, changes)
         made = again.recipe(method.id, names, options, style_side=options.max_side)
-        gallery, failed, files = [], [], []
+        gallery, failed = [], []
         for photo, name in zip(photos, entry_names(photos), strict=True):
             shown = Path(photo).name
             progress((len(gallery) + len(failed), len(photos)), desc=f"Painting {shown}")
@@ -102,9 +102,8 @@ class Batches:
             except gr.Error as err:  # a message that names the file already is shown as it is
                 failed.append(err.message if shown in err.message else f"{shown}: {err.message}")
                 continue
-            path = self.results.png(picture, image, made, None)
-            gallery, files = [*gallery, (path, name)], [*files, (path, name)]
-        yield gallery, self._zipped(files), report(len(gallery), len(photos), failed)
+            gallery = [*gallery, (self.results.png(picture, image, made, None), name)]
+        yield gallery, self._zipped(gallery), report(len(gallery), len(photos), failed)
 
     def _checked(self, photos: list[str] | None) -> list[str]:
         """The photos of a batch, within NST_BATCH_PHOTOS."""

@@ -9,6 +9,7 @@ import time
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import ValidationError
+from gradio_client.utils import Status
 
 from nst.space.backlog import Backlog
 from tests.support.pictures import synthetic
@@ -70,7 +71,9 @@ def test_a_request_behind_too_much_work_is_refused_and_told_the_wait(tmp_path, s
             time.sleep(0.05)
         jobs.append(client.submit(content=photo, style="builtin_03", api_name="/stylize_fast"))
         jobs.append(client.submit(**gatys, api_name="/stylize_gatys"))
-        time.sleep(0.5)
+        deadline = time.monotonic() + 30
+        while any(job.status().code != Status.IN_QUEUE for job in jobs[1:]) and time.monotonic() < deadline:
+            time.sleep(0.05)  # both waiting in the queue
         with pytest.raises(ValidationError, match=r"about (1[6-9]|2\d) s of work ahead .* under 15 s"):
             client.predict(content=photo, style="builtin_03", api_name="/stylize_fast")
     # Closing the server ends the runs: their generators are no longer driven.

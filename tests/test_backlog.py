@@ -64,7 +64,8 @@ def test_a_request_behind_too_much_work_is_refused_and_told_the_wait(tmp_path, s
     synthetic(64, 64, seed=1).save(tmp_path / "style.png")
     photo, style = handle_file(str(tmp_path / "photo.png")), handle_file(str(tmp_path / "style.png"))
     gatys = {"content": photo, "style_image": style, "steps": 300, "size": 256, "seconds": 10}
-    with serve(settings(queue_seconds=15, gatys_steps=400)) as url:  # installed for this test only
+    one_at_a_time = settings(queue_seconds=15, gatys_steps=400, cpu_concurrency=1)  # for this test only
+    with serve(one_at_a_time) as url:
         client = Client(url, verbose=False)
         jobs = [client.submit(**gatys, api_name="/stylize_gatys")]
         while not jobs[0].outputs():  # painting

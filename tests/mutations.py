@@ -1102,7 +1102,7 @@ MUTATIONS = (
         "",
         (
             "tests/test_visitor.py::test_the_contact_sheet_endpoint_gives_every_ready_style_by_name_and_a_bad_photo_one_line",
-            "tests/test_app.py::test_mcp_clients_list_the_five_tools_get_a_picture_back_and_a_refused_url_in_one_line",
+            "tests/test_app.py::test_mcp_clients_list_the_six_tools_get_a_picture_back_and_a_refused_url_in_one_line",
         ),
     ),
     Mutation(

@@ -7,7 +7,9 @@ fixtures fill with seeded stand-ins (:mod:`tests.support.standins`), and gives t
 a fresh ``NST_CACHE``. Gradio's uploads go to a folder of each process's own (``GRADIO_TEMP_DIR``,
 made fresh like ``NST_CACHE``, since xdist's workers inherit the first process's variables): in a
 shared folder, an app closing in another test process deletes the files it had, and an upload of
-the same picture elsewhere has the same path. A process that prepared the caches already (xdist's
+the same picture elsewhere has the same path. ``CI`` is unset: with it, pytest explains a failed
+comparison by diffing the whole of both sides (minutes for two 128² pictures' bytes), where it
+otherwise says where they differ. A process that prepared the caches already (xdist's
 workers, and the mutation check's, which import the libraries once for many runs) keeps them: the
 stand-ins are laid once.
 """
@@ -26,8 +28,8 @@ PREPARED = "NST_TESTS_CACHES"
 
 
 def prepare() -> None:
-    """This process's offline caches, made once, a fresh ``NST_CACHE`` and ``GRADIO_TEMP_DIR``, and no
-    user setting of ours."""
+    """This process's offline caches, made once, a fresh ``NST_CACHE`` and ``GRADIO_TEMP_DIR``, no user
+    setting of ours, and no ``CI``."""
     if not os.environ.get(PREPARED):
         root = tempfile.mkdtemp(prefix="nst-tests-")
         atexit.register(shutil.rmtree, root, ignore_errors=True)
@@ -42,7 +44,7 @@ def prepare() -> None:
     root = os.environ[PREPARED]
     os.environ["NST_CACHE"] = tempfile.mkdtemp(prefix="nst-cache-", dir=root)
     os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="gradio-", dir=root)
-    for name in ("NST_CATALOGUE", "NST_WEIGHTS_DIR", "NST_VGG_WEIGHTS"):
+    for name in ("NST_CATALOGUE", "NST_WEIGHTS_DIR", "NST_VGG_WEIGHTS", "CI"):
         os.environ.pop(name, None)
 
 

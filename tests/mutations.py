@@ -513,6 +513,15 @@ MUTATIONS = (
         ),
     ),
     Mutation(
+        "the batch's ZIP is downloaded under a random name",
+        "nst/space/batches.py",
+        'fresh(".zip", stem="stylised-photos")',
+        'fresh(".zip")',
+        (
+            "tests/test_batches.py::test_a_batch_gives_every_good_photo_a_picture_and_a_zip_entry_and_the_bad_one_a_line",
+        ),
+    ),
+    Mutation(
         "the ZIP's entries keep the server's file names",
         "nst/space/batches.py",
         "archive.write(file, name)",

@@ -46,6 +46,7 @@ def test_a_batch_gives_every_good_photo_a_picture_and_a_zip_entry_and_the_bad_on
     )
     gallery, archive, report = job.result(timeout=120)
     assert [item["caption"] for item in gallery] == ["beach.png", "beach-2.png", "cat.png"]
+    assert Path(archive).name.startswith("stylised-photos-")  # what the visitor downloads
     with zipfile.ZipFile(archive) as zipped:
         assert zipped.namelist() == ["beach.png", "beach-2.png", "cat.png"]
         for item, photo in zip(gallery, [photos[0], photos[2], photos[3]], strict=True):

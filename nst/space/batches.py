@@ -131,7 +131,7 @@ class Batches:
         """One ZIP of the results, each under its name (stored: PNGs are compressed already)."""
         if not files:
             return None
-        path = self.results.fresh(".zip")
+        path = self.results.fresh(".zip", stem="stylised-photos")
         with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
             for file, name in files:
                 archive.write(file, name)

@@ -48,8 +48,9 @@ class Results:
     def __init__(self, folder: Path) -> None:
         self.folder, self.befores = folder, Befores()
 
-    def fresh(self, suffix: str) -> Path:
-        """A fresh file name for a result; files over :data:`RESULT_SECONDS` old go.
+    def fresh(self, suffix: str, stem: str = "") -> Path:
+        """A fresh file name for a result, after ``stem`` when given (the name a visitor downloads);
+        files over :data:`RESULT_SECONDS` old go.
 
         Handing Gradio a PIL image instead makes it write a file named by the image's
         hash, rewriting it in place when two requests produce the same picture, while
@@ -60,7 +61,8 @@ class Results:
             with suppress(FileNotFoundError):
                 if time.time() - old.stat().st_mtime > RESULT_SECONDS:
                     old.unlink()
-        return self.folder / f"{uuid.uuid4().hex}{suffix}"
+        unique = uuid.uuid4().hex
+        return self.folder / (f"{stem}-{unique[:12]}{suffix}" if stem else f"{unique}{suffix}")
 
     def file(self, img: Image.Image) -> str:
         """``img`` written as a fresh PNG."""

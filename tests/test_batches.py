@@ -92,8 +92,10 @@ def test_a_single_picture_is_served_while_a_batch_paints(client, tmp_path):
     single = client.predict(
         content=handle_file(str(tmp_path / "single.png")), style="builtin_03", api_name="/stylize_fast"
     )
-    shown = len(batch.outputs())  # a report before each photo, and one at the end
-    assert Path(single).is_file() and shown < 17, shown
+    # A report comes before each photo: behind the batch, the single would wait for all 16 reports
+    # (the one at the end may reach this client after the single's answer).
+    shown = len(batch.outputs())
+    assert Path(single).is_file() and shown <= 12, shown
     batch.result(timeout=240)
 
 

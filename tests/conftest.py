@@ -89,8 +89,11 @@ def server(torch_home, hub_cache, weights_folder) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def wide_server(server) -> Iterator[str]:
-    """The app with room for four jobs at once, for the tests of requests that overlap."""
-    with serve(dataclasses.replace(current(), cpu_concurrency=4, **TEST_SERVER)) as url:
+    """The app with room for four jobs at once, for the tests of requests that overlap. Building it
+    installs its settings; the session's are put back, so later tests do not run four at a time."""
+    session = current()
+    with serve(dataclasses.replace(session, cpu_concurrency=4, **TEST_SERVER)) as url:
+        configure(session)
         yield url
 
 
